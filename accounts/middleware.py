@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils import translation
+
+from accounts import initdata
+from accounts.services import user_from_telegram
+
+AUTH_SCHEME = "tma "
+
+
+def unauthorized(reason: str) -> HttpResponse:
+    response = HttpResponse(reason, status=401, content_type="text/plain; charset=utf-8")
+    response["WWW-Authenticate"] = 'tma realm="phraseweaver"'
+    return response
+
+
+class TelegramInitDataMiddleware:
+    """Authenticates Mini App requests by their `Authorization: tma <initData>` header.
+
+    Requests without the header pass through untouched (the shell page, admin, health); views
+    that need a learner ask for `request.telegram` (see accounts.decorators). A header that is
+    present but wrong is always a 401, whatever its bytes.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.telegram = None
+        header = request.headers.get("Authorization", "")
+        if not header.startswith(AUTH_SCHEME):
+            return self.get_response(request)
+        try:
+            data = initdata.validate(
+                header.removeprefix(AUTH_SCHEME),
+                settings.TELEGRAM_BOT_TOKEN,
+                max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE,
+            )
+        except initdata.InitDataError as error:
+            return unauthorized(error.reason)
+        if data.user is None:
+            return unauthorized("init data carries no user")
+        request.telegram = data
+        request.user = user_from_telegram(data.user)
+        # A cross-site page cannot set this header, so CSRF tokens add nothing here.
+        request._dont_enforce_csrf_checks = True
+        with translation.override(request.user.language):
+            request.LANGUAGE_CODE = request.user.language
+            return self.get_response(request)

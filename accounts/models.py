@@ -1,0 +1,74 @@
+import zoneinfo
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+INTERFACE_LANGUAGES = [("en", "English"), ("ru", "Русский")]
+SUPPORTED_LANGUAGES = {code for code, _name in INTERFACE_LANGUAGES}
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class User(AbstractUser):
+    """A learner (keyed by Telegram user id) or a staff account (username and password).
+
+    Learners get `username = "tg<telegram_id>"` so Django's own machinery keeps working; their
+    Telegram @username lives in `telegram_username`.
+    """
+
+    telegram_id = models.BigIntegerField(unique=True, null=True, blank=True)
+    telegram_username = models.CharField(max_length=64, blank=True)
+    language_code = models.CharField(max_length=16, blank=True)
+    is_premium = models.BooleanField(default=False)
+    allows_write_to_pm = models.BooleanField(default=False)
+    photo_url = models.URLField(max_length=1024, blank=True)
+
+    desired_retention = models.FloatField(
+        _("desired retention"),
+        default=0.9,
+        validators=[MinValueValidator(0.70), MaxValueValidator(0.97)],
+    )
+    new_cards_per_day = models.PositiveIntegerField(
+        _("new cards per day"), default=20, validators=[MaxValueValidator(9999)]
+    )
+    reviews_per_day = models.PositiveIntegerField(
+        _("reviews per day"), default=200, validators=[MaxValueValidator(99999)]
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+    )
+    interface_language = models.CharField(
+        _("interface language"),
+        max_length=8,
+        blank=True,
+        choices=INTERFACE_LANGUAGES,
+        help_text=_("Empty: follow the Telegram app's language."),
+    )
+
+    def __str__(self):
+        if self.telegram_id is None:
+            return self.username
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return name or self.telegram_username or self.username
+
+    @property
+    def language(self) -> str:
+        """The user's choice, else Telegram's language when we have it, else English."""
+        if self.interface_language in SUPPORTED_LANGUAGES:
+            return self.interface_language
+        code = self.language_code.split("-")[0].lower()
+        return code if code in SUPPORTED_LANGUAGES else "en"
+
+    @cached_property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("dev/login/", views.dev_login, name="dev_login"),
+]

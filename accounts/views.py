@@ -1,0 +1,30 @@
+import json
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import Http404, HttpResponseRedirect
+from django.views.decorators.http import require_POST
+
+from accounts import initdata
+
+DEMO_USER = {"id": 1000001, "first_name": "Demo", "last_name": "Learner", "language_code": "en"}
+
+
+@require_POST
+def dev_login(request):
+    """Development only: open the app in a plain browser as a demo learner.
+
+    Signs initData with the development bot token and hands it to the page the way a Telegram
+    client does, in the URL fragment, so the rest of the app runs exactly as in Telegram.
+    """
+    if not settings.DEBUG:
+        raise Http404
+    language = request.POST.get("language", "en")
+    user = {**DEMO_USER, "language_code": language if language in ("en", "ru") else "en"}
+    signed = initdata.sign(
+        {"user": json.dumps(user), "auth_date": str(int(time.time()))},
+        settings.TELEGRAM_BOT_TOKEN,
+    )
+    fragment = f"tgWebAppData={quote(signed, safe='')}&tgWebAppVersion=6.0&tgWebAppPlatform=web"
+    return HttpResponseRedirect(f"/#{fragment}")

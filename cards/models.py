@@ -1,0 +1,273 @@
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cards import scheduling
+
+
+class StaleReview(Exception):
+    """The card was graded (or its grade undone) since the client loaded it."""
+
+
+class State(models.IntegerChoices):
+    LEARNING = 1, _("Learning")
+    REVIEW = 2, _("Review")
+    RELEARNING = 3, _("Relearning")
+
+
+class Deck(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="decks"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    front_lang = models.CharField(_("front language"), max_length=16, blank=True)
+    back_lang = models.CharField(_("back language"), max_length=16, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["owner", "name"], name="deck_owner_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class CardQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(owner=user)
+
+    def active(self):
+        return self.filter(suspended=False)
+
+    def new(self):
+        return self.active().filter(last_review__isnull=True)
+
+    def due(self, now):
+        """Cards seen before whose time has come (learning, review and relearning)."""
+        return self.active().filter(last_review__isnull=False, due__lte=now)
+
+
+class Card(models.Model):
+    # The owner is the deck's owner, kept on the card so that the due queue is one index range
+    # scan ("this user's unsuspended cards due before now") with no join.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="cards")
+    front = models.CharField(_("front"), max_length=1000)
+    back = models.CharField(_("back"), max_length=1000)
+    example = models.TextField(_("example"), blank=True, max_length=2000)
+    notes = models.TextField(_("notes"), blank=True, max_length=2000)
+    tags = models.CharField(_("tags"), max_length=500, blank=True)
+    suspended = models.BooleanField(_("suspended"), default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    # FSRS state in columns, so the due queue is an indexed query (see scheduling.py).
+    state = models.PositiveSmallIntegerField(choices=State.choices, default=State.LEARNING)
+    step = models.PositiveSmallIntegerField(null=True, default=0)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField(default=timezone.now)
+    last_review = models.DateTimeField(null=True, blank=True)
+    # Bumped by every review and undo: a grade names the version it was made on, so a double
+    # tap or a retried request cannot grade the same card twice.
+    version = models.PositiveIntegerField(default=0)
+
+    objects = CardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["owner", "due"], condition=Q(suspended=False), name="card_due_queue"
+            ),
+            models.Index(fields=["deck", "id"], name="card_deck_id"),
+        ]
+
+    def __str__(self):
+        return self.front
+
+    def save(self, *args, **kwargs):
+        if self.owner_id is None and self.deck_id is not None:
+            self.owner_id = self.deck.owner_id
+        super().save(*args, **kwargs)
+
+    @property
+    def is_new(self) -> bool:
+        return self.last_review is None
+
+    def _scheduler(self, *, fuzzing=None):
+        return scheduling.scheduler(self.owner.desired_retention, fuzzing=fuzzing)
+
+    def review(self, rating: int, *, now=None, duration_ms=None, version=None) -> "ReviewLog":
+        """Grade the card: the one path by which a rating changes a card.
+
+        `version`, when given, is the card version the learner saw; a grade made on any other
+        version raises StaleReview and changes nothing.
+        """
+        if rating not in scheduling.Rating.ALL:
+            raise ValueError(f"rating must be 1-4, not {rating!r}")
+        now = now or timezone.now()
+        expected = self.version if version is None else version
+        fcard, _log = self._scheduler().review_card(
+            scheduling.to_fsrs(self),
+            scheduling.fsrs.Rating(rating),
+            review_datetime=scheduling.utc(now),
+            review_duration=duration_ms,
+        )
+        before = self.snapshot()
+        fields = scheduling.fsrs_fields(fcard)
+        with transaction.atomic():
+            # A conditional UPDATE, not a read-then-write: of two concurrent grades of the same
+            # version, the database lets exactly one through.
+            updated = Card.objects.filter(pk=self.pk, version=expected).update(
+                version=F("version") + 1, updated=now, **fields
+            )
+            if not updated:
+                raise StaleReview(self.pk)
+            log = ReviewLog.objects.create(
+                card=self,
+                user_id=self.owner_id,
+                rating=rating,
+                reviewed_at=now,
+                duration_ms=duration_ms,
+                **{f"{name}_before": value for name, value in before.items()},
+            )
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.version = expected + 1
+        self.updated = now
+        return log
+
+    def snapshot(self) -> dict:
+        return {name: getattr(self, name) for name in ReviewLog.SNAPSHOT_FIELDS}
+
+    def preview(self, now=None) -> dict[int, datetime]:
+        """The due time each rating would give, without saving (for the grade buttons)."""
+        now = now or timezone.now()
+        fcard = scheduling.to_fsrs(self)
+        sched = self._scheduler(fuzzing=False)
+        return {
+            rating: sched.review_card(
+                fcard, scheduling.fsrs.Rating(rating), review_datetime=scheduling.utc(now)
+            )[0].due
+            for rating in scheduling.Rating.ALL
+        }
+
+    def undo_last_review(self) -> "ReviewLog | None":
+        log = self.reviews.order_by("-reviewed_at", "-id").first()
+        if log is not None:
+            log.undo()
+            self.refresh_from_db()
+        return log
+
+
+class ReviewLog(models.Model):
+    SNAPSHOT_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review")
+
+    card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="reviews")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
+    )
+    rating = models.PositiveSmallIntegerField()
+    reviewed_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The card as it was before this review: enough to undo it exactly and for statistics.
+    state_before = models.PositiveSmallIntegerField(choices=State.choices)
+    step_before = models.PositiveSmallIntegerField(null=True)
+    stability_before = models.FloatField(null=True)
+    difficulty_before = models.FloatField(null=True)
+    due_before = models.DateTimeField()
+    last_review_before = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "reviewed_at"], name="reviewlog_user_time"),
+            models.Index(fields=["card", "reviewed_at"], name="reviewlog_card_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.card_id} rated {self.rating} at {self.reviewed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def was_new(self) -> bool:
+        return self.last_review_before is None
+
+    @transaction.atomic
+    def undo(self) -> None:
+        """Put the card back exactly as it was before this review and forget the review."""
+        latest = ReviewLog.objects.filter(card_id=self.card_id).order_by("-reviewed_at", "-id")
+        if latest.values_list("pk", flat=True).first() != self.pk:
+            raise ValueError("only the card's latest review can be undone")
+        restored = {name: getattr(self, f"{name}_before") for name in self.SNAPSHOT_FIELDS}
+        Card.objects.filter(pk=self.card_id).update(version=F("version") + 1, **restored)
+        self.delete()
+
+
+def local_day_start(user, now) -> datetime:
+    """Midnight of the user's current day, as an aware datetime."""
+    local_now = timezone.localtime(now, user.tz)
+    return datetime.combine(local_now.date(), time.min, tzinfo=user.tz)
+
+
+class DailyProgress:
+    """Today's counts against the daily limits, in the user's time zone (one query)."""
+
+    def __init__(self, user, now=None):
+        self.user = user
+        self.now = now or timezone.now()
+        self.day_start = local_day_start(user, self.now)
+        counts = ReviewLog.objects.filter(user=user, reviewed_at__gte=self.day_start).aggregate(
+            new=Count("id", filter=Q(last_review_before__isnull=True)),
+            reviews=Count("id", filter=Q(last_review_before__isnull=False)),
+        )
+        self.new_done = counts["new"]
+        self.reviews_done = counts["reviews"]
+
+    @property
+    def new_left(self) -> int:
+        return max(self.user.new_cards_per_day - self.new_done, 0)
+
+    @property
+    def reviews_left(self) -> int:
+        return max(self.user.reviews_per_day - self.reviews_done, 0)
+
+    @property
+    def next_day_start(self) -> datetime:
+        return self.day_start + timedelta(days=1)
+
+
+def study_queue(user, progress: DailyProgress, *, deck=None):
+    """The cards to study now, in order: due reviews first (oldest first), then new cards.
+
+    One query. Respects suspension and the day's remaining new and review allowance.
+    """
+    wanted = Q(pk__in=[])
+    if progress.reviews_left:
+        wanted |= Q(last_review__isnull=False, due__lte=progress.now)
+    if progress.new_left:
+        wanted |= Q(last_review__isnull=True)
+    cards = Card.objects.for_user(user).active().filter(wanted)
+    if deck is not None:
+        cards = cards.filter(deck=deck)
+    is_new = ExpressionWrapper(Q(last_review__isnull=True), output_field=BooleanField())
+    return cards.select_related("deck", "owner").order_by(is_new, "due", "id")
+
+
+def decks_with_counts(user, now):
+    """The user's decks, each with its total, due and new card counts (one query)."""
+    return Deck.objects.filter(owner=user).annotate(
+        card_count=Count("cards"),
+        due_count=Count(
+            "cards",
+            filter=Q(cards__suspended=False, cards__last_review__isnull=False, cards__due__lte=now),
+        ),
+        new_count=Count("cards", filter=Q(cards__suspended=False, cards__last_review__isnull=True)),
+    )

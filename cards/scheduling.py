@@ -1,0 +1,74 @@
+"""A thin adapter between our Card columns and the reference FSRS implementation."""
+
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+import fsrs
+from django.conf import settings
+
+LEARNING_STEPS = (timedelta(minutes=1), timedelta(minutes=10))
+RELEARNING_STEPS = (timedelta(minutes=10),)
+
+
+class Rating:
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+    ALL = (AGAIN, HARD, GOOD, EASY)
+
+
+@lru_cache(maxsize=64)
+def scheduler(desired_retention: float, *, fuzzing: bool | None = None) -> fsrs.Scheduler:
+    if fuzzing is None:
+        fuzzing = settings.FSRS_ENABLE_FUZZING
+    return fsrs.Scheduler(
+        desired_retention=desired_retention,
+        learning_steps=LEARNING_STEPS,
+        relearning_steps=RELEARNING_STEPS,
+        enable_fuzzing=fuzzing,
+    )
+
+
+def utc(moment: datetime) -> datetime:
+    # fsrs insists on tzinfo being exactly datetime.UTC.
+    return moment.astimezone(UTC)
+
+
+def to_fsrs(card) -> fsrs.Card:
+    return fsrs.Card(
+        # An explicit id: without one, fsrs.Card sleeps a millisecond to make a unique id.
+        card_id=card.pk or 0,
+        state=fsrs.State(card.state),
+        step=card.step,
+        stability=card.stability,
+        difficulty=card.difficulty,
+        due=utc(card.due),
+        last_review=utc(card.last_review) if card.last_review else None,
+    )
+
+
+def fsrs_fields(fcard: fsrs.Card) -> dict:
+    return {
+        "state": int(fcard.state),
+        "step": fcard.step,
+        "stability": fcard.stability,
+        "difficulty": fcard.difficulty,
+        "due": fcard.due,
+        "last_review": fcard.last_review,
+    }
+
+
+def format_interval(delta: timedelta) -> str:
+    """A short, language-neutral label for a grade button: 1m, 10m, 3h, 2d, 5mo, 1.2y."""
+    seconds = max(delta.total_seconds(), 0)
+    if seconds < 3600:
+        return f"{max(round(seconds / 60), 1)}m"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)}h"
+    days = seconds / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{round(days / 30)}mo"
+    return f"{days / 365:.1f}y"

@@ -1,0 +1,87 @@
+"""Shared test fixtures: learners alice (the owner in most tests) and bob, a staff user, and
+helpers that sign initData for any of them."""
+
+import os
+
+# The test environment: production-like (DEBUG off), with test secrets and no fuzzing so
+# that schedules are deterministic. Real values from the environment win (CI's PostgreSQL).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "phraseweaver.settings")
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+os.environ.setdefault("TELEGRAM_BOT_TOKEN", "4242:test-bot-token")
+os.environ.setdefault("FSRS_ENABLE_FUZZING", "false")
+os.environ.setdefault("PLAIN_STATIC_STORAGE", "true")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+import pytest  # noqa: E402
+
+from accounts import initdata  # noqa: E402
+
+TEST_BOT_TOKEN = os.environ["TELEGRAM_BOT_TOKEN"]
+
+
+def sign_for(user, *, auth_date=None, **extra) -> str:
+    """initData as Telegram would sign it for this user (or for a dict of Telegram fields)."""
+    if not isinstance(user, dict):
+        user = {
+            "id": user.telegram_id,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "username": user.telegram_username,
+            "language_code": user.language_code,
+        }
+    return initdata.sign_user(user, TEST_BOT_TOKEN, auth_date=auth_date, **extra)
+
+
+def auth_headers(user, **extra) -> dict:
+    return {"Authorization": f"tma {sign_for(user, **extra)}"}
+
+
+@pytest.fixture(autouse=True)
+def _settings_for_tests(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_user(db):
+    from accounts.models import User
+
+    def make(telegram_id, first_name, **fields):
+        fields.setdefault("language_code", "en")
+        return User.objects.create(
+            telegram_id=telegram_id,
+            username=f"tg{telegram_id}",
+            first_name=first_name,
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user(111, "Alice", last_name="Liddell", telegram_username="alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user(222, "Bob")
+
+
+@pytest.fixture
+def staff(db):
+    from accounts.models import User
+
+    return User.objects.create_user(
+        "staff", password="staff-password", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def as_alice(client, alice):
+    """A test client that sends alice's initData like the Mini App does (htmx)."""
+    client.defaults.update({"HTTP_AUTHORIZATION": f"tma {sign_for(alice)}"})
+    return client
+
+
+def htmx(**extra) -> dict:
+    return {"HTTP_HX_REQUEST": "true", **extra}

@@ -1,0 +1,97 @@
+"""Reading settings from the environment.
+
+Every helper raises ImproperlyConfigured with a message that names the variable, so a
+misconfigured deployment stops at start-up with one readable line instead of failing later.
+"""
+
+import os
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+# The old deployment handed SQLAlchemy-style URLs to the app; psycopg 3 is what Django uses.
+POSTGRES_ALIASES = ("postgresql+asyncpg://", "postgres+asyncpg://", "postgresql+psycopg://")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_required(name: str, *, debug: bool, debug_default: str) -> str:
+    """A secret that production must set; development gets a clearly named stand-in."""
+    value = env_str(name)
+    if value:
+        return value
+    if debug:
+        return debug_default
+    raise ImproperlyConfigured(f"{name} is not set (required when DEBUG is off)")
+
+
+def database_config(url: str) -> dict:
+    for alias in POSTGRES_ALIASES:
+        if url.startswith(alias):
+            url = "postgres://" + url.removeprefix(alias)
+            break
+    scheme = urlsplit(url).scheme
+    if scheme not in ("postgres", "postgresql", "sqlite"):
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must start with postgres://, postgresql:// or sqlite://, not {scheme}://"
+        )
+    # Persistent connections with a health check: a restarted PostgreSQL costs one failed
+    # request per worker thread at most, not a restart of the app.
+    return dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+
+
+def cache_config(url: str) -> dict:
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if urlsplit(url).scheme not in ("redis", "rediss"):
+        raise ImproperlyConfigured("REDIS_URL must start with redis:// or rediss://")
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "pw"),
+        "OPTIONS": {
+            # The cache is an optimisation: a Redis outage must turn into cache misses quickly,
+            # never into failed or hanging requests.
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+            "IGNORE_EXCEPTIONS": True,
+            # Upstash and other managed Redis servers close idle connections.
+            "CONNECTION_POOL_KWARGS": {"health_check_interval": 30},
+        },
+    }
+
+
+def hosts_from_url(url: str) -> list[str]:
+    host = urlsplit(url).hostname
+    return [host] if host else []

@@ -1,0 +1,33 @@
+from django.conf import settings
+
+# No inline script anywhere: htmx's indicator styles are off (see base.html), and our own
+# JavaScript lives in static/js/app.js. Telegram Web frames the app, so it may; nobody else.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' https://telegram.org",
+        "style-src 'self'",
+        "img-src 'self' data: https://t.me https://*.telegram.org",
+        "connect-src 'self'",
+        "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+    ]
+)
+
+
+class ContentSecurityPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = CONTENT_SECURITY_POLICY
+        if settings.DEBUG:
+            # Django's debug error pages use inline styles.
+            self.policy = self.policy.replace(
+                "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+            )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
+        return response

@@ -1,0 +1,157 @@
+"""PhraseWeaver settings: one module, read from the environment, embedded defaults for newcomers.
+
+README.md lists every variable read here.
+"""
+
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from phraseweaver.environment import (
+    cache_config,
+    database_config,
+    env_bool,
+    env_int,
+    env_required,
+    env_str,
+    hosts_from_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_required(
+    "SECRET_KEY", debug=DEBUG, debug_default="django-insecure-development-only-secret-key"
+)
+
+# The development bot token lets the development login sign initData in a plain browser.
+# It is not a real token and Telegram would reject it.
+DEVELOPMENT_BOT_TOKEN = "123456:development-only-token-not-a-real-bot"
+TELEGRAM_BOT_TOKEN = env_required(
+    "TELEGRAM_BOT_TOKEN", debug=DEBUG, debug_default=DEVELOPMENT_BOT_TOKEN
+)
+TELEGRAM_INIT_DATA_MAX_AGE = env_int("TELEGRAM_INIT_DATA_MAX_AGE", 86400, minimum=1)
+
+PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")
+
+ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS").split(",") if h.strip()]
+ALLOWED_HOSTS += hosts_from_url(PUBLIC_URL)
+if DEBUG:
+    ALLOWED_HOSTS += ["localhost", "127.0.0.1", "[::1]"]
+CSRF_TRUSTED_ORIGINS = [PUBLIC_URL] if PUBLIC_URL else []
+
+INSTALLED_APPS = [
+    "accounts",
+    "cards",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+]
+
+MIDDLEWARE = [
+    # First: Fly's prober sends its private IP as Host, which ALLOWED_HOSTS would reject.
+    "phraseweaver.health.LivenessMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "phraseweaver.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.TelegramInitDataMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "phraseweaver.urls"
+WSGI_APPLICATION = "phraseweaver.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_config(env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+CACHES = {"default": cache_config(REDIS_URL)}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "admin:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed names in production: Telegram's iOS and desktop clients cache static files hard.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG or env_bool("PLAIN_STATIC_STORAGE", False)
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Scheduling. Fuzzing spreads reviews of cards learned together; tests switch it off.
+FSRS_ENABLE_FUZZING = env_bool("FSRS_ENABLE_FUZZING", True)
+
+# Security. Fly's proxy terminates TLS and says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^health$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+# Telegram Web shows the Mini App in an iframe, so X-Frame-Options: DENY would break it. The
+# Content-Security-Policy's frame-ancestors (phraseweaver/middleware.py) says who may frame us.
+SILENCED_SYSTEM_CHECKS = ["security.W002"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,39 @@
+// The Telegram glue: initData on every htmx request, the shell's first load, errors.
+(function () {
+  "use strict";
+
+  var tg = window.Telegram && window.Telegram.WebApp;
+  var STORAGE_KEY = "pw-init-data";
+
+  // Telegram's script reads initData from the URL fragment; without the script (a plain
+  // browser after the development login) we read the same fragment ourselves.
+  function initData() {
+    if (tg && tg.initData) return tg.initData;
+    var fromHash = new URLSearchParams(location.hash.slice(1)).get("tgWebAppData");
+    if (fromHash) sessionStorage.setItem(STORAGE_KEY, fromHash);
+    return fromHash || sessionStorage.getItem(STORAGE_KEY) || "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var data = initData();
+    if (data) event.detail.headers.Authorization = "tma " + data;
+  });
+
+  function loadShell(app) {
+    if (initData()) {
+      htmx.ajax("GET", location.pathname + location.search, { target: "#app", swap: "innerHTML" });
+    } else {
+      app.querySelector(".shell-loading").hidden = true;
+      app.querySelector(".shell-outside").hidden = false;
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var app = document.getElementById("app");
+    if (app.hasAttribute("data-shell")) loadShell(app);
+    if (tg) {
+      tg.ready();
+      tg.expand();
+    }
+  });
+})();
