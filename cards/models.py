@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,11 @@ class State(models.IntegerChoices):
     RELEARNING = 3, _("Relearning")
 
 
+class DeckQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(owner=user)
+
+
 class Deck(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="decks"
@@ -28,6 +34,8 @@ class Deck(models.Model):
     front_lang = models.CharField(_("front language"), max_length=16, blank=True)
     back_lang = models.CharField(_("back language"), max_length=16, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = DeckQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -209,6 +217,15 @@ class ReviewLog(models.Model):
         restored = {name: getattr(self, f"{name}_before") for name in self.SNAPSHOT_FIELDS}
         Card.objects.filter(pk=self.card_id).update(version=F("version") + 1, **restored)
         self.delete()
+
+
+def get_deck_for_user(user, deck_id) -> Deck:
+    """The user's deck, or 404: another learner's deck does not exist for this user."""
+    return get_object_or_404(Deck.objects.for_user(user), pk=deck_id)
+
+
+def get_card_for_user(user, card_id) -> Card:
+    return get_object_or_404(Card.objects.for_user(user).select_related("deck"), pk=card_id)
 
 
 def local_day_start(user, now) -> datetime:
