@@ -133,6 +133,9 @@ STORAGES = {
 # Scheduling. Fuzzing spreads reviews of cards learned together; tests switch it off.
 FSRS_ENABLE_FUZZING = env_bool("FSRS_ENABLE_FUZZING", True)
 
+# bench/review_load.py's baseline: GET /bench/floor/ answers "ok" to a learner (404 when off).
+BENCHMARK_FLOOR_VIEW = env_bool("BENCHMARK_FLOOR_VIEW", False)
+
 # Security. Fly's proxy terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
