@@ -68,7 +68,12 @@ def database_config(url: str) -> dict:
         )
     # Persistent connections with a health check: a restarted PostgreSQL costs one failed
     # request per worker thread at most, not a restart of the app.
-    return dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+    if scheme != "sqlite":
+        # A database that stops answering must fail the request well within gunicorn's
+        # timeout, not hang the worker thread (libpq waits forever by default).
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    return config
 
 
 def cache_config(url: str) -> dict:

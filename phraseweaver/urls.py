@@ -11,3 +11,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("cards.urls")),
 ]
+
+handler500 = "phraseweaver.errors.server_error"
