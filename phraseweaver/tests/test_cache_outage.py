@@ -1,0 +1,39 @@
+import socket
+import time
+
+import pytest
+from django.core.cache import cache
+
+from conftest import auth_headers, htmx
+from phraseweaver.environment import cache_config
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The cache points at a port where nothing listens, as when Redis has died."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.CACHES = {"default": cache_config(f"redis://127.0.0.1:{port}/0")}
+
+
+def test_a_learner_request_answers_quickly_while_redis_is_down(client, alice, redis_down, settings):
+    settings.BENCHMARK_FLOOR_VIEW = True
+    started = time.monotonic()
+    response = client.get("/bench/floor/", **htmx(), headers=auth_headers(alice))
+
+    assert response.status_code == 200
+    assert time.monotonic() - started < 1
+
+
+def test_the_cache_turns_into_misses_while_redis_is_down(db, redis_down):
+    cache.set("k", "v")
+
+    assert cache.get("k") is None
+
+
+def test_health_names_the_cache_while_redis_is_down(client, db, redis_down):
+    response = client.get("/health")
+
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["cache"]
