@@ -1,0 +1,75 @@
+"""Double submission: the same grade sent at once from many threads is recorded once.
+
+Real concurrency: each thread has its own database connection and all of them wait at a
+barrier, so the grades reach the database together. On PostgreSQL the conditional UPDATE in
+Card.review lets exactly one through. SQLite's in-memory test database locks whole tables
+("database table is locked") instead of waiting; a thread that meets the lock retries, as a
+client whose request failed would, and then finds the card already graded.
+"""
+
+import threading
+import time
+
+import pytest
+from django.db import OperationalError, connection
+
+from cards.models import Card, Deck, ReviewLog, StaleReview
+from cards.scheduling import Rating
+
+THREADS = 10
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def card(alice):
+    deck = Deck.objects.create(owner=alice, name="Spanish")
+    return Card.objects.create(deck=deck, front="hola", back="hello")
+
+
+def run_together(action, threads=THREADS) -> list[str]:
+    """Run `action` in `threads` threads released at once; their results, in no order."""
+    barrier = threading.Barrier(threads)
+    results = []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            results.append(retry_while_locked(action))
+        except Exception as error:  # noqa: BLE001 - the test asserts on what each thread saw
+            results.append(repr(error))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    return results
+
+
+def retry_while_locked(action, attempts=100):
+    for _ in range(attempts):
+        try:
+            return action()
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.01)
+    return "still locked"
+
+
+def test_the_same_grade_from_ten_threads_is_recorded_once(card):
+    def grade():
+        try:
+            Card.objects.get(pk=card.pk).review(Rating.GOOD, version=card.version)
+        except StaleReview:
+            return "stale"
+        return "graded"
+
+    results = run_together(grade)
+
+    assert sorted(results) == ["graded"] + ["stale"] * (THREADS - 1)
+    assert ReviewLog.objects.filter(card=card).count() == 1
+    assert Card.objects.get(pk=card.pk).version == card.version + 1
