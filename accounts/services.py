@@ -4,16 +4,21 @@ from accounts.initdata import TelegramUser
 from accounts.models import User
 
 
+def _text(value: str, limit: int) -> str:
+    # PostgreSQL text cannot hold NUL; a signed name containing one would otherwise be a 500.
+    return value.replace("\x00", "")[:limit]
+
+
 def _profile(tg: TelegramUser) -> dict:
     """What Telegram tells us about the user, cut to our column sizes."""
     return {
-        "first_name": tg.first_name[:150],
-        "last_name": tg.last_name[:150],
-        "telegram_username": tg.username[:64],
-        "language_code": tg.language_code[:16],
+        "first_name": _text(tg.first_name, 150),
+        "last_name": _text(tg.last_name, 150),
+        "telegram_username": _text(tg.username, 64),
+        "language_code": _text(tg.language_code, 16),
         "is_premium": tg.is_premium,
         "allows_write_to_pm": tg.allows_write_to_pm,
-        "photo_url": tg.photo_url[:1024] if tg.photo_url.startswith("https://") else "",
+        "photo_url": _text(tg.photo_url, 1024) if tg.photo_url.startswith("https://") else "",
     }
 
 
