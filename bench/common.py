@@ -3,7 +3,9 @@
 Not a test module. Import it before anything that touches Django.
 """
 
+import html
 import os
+import re
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -53,3 +55,14 @@ def setup_django(database_url: str, **extra_env: str):
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
     return env
+
+
+# What a virtual learner reads from the review screens (see templates/cards/review.html).
+ANSWER_URL = re.compile(r'hx-get="(/review/cards/\d+/answer/[^"]*)"')
+GRADE_URL = re.compile(r'hx-post="(/review/cards/\d+/grade/[^"]*)"')
+VERSION = re.compile(r'name="version" value="(\d+)"')
+
+
+def found(pattern: re.Pattern, text: str) -> str | None:
+    match = pattern.search(text)
+    return html.unescape(match.group(1)) if match else None
