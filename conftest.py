@@ -12,7 +12,12 @@ os.environ.setdefault("FSRS_ENABLE_FUZZING", "false")
 os.environ.setdefault("PLAIN_STATIC_STORAGE", "true")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
+import django  # noqa: E402
 import pytest  # noqa: E402
+
+# pytest-django finds no settings module when it starts (it is named here, after the test
+# variables), so Django is set up here.
+django.setup()
 
 from accounts import initdata  # noqa: E402
 
