@@ -37,16 +37,18 @@ def dev_login(request):
 @require_http_methods(["GET", "POST"])
 @telegram_user_required
 def settings_page(request):
-    form = SettingsForm(request.POST if request.method == "POST" else None, instance=request.user)
-    saved = request.method == "POST" and form.is_valid()
+    posted = request.method == "POST"
+    form = SettingsForm(request.POST if posted else None, instance=request.user)
+    saved = posted and form.is_valid()
     if saved:
         form.save()
         if not request.htmx:
             return HttpResponseRedirect("/settings/")
-    else:
-        # A rejected form must not leave half-applied values on request.user (its language).
+        # The answer to a save speaks the language just chosen.
+        translation.activate(request.user.language)
+        request.LANGUAGE_CODE = request.user.language
+    elif posted:
+        # Validation set the valid fields on request.user: forget them, nothing was saved.
         request.user.refresh_from_db()
     template = "accounts/settings.html#settings" if request.htmx else "accounts/settings.html"
-    # The answer to a save speaks the language just chosen.
-    with translation.override(request.user.language):
-        return render(request, template, {"form": form, "saved": saved})
+    return render(request, template, {"form": form, "saved": saved})
