@@ -1,0 +1,120 @@
+"""Another learner's objects do not exist for you: every URL that takes an object id answers
+alice 404 (or 405 for a method the view does not allow) for bob's objects, on every method, and
+changes none of bob's rows.
+
+The URL list comes from the resolver, so a new URL with an object id is covered the day it is
+added; an id parameter this test does not know fails it until someone says whose object it is.
+"""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.forms.models import model_to_dict
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.converters import IntConverter
+
+from cards.models import Card, Deck, ReviewLog
+from cards.scheduling import Rating
+from conftest import auth_headers, htmx
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def object_urls(patterns=None, prefix=""):
+    """(route, int parameter names) for every URL pattern with an int parameter."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from object_urls(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            converters = entry.pattern.converters
+            ints = [name for name, conv in converters.items() if isinstance(conv, IntConverter)]
+            if ints:
+                yield route, ints
+
+
+OBJECT_URLS = sorted(object_urls())
+
+
+@pytest.fixture
+def bobs(bob, alice):
+    deck = Deck.objects.create(owner=bob, name="Bob's deck")
+    card = Card.objects.create(deck=deck, front="bob front", back="bob back")
+    log = card.review(Rating.GOOD)
+    # Alice has objects of her own, so that her requests reach the code that fetches objects.
+    own_deck = Deck.objects.create(owner=alice, name="Alice's deck")
+    Card.objects.create(deck=own_deck, front="alice front", back="alice back")
+    return {"deck_id": deck.pk, "card_id": card.pk, "review_id": log.pk, "card": card, "log": log}
+
+
+def snapshot(user):
+    """Everything of bob's that a request could change."""
+    rows = [model_to_dict(user)]
+    for model in (Deck, Card, ReviewLog):
+        owner = "user" if model is ReviewLog else "owner"
+        rows += [model_to_dict(obj) for obj in model.objects.filter(**{owner: user}).order_by("pk")]
+    return rows
+
+
+def fill(route: str, params: list[str], ids: dict) -> str:
+    path = "/" + route
+    for name in params:
+        assert name in ids, f"whose object is <int:{name}> in {route}? add it to the bobs fixture"
+        path = path.replace(f"<int:{name}>", str(ids[name]))
+    return path
+
+
+def test_the_matrix_covers_the_object_urls():
+    routes = {route for route, _params in OBJECT_URLS}
+
+    assert "decks/<int:deck_id>/" in routes
+    assert "review/cards/<int:card_id>/grade/" in routes
+
+
+@pytest.mark.parametrize(("route", "params"), OBJECT_URLS, ids=[r for r, _ in OBJECT_URLS])
+def test_another_learners_object_is_not_found_on_any_method(
+    client, alice, bob, bobs, route, params
+):
+    path = fill(route, params, bobs)
+    # A plausible body, so that no view stops at form validation before it looks up the object.
+    body = urlencode(
+        {
+            "rating": Rating.GOOD,
+            "version": bobs["card"].version,
+            "duration_ms": 1000,
+            "name": "taken",
+            "front": "taken",
+            "back": "taken",
+            "review": bobs["review_id"],
+        }
+    )
+    before = snapshot(bob)
+    for method in METHODS:
+        response = client.generic(
+            method,
+            path,
+            body,
+            content_type="application/x-www-form-urlencoded",
+            headers=auth_headers(alice),
+            **htmx(),
+        )
+
+        assert response.status_code in (404, 405), (method, path, response.status_code)
+    assert snapshot(bob) == before
+
+
+@pytest.mark.parametrize(
+    "path", ["/review/?deck={deck_id}", "/decks/{deck_id}/review/?deck={deck_id}"]
+)
+def test_another_learners_deck_in_the_query_string_is_not_found(as_alice, bobs, path):
+    response = as_alice.get(path.format(**bobs), **htmx())
+
+    assert response.status_code == 404
+
+
+def test_another_learners_review_cannot_be_undone(as_alice, bob, bobs):
+    before = snapshot(bob)
+
+    as_alice.post("/review/undo/", {"review": bobs["review_id"]}, **htmx())
+
+    assert snapshot(bob) == before
