@@ -2,7 +2,8 @@
 
 Real concurrency: each thread has its own database connection and all of them wait at a
 barrier, so the grades reach the database together. On PostgreSQL the conditional UPDATE in
-Card.review lets exactly one through. SQLite's in-memory test database locks whole tables
+Card.review lets exactly one through, whether the grades come through the model or through the
+grade URL. SQLite's in-memory test database locks whole tables
 ("database table is locked") instead of waiting; a thread that meets the lock retries, as a
 client whose request failed would, and then finds the card already graded.
 """
@@ -12,9 +13,11 @@ import time
 
 import pytest
 from django.db import OperationalError, connection
+from django.test import Client
 
 from cards.models import Card, Deck, ReviewLog, StaleReview
 from cards.scheduling import Rating
+from conftest import auth_headers, htmx
 
 THREADS = 10
 
@@ -71,5 +74,19 @@ def test_the_same_grade_from_ten_threads_is_recorded_once(card):
     results = run_together(grade)
 
     assert sorted(results) == ["graded"] + ["stale"] * (THREADS - 1)
+    assert ReviewLog.objects.filter(card=card).count() == 1
+    assert Card.objects.get(pk=card.pk).version == card.version + 1
+
+
+def test_the_same_grade_posted_from_ten_threads_is_recorded_once(card, alice):
+    def post_grade():
+        client = Client(headers=auth_headers(alice), **htmx())
+        form = {"rating": Rating.GOOD, "version": card.version, "duration_ms": 2500}
+        return client.post(f"/review/cards/{card.pk}/grade/", form).status_code
+
+    results = run_together(post_grade)
+
+    # A stale grade is not an error for the learner: every request shows the next screen.
+    assert results == [200] * THREADS
     assert ReviewLog.objects.filter(card=card).count() == 1
     assert Card.objects.get(pk=card.pk).version == card.version + 1
