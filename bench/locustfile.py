@@ -6,7 +6,8 @@ Mini App sends, one request per task: open the review (the first card's front), 
 In floor mode it asks for GET /bench/floor/ instead. The run stops after BENCH_REQUESTS requests.
 
 Environment: BENCH_MODE (review|floor), BENCH_REQUESTS, BENCH_INIT_DATA (a JSON file: a list of
-signed initData strings, one per learner).
+signed initData strings, one per learner), BENCH_GRADE_LOG (optional: a file that gets one line
+per grade request, "<card id> <version> <status>", for the fault drills' bookkeeping).
 """
 
 import itertools
@@ -21,6 +22,7 @@ from locust import FastHttpUser, constant, events, task
 
 MODE = os.environ.get("BENCH_MODE", "review")
 TOTAL = int(os.environ.get("BENCH_REQUESTS", "1000"))
+GRADE_LOG = os.environ.get("BENCH_GRADE_LOG")
 INIT_DATA = json.loads(Path(os.environ.get("BENCH_INIT_DATA", "init_data.json")).read_text())
 
 
@@ -101,6 +103,10 @@ class Learner(FastHttpUser):
             grade_url, data=form, headers=headers, name="grade", catch_response=True
         ) as response:
             self.answer_url = self.front(response)
+            if GRADE_LOG:
+                card_id = grade_url.split("/")[3]
+                with open(GRADE_LOG, "a") as log:
+                    log.write(f"{card_id} {version} {response.status_code}\n")
 
     @staticmethod
     def front(response):

@@ -145,38 +145,34 @@ def stop(server: subprocess.Popen) -> None:
     server.wait(timeout=30)
 
 
-def run_locust(mode: str, users: int, requests: int, port: int, init_data: list[str]) -> dict:
+def run_locust(
+    mode: str,
+    users: int,
+    requests: int,
+    port: int,
+    init_data: list[str],
+    *,
+    run_time: str = "15m",
+    extra_env: dict | None = None,
+) -> dict:
+    """Drive `users` virtual learners until `requests` requests or `run_time`; the figures."""
     with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp:
         auth = Path(tmp, "init_data.json")
         auth.write_text(json.dumps(init_data[:users]))
         report = Path(tmp, "stats.json")
         subprocess.run(
             [
-                BIN / "locust",
-                "-f",
-                ROOT / "bench" / "locustfile.py",
-                "--headless",
-                "-u",
-                str(users),
-                "-r",
-                str(users),
-                "--host",
-                f"http://127.0.0.1:{port}",
-                "--only-summary",
-                "--json-file",
-                str(report.with_suffix("")),
-                "--run-time",
-                "15m",
-                "--stop-timeout",
-                "10",
-                "--loglevel",
-                "ERROR",
-            ],  # fmt: skip
+                *(BIN / "locust", "-f", ROOT / "bench" / "locustfile.py", "--headless"),
+                *("-u", str(users), "-r", str(users), "--host", f"http://127.0.0.1:{port}"),
+                *("--only-summary", "--json-file", str(report.with_suffix(""))),
+                *("--run-time", run_time, "--stop-timeout", "10", "--loglevel", "ERROR"),
+            ],
             env={
                 **os.environ,
                 "BENCH_MODE": mode,
                 "BENCH_REQUESTS": str(requests),
                 "BENCH_INIT_DATA": str(auth),
+                **(extra_env or {}),
             },
             cwd=ROOT,
             check=False,  # locust exits 1 when any request failed: the figures say how many
@@ -214,6 +210,7 @@ def summarise(entries: list[dict]) -> dict:
         "p50": percentile(0.50),
         "p95": percentile(0.95),
         "p99": percentile(0.99),
+        "max": max(e["max_response_time"] for e in entries),
         "by_name": {e["name"]: e["num_requests"] for e in entries},
     }
 
