@@ -237,7 +237,8 @@ def load_levels(args, env: dict, log: Path) -> bool:
         print(f"\n{args.requests} requests per run; latency in ms")
         print("users  kind    requests  errors     req/s     p50     p95     p99")
         for users in args.levels:
-            due = args.requests // (2 * users) + 20  # answer + grade per card: each finds one due
+            # A grade per two requests, and twice that: some learners get more than their share.
+            due = args.requests // users + 20
             init_data = seed(users, due)
             review = run_locust("review", users, args.requests, port, init_data)
             floor = run_locust("floor", users, args.requests, port, init_data)
@@ -268,7 +269,7 @@ def memory(args, env: dict, log: Path) -> bool:
     port = free_port()
     users = 8
     half = args.memory_requests // 2
-    init_data = seed(users, args.memory_requests // (2 * users) + 20)
+    init_data = seed(users, args.memory_requests // users + 20)
     server = start_gunicorn(env, port, log)
     try:
         print(f"\nworker RSS (MB) at start: {worker_rss(server)}")
