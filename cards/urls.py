@@ -1,7 +1,11 @@
 from django.urls import path
 
-from cards.views import home
+from cards.views import home, importing
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("decks/<int:deck_id>/import/", importing.import_page_or_run, name="deck_import"),
+    path(
+        "decks/<int:deck_id>/import/preview/", importing.import_preview, name="deck_import_preview"
+    ),
 ]
