@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cards.views import home, importing
+from cards.views import exporting, home, importing
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -8,4 +8,6 @@ urlpatterns = [
     path(
         "decks/<int:deck_id>/import/preview/", importing.import_preview, name="deck_import_preview"
     ),
+    path("decks/<int:deck_id>/export/", exporting.deck_export, name="deck_export"),
+    path("settings/export/", exporting.everything_export, name="everything_export"),
 ]

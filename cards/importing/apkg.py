@@ -190,7 +190,7 @@ def _rows(db, notetypes, decks) -> Source:
     history = defaultdict(list)
     for cid, ms, ease, duration in db.execute(REVIEW_LOG_QUERY):
         history[cid].append((datetime.fromtimestamp(ms / 1000, UTC), ease, max(duration, 0)))
-    paths = {did for did, _ord, _s in cards.values()}
+    paths = {did for _cid, did, _suspended in cards.values()}
     root = _common_prefix([decks.get(did, []) for did in paths])
     source = Source(format="apkg", rows=[], mapping=APKG_MAPPING)
     source.deck_name = "::".join(root)

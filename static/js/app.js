@@ -28,6 +28,15 @@
     }
   }
 
+  // Downloads: Telegram (Bot API 8.0+) shows its own download dialog for a signed link; older
+  // clients and plain browsers follow the link.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-tg-download]");
+    if (!link || !tg || !tg.isVersionAtLeast || !tg.isVersionAtLeast("8.0")) return;
+    event.preventDefault();
+    tg.downloadFile({ url: link.href, file_name: link.getAttribute("data-tg-download") });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var app = document.getElementById("app");
     if (app.hasAttribute("data-shell")) loadShell(app);
