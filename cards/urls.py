@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cards.views import exporting, home, importing
+from cards.views import exporting, home, importing, stats
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -10,4 +10,6 @@ urlpatterns = [
     ),
     path("decks/<int:deck_id>/export/", exporting.deck_export, name="deck_export"),
     path("settings/export/", exporting.everything_export, name="everything_export"),
+    path("stats/", stats.stats, name="stats"),
+    path("decks/<int:deck_id>/stats/", stats.deck_stats, name="deck_stats"),
 ]
