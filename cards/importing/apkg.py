@@ -64,7 +64,7 @@ def read_package(data: bytes, *, max_rows: int) -> Source:
         collection = archive.read(name)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
         raise not_a_package() from None
-    if name.endswith("b") or collection.startswith(ZSTD_MAGIC):
+    if collection.startswith(ZSTD_MAGIC):
         collection = _unzstd(collection, limit)
     source = read_collection(collection, max_rows=max_rows)
     source.media_count = sum(1 for name in names if name not in NOT_MEDIA)
