@@ -73,7 +73,9 @@ def main() -> None:
             signed = initdata.sign_user(
                 {"id": owner.telegram_id, "first_name": "Bench"}, settings.TELEGRAM_BOT_TOKEN
             )
-            client = Client(HTTP_AUTHORIZATION=f"tma {signed}", HTTP_HX_REQUEST="true")
+            client = Client(
+                HTTP_AUTHORIZATION=f"tma {signed}", HTTP_HX_REQUEST="true", HTTP_HOST="localhost"
+            )
             for attempt in range(3):
                 with CaptureQueriesContext(connection) as queries:
                     started = time.perf_counter()
