@@ -140,8 +140,10 @@ def _target_decks(deck, source, options, report) -> dict:
         return targets
     for name in sorted({row.subdeck for row in source.rows if row.subdeck}):
         full_name = f"{deck.name}::{name}"[: Deck._meta.get_field("name").max_length]
-        targets[name], created = Deck.objects.get_or_create(owner=deck.owner, name=full_name)
-        if created:
+        # Deck names are not unique, so the first deck of that name is the one.
+        targets[name] = Deck.objects.filter(owner=deck.owner, name=full_name).first()
+        if targets[name] is None:
+            targets[name] = Deck.objects.create(owner=deck.owner, name=full_name)
             report.decks_created.append(full_name)
     return targets
 

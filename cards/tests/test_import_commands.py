@@ -46,7 +46,7 @@ def test_export_deck_round_trips_through_import_deck(tmp_path, alice, fmt, capsy
     Card.objects.create(deck=deck, front="=hola", back="hello\nthere", tags="greeting")
     path = tmp_path / f"out.{fmt}"
     call_command("export_deck", str(deck.pk), "--format", fmt, "-o", str(path))
-    assert "Wrote 1 cards" in capsys.readouterr().out
+    assert f"Exported “Spanish” (1 cards) to {path}" in capsys.readouterr().out
     call_command("import_deck", str(path), "--user", "111", "--deck", "Copy")
     copy = Deck.objects.get(name="Copy")
     assert list(copy.cards.values_list("front", "back", "tags")) == [

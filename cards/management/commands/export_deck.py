@@ -20,4 +20,4 @@ class Command(BaseCommand):
             raise CommandError(f"No deck with id {deck_id}.")
         content = deck_apkg(deck) if format == "apkg" else deck_csv(deck)
         output.write_bytes(content)
-        self.stdout.write(f"Wrote {deck.cards.count()} cards of “{deck.name}” to {output}")
+        self.stdout.write(f"Exported “{deck.name}” ({deck.cards.count()} cards) to {output}")
