@@ -39,7 +39,7 @@ COMMANDS = {
 }
 
 
-def process_update(update, *, api=None) -> None:
+def process_update(update) -> None:
     """Handle one update exactly once, however often Telegram delivers it."""
     if not isinstance(update, dict):
         return
@@ -53,7 +53,7 @@ def process_update(update, *, api=None) -> None:
     else:
         return
     # Webhook requests must answer quickly: short timeouts, few retries, no long waits.
-    api = api or bot_api(timeout=5, retries=1, max_retry_after=3)
+    api = bot_api(timeout=3, retries=1, max_retry_after=3)
     try:
         with transaction.atomic():
             try:
@@ -228,11 +228,6 @@ def _on_callback_query(query: dict, api) -> None:
                 )
     # Always answer, or the learner's Telegram shows a spinner on the button.
     api.call("answerCallbackQuery", callback_query_id=query_id, text=notice or None)
-
-
-def start_link(payload: str) -> str:
-    """A link that opens the bot's chat and sends /start <payload> (e.g. deck_<token>)."""
-    return f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}?start={payload}"
 
 
 def app_link(startapp: str = "") -> str:

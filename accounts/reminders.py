@@ -3,7 +3,8 @@
 `send_reminders` runs every hour (manage.py send_reminders). Each learner is claimed with a
 conditional UPDATE of `last_reminded_on` before the message goes out, so a crash half-way or a
 second run in the same hour never sends anyone a second reminder (at most once a day: a send
-that fails after the claim is not retried that day).
+that fails after the claim is not retried that day). The hourly run also forgets webhook
+updates older than a week (accounts.bot keeps them to spot redeliveries).
 """
 
 import logging

@@ -69,4 +69,4 @@ def reminder_settings(request):
             return redirect("reminder_settings")
         saved = True
     template = "accounts/reminders.html#reminders" if request.htmx else "accounts/reminders.html"
-    return render(request, template, {"form": form, "saved": saved})
+    return render(request, template, {"reminder_form": form, "saved": saved})

@@ -368,3 +368,12 @@ def test_without_init_data_a_post_is_refused_and_a_page_load_gets_the_shell(clie
     assert b"data-shell" in response.content
     alice.refresh_from_db()
     assert not alice.reminders_enabled
+
+
+def test_the_partial_costs_a_query_to_show_and_one_more_to_save(
+    as_alice, django_assert_num_queries
+):
+    with django_assert_num_queries(1):  # the learner, by the initData middleware
+        as_alice.get(URL, **htmx())
+    with django_assert_num_queries(2):
+        as_alice.post(URL, {"reminders_enabled": "on", "reminder_hour": "7"}, **htmx())
