@@ -32,6 +32,13 @@ TELEGRAM_BOT_TOKEN = env_required(
     "TELEGRAM_BOT_TOKEN", debug=DEBUG, debug_default=DEVELOPMENT_BOT_TOKEN
 )
 TELEGRAM_INIT_DATA_MAX_AGE = env_int("TELEGRAM_INIT_DATA_MAX_AGE", 86400, minimum=1)
+# The bot (accounts/telegram_api.py, accounts/bot.py). Tests point the API URL at a local server.
+TELEGRAM_API_URL = env_str("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
+# Telegram sends it back with every webhook update; unset, the webhook refuses everything.
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET")
+TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME").lstrip("@")
+# The Mini App's short name, for https://t.me/<bot>/<app> links.
+TELEGRAM_APP_NAME = env_str("TELEGRAM_APP_NAME")
 
 PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")
 

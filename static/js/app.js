@@ -37,6 +37,20 @@
     tg.downloadFile({ url: link.href, file_name: link.getAttribute("data-tg-download") });
   });
 
+  // --- Reminders (accounts/reminders.py): ticking "remind me" asks Telegram to let the bot
+  // write to the learner (requestWriteAccess, 6.9+). The server puts
+  // data-tg-request-write-access on the checkbox only while the bot may not write yet; a
+  // refusal unticks it. When granted, Telegram tells the bot itself (a service message).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches("input[data-tg-request-write-access]") || !box.checked) return;
+    if (!tg || !tg.isVersionAtLeast("6.9")) return;
+    tg.requestWriteAccess(function (granted) {
+      if (!granted) box.checked = false;
+    });
+  });
+  // --- end of reminders
+
   document.addEventListener("DOMContentLoaded", function () {
     var app = document.getElementById("app");
     if (app.hasAttribute("data-shell")) loadShell(app);
