@@ -137,7 +137,11 @@ def test_sharing_after_revoking_makes_a_new_token(as_alice, shared):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/decks/{}/share/"), ("post", "/decks/{}/share/"), ("post", "/decks/{}/share/revoke/")],
+    [
+        ("get", "/decks/{}/share/"),
+        ("post", "/decks/{}/share/"),
+        ("post", "/decks/{}/share/revoke/"),
+    ],
 )
 def test_another_learners_deck_cannot_be_shared_or_revoked(as_bob, shared, method, path):
     response = getattr(as_bob, method)(path.format(shared.deck_id), **htmx())
