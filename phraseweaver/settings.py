@@ -32,8 +32,8 @@ TELEGRAM_BOT_TOKEN = env_required(
     "TELEGRAM_BOT_TOKEN", debug=DEBUG, debug_default=DEVELOPMENT_BOT_TOKEN
 )
 TELEGRAM_INIT_DATA_MAX_AGE = env_int("TELEGRAM_INIT_DATA_MAX_AGE", 86400, minimum=1)
-# Deck share links open the Mini App: https://t.me/<bot username>/<app short name>?startapp=…
-TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME")
+TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME").lstrip("@")
+# The Mini App's short name, for https://t.me/<bot>/<app> links.
 TELEGRAM_APP_NAME = env_str("TELEGRAM_APP_NAME")
 
 PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")

@@ -99,7 +99,7 @@ def test_a_plain_post_redirects_to_the_share_screen(as_alice, deck):
 
 
 def test_without_an_app_name_the_link_opens_the_bots_main_mini_app(as_alice, shared, settings):
-    settings.TELEGRAM_BOT_USERNAME = "@PhraseWeaverBot"
+    settings.TELEGRAM_BOT_USERNAME = "PhraseWeaverBot"
     settings.TELEGRAM_APP_NAME = ""
     response = as_alice.get(f"/decks/{shared.deck_id}/share/", **htmx())
     assert f"https://t.me/PhraseWeaverBot?startapp=deck_{shared.token}".encode() in (

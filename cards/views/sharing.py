@@ -21,7 +21,7 @@ PREVIEW_CARDS = 5
 def share_link(request, token: str) -> str:
     """The link that opens the Mini App on the shared deck, wherever it is sent."""
     start = urlencode({"startapp": f"{sharing.START_PARAM_PREFIX}{token}"})
-    bot = settings.TELEGRAM_BOT_USERNAME.lstrip("@")
+    bot = settings.TELEGRAM_BOT_USERNAME
     if bot and settings.TELEGRAM_APP_NAME:
         return f"https://t.me/{bot}/{settings.TELEGRAM_APP_NAME}?{start}"
     if bot:
