@@ -138,6 +138,12 @@ STORAGES = {
 # Scheduling. Fuzzing spreads reviews of cards learned together; tests switch it off.
 FSRS_ENABLE_FUZZING = env_bool("FSRS_ENABLE_FUZZING", True)
 
+# Import limits: the largest file (bytes) and the most rows a learner may import at once.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10_000_000, minimum=1)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
+# Pasted text arrives as a form field, which Django caps at 2.5 MB by default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, IMPORT_MAX_BYTES + 100_000)
+
 # Security. Fly's proxy terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -32,7 +32,7 @@
   // Elements with data-tg-share-url open Telegram's share sheet through the client, so the
   // Mini App stays open; in a plain browser the link is followed as usual.
   document.addEventListener("click", function (event) {
-    var link = event.target.closest("[data-tg-share-url]");
+    var link = event.target.closest && event.target.closest("[data-tg-share-url]");
     if (!link || !tg || !tg.initData) return;
     event.preventDefault();
     tg.openTelegramLink(link.getAttribute("data-tg-share-url"));
@@ -48,6 +48,15 @@
     }
   });
   // --- end of sharing ----------------------------------------------------------------------
+
+  // Downloads: Telegram (Bot API 8.0+) shows its own download dialog for a signed link; older
+  // clients and plain browsers follow the link.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-tg-download]");
+    if (!link || !tg || !tg.isVersionAtLeast || !tg.isVersionAtLeast("8.0")) return;
+    event.preventDefault();
+    tg.downloadFile({ url: link.href, file_name: link.getAttribute("data-tg-download") });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     var app = document.getElementById("app");
