@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cards.views import exporting, home, importing, stats
+from cards.views import exporting, home, importing, sharing, stats
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -12,4 +12,7 @@ urlpatterns = [
     path("settings/export/", exporting.everything_export, name="everything_export"),
     path("stats/", stats.stats, name="stats"),
     path("decks/<int:deck_id>/stats/", stats.deck_stats, name="deck_stats"),
+    path("decks/<int:deck_id>/share/", sharing.share, name="deck_share"),
+    path("decks/<int:deck_id>/share/revoke/", sharing.share_revoke, name="deck_share_revoke"),
+    path("shared/<slug:token>/", sharing.shared_deck, name="shared_deck"),
 ]

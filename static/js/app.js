@@ -28,6 +28,27 @@
     }
   }
 
+  // --- Sharing (deck share links) ---------------------------------------------------------
+  // Elements with data-tg-share-url open Telegram's share sheet through the client, so the
+  // Mini App stays open; in a plain browser the link is followed as usual.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-tg-share-url]");
+    if (!link || !tg || !tg.initData) return;
+    event.preventDefault();
+    tg.openTelegramLink(link.getAttribute("data-tg-share-url"));
+  });
+
+  // htmx leaves the screen as it was on a 404; our own not-found pages (data-error-page, e.g. a
+  // revoked share link) are swapped in so the learner reads why.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status === 404 && xhr.responseText.indexOf("data-error-page") !== -1) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  // --- end of sharing ----------------------------------------------------------------------
+
   // Downloads: Telegram (Bot API 8.0+) shows its own download dialog for a signed link; older
   // clients and plain browsers follow the link.
   document.addEventListener("click", function (event) {
