@@ -119,6 +119,9 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var box = document.getElementById("flash");
     if (box && event.detail.successful) box.hidden = true;
+    // The shell was served in the browser's language; the screens speak the learner's.
+    var lang = event.detail.xhr && event.detail.xhr.getResponseHeader("Content-Language");
+    if (lang) document.documentElement.lang = lang;
   });
   document.addEventListener("htmx:afterSettle", syncButtons);
 
