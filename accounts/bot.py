@@ -8,13 +8,11 @@ types, malformed fields) is ignored quietly: Telegram would redeliver an update 
 import dataclasses
 import logging
 import re
-from datetime import timedelta
 from html import escape
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models.functions import TruncDate
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -24,12 +22,12 @@ from accounts.initdata import TelegramUser
 from accounts.models import ProcessedUpdate, User
 from accounts.services import user_from_telegram
 from accounts.telegram_api import BotBlocked, TelegramError, bot_api
-from cards.models import Card, DailyProgress, ReviewLog
+from cards.glance import streak_days
+from cards.models import Card, DailyProgress
 
 logger = logging.getLogger(__name__)
 
 SHARED_DECK = re.compile(r"deck_([A-Za-z0-9_-]{1,59})")
-STREAK_DAYS_MAX = 366
 # Shown in Telegram's command menu (setup_bot) and by /help, in each interface language.
 COMMANDS = {
     "start": _("Open PhraseWeaver"),
@@ -164,7 +162,7 @@ def _stats(user: User, payload: str) -> dict:
         .filter(last_review__isnull=False, due__lt=progress.next_day_start)
         .count()
     )
-    streak = review_streak(user, progress.now)
+    streak = streak_days(user, progress)
     lines = [
         gettext("Today"),
         gettext("Due today: %(count)d") % {"count": due_today},
@@ -188,24 +186,6 @@ def _remind(user: User, payload: str) -> dict:
 
 
 COMMAND_HANDLERS = {"/start": _start, "/help": _help, "/stats": _stats, "/remind": _remind}
-
-
-def review_streak(user: User, now) -> int:
-    """Consecutive local days with at least one review, up to today (or yesterday)."""
-    days = set(
-        ReviewLog.objects.filter(user=user, reviewed_at__gte=now - timedelta(days=STREAK_DAYS_MAX))
-        .annotate(day=TruncDate("reviewed_at", tzinfo=user.tz))
-        .values_list("day", flat=True)
-        .distinct()
-    )
-    day = timezone.localtime(now, user.tz).date()
-    if day not in days:  # today's reviews may still come: the streak is not broken yet
-        day -= timedelta(days=1)
-    streak = 0
-    while day in days:
-        streak += 1
-        day -= timedelta(days=1)
-    return streak
 
 
 def _on_callback_query(query: dict, api) -> None:

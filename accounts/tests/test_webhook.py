@@ -1,13 +1,12 @@
 """POST /telegram/webhook/: the secret, bad input, redelivery, and the bot's commands."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.bot import review_streak
 from accounts.models import ProcessedUpdate, User
 from accounts.tests.conftest import WEBHOOK_SECRET
 from accounts.tests.fake_telegram import message_update, sender
@@ -309,21 +308,6 @@ def test_stats_shows_due_today_reviewed_today_and_the_streak(client, telegram, a
     assert "Due today: 3" in call["text"]
     assert "Reviewed today: 1" in call["text"]
     assert "Streak: 2 days" in call["text"]
-
-
-def test_the_streak_counts_days_in_the_learners_time_zone(alice):
-    alice.time_zone = "Asia/Tokyo"
-    deck = Deck.objects.create(owner=alice, name="Spanish")
-    card = reviewed_card(deck, due=datetime(2026, 3, 1, tzinfo=UTC))
-    review_log(card, datetime(2026, 3, 10, 14, 0, tzinfo=UTC))  # 23:00 on the 10th in Tokyo
-    review_log(card, datetime(2026, 3, 10, 15, 30, tzinfo=UTC))  # 00:30 on the 11th in Tokyo
-    now = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
-
-    assert review_streak(alice, now) == 2
-    alice.time_zone = "UTC"
-    assert review_streak(alice, now) == 1
-    assert review_streak(alice, now + timedelta(days=1)) == 1  # today's review may still come
-    assert review_streak(alice, now + timedelta(days=2)) == 0
 
 
 # /remind
