@@ -44,6 +44,8 @@ class TelegramInitDataMiddleware:
         request.user = user_from_telegram(data.user)
         # A cross-site page cannot set this header, so CSRF tokens add nothing here.
         request._dont_enforce_csrf_checks = True
-        with translation.override(request.user.language):
-            request.LANGUAGE_CODE = request.user.language
-            return self.get_response(request)
+        # LocaleMiddleware (above us) activated a language from Accept-Language for this
+        # request; the learner's own choice wins, and its Content-Language follows.
+        translation.activate(request.user.language)
+        request.LANGUAGE_CODE = request.user.language
+        return self.get_response(request)

@@ -1,5 +1,4 @@
 import zoneinfo
-from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -66,7 +65,7 @@ class User(AbstractUser):
         code = self.language_code.split("-")[0].lower()
         return code if code in SUPPORTED_LANGUAGES else "en"
 
-    @cached_property
+    @property
     def tz(self) -> zoneinfo.ZoneInfo:
         try:
             return zoneinfo.ZoneInfo(self.time_zone)

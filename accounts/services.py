@@ -27,7 +27,11 @@ def user_from_telegram(tg: TelegramUser) -> User:
     if user is None:
         try:
             with transaction.atomic():
-                return User.objects.create(telegram_id=tg.id, username=f"tg{tg.id}", **profile)
+                user = User(telegram_id=tg.id, username=f"tg{tg.id}", **profile)
+                # Learners sign in through Telegram only, never with a password.
+                user.set_unusable_password()
+                user.save()
+                return user
         except IntegrityError:
             # Two first requests raced; the other one created the user.
             user = User.objects.get(telegram_id=tg.id)

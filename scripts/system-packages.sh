@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project needs, only those that are missing:
+#   gettext   compiles the translations (manage.py compilemessages)
+#   chromium  runs the browser tests (only with --browser)
+set -euo pipefail
+
+packages=()
+command -v msgfmt >/dev/null || packages+=(gettext)
+if [[ "${1:-}" == "--browser" ]]; then
+  command -v chromium >/dev/null || packages+=(chromium)
+  command -v npm >/dev/null || packages+=(npm)
+fi
+[[ ${#packages[@]} -eq 0 ]] && exit 0
+
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+echo "Installing Debian packages: ${packages[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
