@@ -4,4 +4,5 @@ from accounts import views
 
 urlpatterns = [
     path("dev/login/", views.dev_login, name="dev_login"),
+    path("settings/", views.settings_page, name="settings"),
 ]

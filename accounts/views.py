@@ -4,9 +4,13 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
-from django.views.decorators.http import require_POST
+from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import initdata
+from accounts.decorators import telegram_user_required
+from accounts.forms import SettingsForm
 
 DEMO_USER = {"id": 1000001, "first_name": "Demo", "last_name": "Learner", "language_code": "en"}
 
@@ -28,3 +32,23 @@ def dev_login(request):
     )
     fragment = f"tgWebAppData={quote(signed, safe='')}&tgWebAppVersion=6.0&tgWebAppPlatform=web"
     return HttpResponseRedirect(f"/#{fragment}")
+
+
+@require_http_methods(["GET", "POST"])
+@telegram_user_required
+def settings_page(request):
+    posted = request.method == "POST"
+    form = SettingsForm(request.POST if posted else None, instance=request.user)
+    saved = posted and form.is_valid()
+    if saved:
+        form.save()
+        if not request.htmx:
+            return HttpResponseRedirect("/settings/")
+        # The answer to a save speaks the language just chosen.
+        translation.activate(request.user.language)
+        request.LANGUAGE_CODE = request.user.language
+    elif posted:
+        # Validation set the valid fields on request.user: forget them, nothing was saved.
+        request.user.refresh_from_db()
+    template = "accounts/settings.html#settings" if request.htmx else "accounts/settings.html"
+    return render(request, template, {"form": form, "saved": saved})

@@ -1,0 +1,61 @@
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import INTERFACE_LANGUAGES, User
+
+
+@cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    # Reading the time zone database scans files: once per process is enough.
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def interface_language_choices() -> list[tuple[str, str]]:
+    # The languages are named in themselves, so that anyone can find their own.
+    return [("", _("As in Telegram")), *INTERFACE_LANGUAGES]
+
+
+class SettingsForm(forms.ModelForm):
+    interface_language = forms.ChoiceField(
+        label=_("Interface language"), choices=interface_language_choices, required=False
+    )
+    desired_retention = forms.FloatField(
+        label=_("Desired retention"),
+        min_value=0.70,
+        max_value=0.97,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        help_text=_(
+            "The share of cards you want to remember when they come up, from 0.70 to 0.97. "
+            "Higher means more reviews."
+        ),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        help_text=_("Your day, the daily limits and the streak start at midnight here."),
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "interface_language",
+            "desired_retention",
+            "new_cards_per_day",
+            "reviews_per_day",
+            "time_zone",
+        ]
+        labels = {
+            "new_cards_per_day": _("New cards per day"),
+            "reviews_per_day": _("Reviews per day"),
+        }
+        widgets = {
+            "new_cards_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "reviews_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # labels sit above their inputs
+        super().__init__(*args, **kwargs)

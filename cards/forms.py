@@ -1,0 +1,74 @@
+from django import forms
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext_lazy as _
+
+from cards.models import Card, Deck
+
+# Languages people commonly learn, by Django's codes: Django's own catalogues translate their
+# names into the interface language.
+LANGUAGE_CODES = [
+    "ar", "bg", "cs", "da", "de", "el", "en", "es", "fa", "fi", "fr", "he", "hi", "hu", "hy",
+    "id", "it", "ja", "ka", "kk", "ko", "nl", "pl", "pt", "ro", "ru", "sr", "sv", "th", "tr",
+    "uk", "uz", "vi", "zh-hans", "zh-hant",
+]  # fmt: skip
+
+
+def language_name(code: str) -> str:
+    """The language's name in the interface language; an unknown code (from an import) as is."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code
+
+
+def language_choices() -> list[tuple[str, str]]:
+    names = sorted(((code, language_name(code)) for code in LANGUAGE_CODES), key=lambda c: c[1])
+    return [("", _("Not set")), *names]
+
+
+class Form(forms.ModelForm):
+    """Labels without a trailing colon: they sit above their inputs."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class DeckForm(Form):
+    # Callable choices are evaluated at render time, so the names follow the active language.
+    front_lang = forms.ChoiceField(
+        label=_("Front language"), choices=language_choices, required=False
+    )
+    back_lang = forms.ChoiceField(
+        label=_("Back language"), choices=language_choices, required=False
+    )
+
+    class Meta:
+        model = Deck
+        fields = ["name", "front_lang", "back_lang", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Keep a code that is not in our list (an imported deck's) selectable, so that saving
+        # the deck's name does not fail on a language the user never touched.
+        for name in ("front_lang", "back_lang"):
+            code = getattr(self.instance, name)
+            if code and code not in LANGUAGE_CODES:
+                self.fields[name].choices = [*language_choices(), (code, code)]
+
+
+class CardForm(Form):
+    class Meta:
+        model = Card
+        fields = ["front", "back", "example", "notes", "tags"]
+        widgets = {
+            "example": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {"tags": _("Separated by spaces.")}
+
+    def __init__(self, *args, autofocus=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if autofocus:
+            self.fields["front"].widget.attrs["autofocus"] = True
