@@ -67,7 +67,7 @@ def test_it_returns_the_screen_partial_to_htmx(as_alice, card):
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
-    assert html.lstrip().startswith('<section class="review"')
+    assert html.lstrip().startswith('<section class="screen review"')
     assert "hola" in html
 
 
@@ -147,7 +147,7 @@ def test_the_answer_outside_the_card_swap_is_the_whole_screen(as_alice, card):
     assert "<html" in full
     assert "<html" not in shell_reload
     for html in (full, shell_reload):
-        assert 'class="review"' in html
+        assert 'class="screen review"' in html
         assert "hello" in html
         assert 'data-review-grade="4"' in html
 
