@@ -591,3 +591,10 @@ def test_the_summary_costs_constant_queries(
     with django_assert_max_num_queries(4):
         response = as_alice.get("/review/", **htmx())
     assert "You have reached today's limit." in response.content.decode()
+
+
+def test_the_card_names_its_deck_only_in_an_all_decks_review(as_alice, deck, card):
+    everything = as_alice.get("/review/", **htmx()).content.decode()
+    one_deck = as_alice.get(f"/decks/{deck.pk}/review/", **htmx()).content.decode()
+    assert '<p class="hint review-deck">Spanish</p>' in everything
+    assert "review-deck" not in one_deck

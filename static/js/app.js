@@ -185,6 +185,9 @@
     if (target && target.closest("input, textarea, select, [contenteditable]")) return;
     // Space on a focused button or link presses that one, as everywhere else.
     if (event.code === "Space" && target && target.closest("button, a")) return;
+    // While htmx swaps a screen in, its new buttons are not wired yet: a click would post
+    // the form outside htmx. The learner presses again once the screen is there.
+    if (document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")) return;
     var selector = shortcut(event);
     var element = selector && document.querySelector(selector);
     if (!element) return;
