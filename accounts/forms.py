@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import INTERFACE_LANGUAGES, User
+from phraseweaver.widgets import PlainSelect
 
 
 @cache
@@ -35,6 +36,7 @@ class SettingsForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=time_zone_choices,
+        widget=PlainSelect,
         help_text=_("Your day, the daily limits and the streak start at midnight here."),
     )
 

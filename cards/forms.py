@@ -3,6 +3,7 @@ from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from cards.models import Card, Deck
+from phraseweaver.widgets import PlainSelect
 
 # Languages people commonly learn, by Django's codes: Django's own catalogues translate their
 # names into the interface language.
@@ -37,10 +38,10 @@ class Form(forms.ModelForm):
 class DeckForm(Form):
     # Callable choices are evaluated at render time, so the names follow the active language.
     front_lang = forms.ChoiceField(
-        label=_("Front language"), choices=language_choices, required=False
+        label=_("Front language"), choices=language_choices, required=False, widget=PlainSelect
     )
     back_lang = forms.ChoiceField(
-        label=_("Back language"), choices=language_choices, required=False
+        label=_("Back language"), choices=language_choices, required=False, widget=PlainSelect
     )
 
     class Meta:
