@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cards.views import cards, decks, exporting, home, importing, sharing, stats
+from cards.views import cards, decks, exporting, home, importing, review, sharing, stats
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -24,4 +24,9 @@ urlpatterns = [
     path("decks/<int:deck_id>/share/", sharing.share, name="deck_share"),
     path("decks/<int:deck_id>/share/revoke/", sharing.share_revoke, name="deck_share_revoke"),
     path("shared/<slug:token>/", sharing.shared_deck, name="shared_deck"),
+    path("review/", review.review, name="review"),
+    path("decks/<int:deck_id>/review/", review.review, name="deck_review"),
+    path("review/cards/<int:card_id>/answer/", review.answer, name="review_answer"),
+    path("review/cards/<int:card_id>/grade/", review.grade, name="review_grade"),
+    path("review/undo/", review.undo, name="review_undo"),
 ]

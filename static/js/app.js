@@ -195,3 +195,112 @@
     tg.expand();
   });
 })();
+
+// ---- Review screens (ui-review): keyboard shortcuts, time spent on a card, the summary's
+// success haptic, vertical swipes and pronunciation. Markup: templates/cards/review.html.
+(function () {
+  "use strict";
+
+  var tg = window.Telegram && window.Telegram.WebApp;
+  var MAX_DURATION_MS = 10 * 60 * 1000; // the server's cap too: longer, the learner was away
+  var question = null; // the question on screen, timed from when it appeared
+  var shownAt = performance.now();
+  var notified = null; // the summary whose haptic has fired
+  var swipesOff = false;
+
+  function since(version) {
+    return !!tg && tg.isVersionAtLeast(version);
+  }
+
+  // Space shows the answer, 1-4 grade, U undoes (by key position, whatever the layout).
+  function shortcut(event) {
+    if (event.code === "Space") return "[data-review-show]";
+    if (/^[1-4]$/.test(event.key)) return '[data-review-grade="' + event.key + '"]';
+    if (event.code === "KeyU") return "[data-review-undo]";
+    return null;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    var target = event.target instanceof Element ? event.target : null;
+    if (target && target.closest("input, textarea, select, [contenteditable]")) return;
+    // Space on a focused button or link presses that one, as everywhere else.
+    if (event.code === "Space" && target && target.closest("button, a")) return;
+    // While htmx swaps a screen in, its new buttons are not wired yet: a click would post
+    // the form outside htmx. The learner presses again once the screen is there.
+    if (document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")) return;
+    var selector = shortcut(event);
+    var element = selector && document.querySelector(selector);
+    if (!element) return;
+    event.preventDefault();
+    element.click();
+  });
+
+  function voiceFor(lang) {
+    if (!window.speechSynthesis) return null;
+    var wanted = lang.toLowerCase().replace("_", "-");
+    var voices = window.speechSynthesis.getVoices();
+    var normal = function (voice) {
+      return voice.lang.toLowerCase().replace("_", "-");
+    };
+    return (
+      voices.find(function (voice) { return normal(voice) === wanted; }) ||
+      voices.find(function (voice) { return normal(voice).split("-")[0] === wanted.split("-")[0]; }) ||
+      null
+    );
+  }
+
+  // A speaker shows only where the device can speak the deck's language.
+  function showSpeakers() {
+    document.querySelectorAll("[data-speak-lang]").forEach(function (button) {
+      button.hidden = !voiceFor(button.getAttribute("data-speak-lang"));
+    });
+  }
+
+  function speak(button) {
+    var voice = voiceFor(button.getAttribute("data-speak-lang"));
+    var phrase = document.getElementById(button.getAttribute("data-speak-from"));
+    if (!voice || !phrase) return;
+    var utterance = new SpeechSynthesisUtterance(phrase.textContent);
+    utterance.voice = voice;
+    utterance.lang = voice.lang;
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(utterance);
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!(event.target instanceof Element)) return;
+    var grade = event.target.closest("[data-review-grade]");
+    if (grade && grade.form) {
+      var spent = Math.min(Math.round(performance.now() - shownAt), MAX_DURATION_MS);
+      grade.form.elements.duration_ms.value = String(spent);
+    }
+    var speaker = event.target.closest("[data-speak-lang]");
+    if (speaker) speak(speaker);
+  });
+
+  function refresh() {
+    var current = document.querySelector("[data-review-question]");
+    if (current && current !== question) shownAt = performance.now();
+    question = current;
+    var summary = document.querySelector("[data-tg-notify]");
+    if (summary && summary !== notified && since("6.1")) {
+      tg.HapticFeedback.notificationOccurred(summary.getAttribute("data-tg-notify"));
+    }
+    notified = summary;
+    // A vertical swipe while grading would close the app (Telegram 7.7+ lets us stop that).
+    var reviewing = !!document.querySelector("[data-review]");
+    if (reviewing !== swipesOff && since("7.7")) {
+      swipesOff = reviewing;
+      if (reviewing) tg.disableVerticalSwipes();
+      else tg.enableVerticalSwipes();
+    }
+    showSpeakers();
+  }
+
+  if (window.speechSynthesis) {
+    window.speechSynthesis.addEventListener("voiceschanged", showSpeakers);
+  }
+  document.addEventListener("htmx:afterSettle", refresh);
+  document.addEventListener("DOMContentLoaded", refresh);
+})();

@@ -1,0 +1,116 @@
+"""The review flow: a card's front, its answer with four grade buttons, undo, the summary.
+
+Every screen after the first arrives as an htmx swap into #app; the answer replaces only the
+card. The session (its start and deck) rides in the query string: see cards.review_session.
+"""
+
+from contextlib import suppress
+
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import telegram_user_required
+from cards.models import StaleReview, get_card_for_user, get_deck_for_user
+from cards.review_forms import GradeForm, ScopeForm, UndoForm, first_error
+from cards.review_session import ReviewSession, grade_buttons
+
+PAGE = "cards/review.html"
+
+
+def invalid(*forms) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(first_error(*forms), content_type="text/plain; charset=utf-8")
+
+
+def session_for(request, scope: ScopeForm, *, deck=None, card=None, opening=False):
+    """The session named by the query string; another learner's deck is a 404."""
+    now = timezone.now()
+    deck_id = scope.cleaned_data["deck"]
+    if deck is None and deck_id is not None:
+        if card is not None and card.deck_id == deck_id:
+            deck = card.deck
+        else:
+            deck = get_deck_for_user(request.user, deck_id)
+    since = scope.since_datetime(now) or (now if opening else None)
+    return ReviewSession(request.user, since=since, deck=deck, now=now)
+
+
+def render_screen(request, session: ReviewSession, *, card=None, show_answer=False):
+    """The review screen: `card` (or the next one in the queue), or the session's summary."""
+    next_card, left = session.next_card()
+    card = card or next_card
+    context = {"session": session, "card": card, "left": left, "show_answer": show_answer}
+    if card is None:
+        context["next_due"], context["limit_reached"] = session.next_due()
+    elif show_answer:
+        card.owner = request.user  # the scheduler reads the owner's desired retention
+        context["grades"] = grade_buttons(card, session.now)
+    return render(request, f"{PAGE}#screen" if request.htmx else PAGE, context)
+
+
+@require_GET
+@telegram_user_required
+def review(request, deck_id=None):
+    """The review page: all decks, or one deck. Opening it starts a session."""
+    scope = ScopeForm(request.GET)
+    if not scope.is_valid():
+        return invalid(scope)
+    deck = get_deck_for_user(request.user, deck_id) if deck_id is not None else None
+    session = session_for(request, scope, deck=deck, opening=True)
+    return render_screen(request, session)
+
+
+@require_GET
+@telegram_user_required
+def answer(request, card_id):
+    card = get_card_for_user(request.user, card_id)
+    scope = ScopeForm(request.GET)
+    if not scope.is_valid():
+        return invalid(scope)
+    session = session_for(request, scope, card=card)
+    # The "Show answer" button swaps just the card; anything else (a reload through the shell,
+    # a link opened without JavaScript) gets the whole screen.
+    if not (request.htmx and request.htmx.target == "review-card"):
+        return render_screen(request, session, card=card, show_answer=True)
+    card.owner = request.user  # the scheduler reads the owner's desired retention
+    context = {"session": session, "card": card, "grades": grade_buttons(card, session.now)}
+    return render(request, f"{PAGE}#answer", context)
+
+
+@require_POST
+@telegram_user_required
+def grade(request, card_id):
+    """Grade a card, then show the next one. A stale grade shows the next card unchanged."""
+    card = get_card_for_user(request.user, card_id)
+    form, scope = GradeForm(request.POST), ScopeForm(request.GET)
+    if not (form.is_valid() and scope.is_valid()):
+        return invalid(form, scope)
+    session = session_for(request, scope, card=card)
+    card.owner = request.user
+    # A stale grade (a double tap, a retried request, another device) changes nothing: the
+    # learner gets the current state, the next card.
+    with suppress(StaleReview):
+        card.review(
+            form.cleaned_data["rating"],
+            now=session.now,
+            duration_ms=form.cleaned_data["duration_ms"],
+            version=form.cleaned_data["version"],
+        )
+    if not request.htmx:
+        return redirect(session.url)
+    return render_screen(request, session)
+
+
+@require_POST
+@telegram_user_required
+def undo(request):
+    """Undo the session's latest grade and show that card's front again."""
+    form, scope = UndoForm(request.POST), ScopeForm(request.GET)
+    if not (form.is_valid() and scope.is_valid()):
+        return invalid(form, scope)
+    session = session_for(request, scope)
+    card = session.undo(form.cleaned_data["review"])
+    if not request.htmx:
+        return redirect(session.url)
+    return render_screen(request, session, card=card)
