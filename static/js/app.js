@@ -156,7 +156,7 @@
   // clients and plain browsers follow the link.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a[data-tg-download]");
-    if (!link || !tg || !tg.isVersionAtLeast || !tg.isVersionAtLeast("8.0")) return;
+    if (!link || !since("8.0")) return;
     event.preventDefault();
     tg.downloadFile({ url: link.href, file_name: link.getAttribute("data-tg-download") });
   });
@@ -168,7 +168,7 @@
   document.addEventListener("change", function (event) {
     var box = event.target;
     if (!box.matches("input[data-tg-request-write-access]") || !box.checked) return;
-    if (!tg || !tg.isVersionAtLeast("6.9")) return;
+    if (!since("6.9")) return;
     tg.requestWriteAccess(function (granted) {
       if (!granted) box.checked = false;
     });
@@ -194,23 +194,14 @@
     tg.ready();
     tg.expand();
   });
-})();
 
-// ---- Review screens (ui-review): keyboard shortcuts, time spent on a card, the summary's
-// success haptic, vertical swipes and pronunciation. Markup: templates/cards/review.html.
-(function () {
-  "use strict";
-
-  var tg = window.Telegram && window.Telegram.WebApp;
+  // --- Review screens: keyboard shortcuts, time spent on a card, the summary's success
+  // haptic, vertical swipes and pronunciation. Markup: templates/cards/review.html.
   var MAX_DURATION_MS = 10 * 60 * 1000; // the server's cap too: longer, the learner was away
   var question = null; // the question on screen, timed from when it appeared
   var shownAt = performance.now();
   var notified = null; // the summary whose haptic has fired
   var swipesOff = false;
-
-  function since(version) {
-    return !!tg && tg.isVersionAtLeast(version);
-  }
 
   // Space shows the answer, 1-4 grade, U undoes (by key position, whatever the layout).
   function shortcut(event) {
