@@ -90,3 +90,11 @@ def as_alice(client, alice):
 
 def htmx(**extra) -> dict:
     return {"HTTP_HX_REQUEST": "true", **extra}
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return f"PhraseWeaver tests on database: {database}, cache: {cache}"

@@ -37,4 +37,17 @@ class UserAdmin(BaseUserAdmin):
                 ]
             },
         ),
+        (
+            _("Bot"),
+            {
+                "fields": [
+                    "reminders_enabled",
+                    "reminder_hour",
+                    "last_reminded_on",
+                    "bot_can_write",
+                    "bot_blocked",
+                ]
+            },
+        ),
     ]
+    readonly_fields = ["last_reminded_on"]

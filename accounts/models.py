@@ -51,6 +51,30 @@ class User(AbstractUser):
         help_text=_("Empty: follow the Telegram app's language."),
     )
 
+    # Reminders from the bot (accounts/reminders.py), at a local hour in `time_zone`.
+    reminders_enabled = models.BooleanField(_("daily reminders"), default=False)
+    reminder_hour = models.PositiveSmallIntegerField(
+        _("reminder hour"), default=19, validators=[MaxValueValidator(23)]
+    )
+    last_reminded_on = models.DateField(null=True, blank=True, editable=False)
+    # Telegram lets a bot message only those who started it or granted it write access. The
+    # initData flag `allows_write_to_pm` says the latter but is stale for a whole session, so
+    # a message in the bot's chat (or the write-access service message) sets this one.
+    bot_can_write = models.BooleanField(default=False)
+    # Telegram answered 403 (the learner blocked the bot): no more messages until they write to
+    # the bot again or turn reminders back on.
+    bot_blocked = models.BooleanField(default=False)
+
+    class Meta(AbstractUser.Meta):
+        indexes = [
+            # The hourly reminder run looks only at learners who turned reminders on.
+            models.Index(
+                fields=["reminder_hour", "time_zone"],
+                condition=models.Q(reminders_enabled=True),
+                name="user_reminders",
+            )
+        ]
+
     def __str__(self):
         if self.telegram_id is None:
             return self.username
@@ -66,8 +90,22 @@ class User(AbstractUser):
         return code if code in SUPPORTED_LANGUAGES else "en"
 
     @property
+    def bot_reachable(self) -> bool:
+        return not self.bot_blocked and (self.bot_can_write or self.allows_write_to_pm)
+
+    @property
     def tz(self) -> zoneinfo.ZoneInfo:
         try:
             return zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
+
+
+class ProcessedUpdate(models.Model):
+    """A Telegram update already handled: Telegram redelivers updates it is unsure about."""
+
+    update_id = models.BigIntegerField(primary_key=True)
+    processed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self):
+        return str(self.update_id)

@@ -219,6 +219,19 @@ class ReviewLog(models.Model):
         self.delete()
 
 
+class DeckShare(models.Model):
+    """A deck's share link. Revoking deletes it: the token then opens nothing, and sharing again
+    makes a new token, so a link that went further than intended stays dead."""
+
+    deck = models.OneToOneField(Deck, on_delete=models.CASCADE, related_name="share")
+    # secrets.token_urlsafe: only [A-Za-z0-9_-], which Telegram allows in a startapp parameter.
+    token = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.deck} ({self.token})"
+
+
 def get_deck_for_user(user, deck_id) -> Deck:
     """The user's deck, or 404: another learner's deck does not exist for this user."""
     return get_object_or_404(Deck.objects.for_user(user), pk=deck_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cards.views import cards, decks, home, review
+from cards.views import cards, decks, exporting, home, importing, review, sharing, stats
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -13,6 +13,17 @@ urlpatterns = [
     path("cards/<int:card_id>/edit/", cards.card_edit, name="card_edit"),
     path("cards/<int:card_id>/suspend/", cards.card_suspend, name="card_suspend"),
     path("cards/<int:card_id>/delete/", cards.card_delete, name="card_delete"),
+    path("decks/<int:deck_id>/import/", importing.import_page_or_run, name="deck_import"),
+    path(
+        "decks/<int:deck_id>/import/preview/", importing.import_preview, name="deck_import_preview"
+    ),
+    path("decks/<int:deck_id>/export/", exporting.deck_export, name="deck_export"),
+    path("settings/export/", exporting.everything_export, name="everything_export"),
+    path("stats/", stats.stats, name="stats"),
+    path("decks/<int:deck_id>/stats/", stats.deck_stats, name="deck_stats"),
+    path("decks/<int:deck_id>/share/", sharing.share, name="deck_share"),
+    path("decks/<int:deck_id>/share/revoke/", sharing.share_revoke, name="deck_share_revoke"),
+    path("shared/<slug:token>/", sharing.shared_deck, name="shared_deck"),
     path("review/", review.review, name="review"),
     path("decks/<int:deck_id>/review/", review.review, name="deck_review"),
     path("review/cards/<int:card_id>/answer/", review.answer, name="review_answer"),

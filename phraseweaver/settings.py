@@ -32,6 +32,13 @@ TELEGRAM_BOT_TOKEN = env_required(
     "TELEGRAM_BOT_TOKEN", debug=DEBUG, debug_default=DEVELOPMENT_BOT_TOKEN
 )
 TELEGRAM_INIT_DATA_MAX_AGE = env_int("TELEGRAM_INIT_DATA_MAX_AGE", 86400, minimum=1)
+# The bot (accounts/telegram_api.py, accounts/bot.py). Tests point the API URL at a local server.
+TELEGRAM_API_URL = env_str("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
+# Telegram sends it back with every webhook update; unset, the webhook refuses everything.
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET")
+TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME").lstrip("@")
+# The Mini App's short name, for https://t.me/<bot>/<app> links.
+TELEGRAM_APP_NAME = env_str("TELEGRAM_APP_NAME")
 
 PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")
 
@@ -138,13 +145,21 @@ FSRS_ENABLE_FUZZING = env_bool("FSRS_ENABLE_FUZZING", True)
 # bench/review_load.py's baseline: GET /bench/floor/ answers "ok" to a learner (404 when off).
 BENCHMARK_FLOOR_VIEW = env_bool("BENCHMARK_FLOOR_VIEW", False)
 
+# Import limits: the largest file (bytes) and the most rows a learner may import at once.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10_000_000, minimum=1)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
+# Pasted text arrives as a form field, which Django caps at 2.5 MB by default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, IMPORT_MAX_BYTES + 100_000)
+
 # Security. Fly's proxy terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^health$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+# The app is HTTPS-only (Fly's force_https), so consenting to browsers' preload lists costs
+# nothing; turn it off on a custom domain whose other subdomains still serve plain HTTP.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = not DEBUG

@@ -32,6 +32,14 @@ def test_the_settings_page_shows_the_current_settings(as_alice):
     assert '<option value="UTC" selected>UTC</option>' in text
 
 
+def test_the_settings_page_holds_the_reminders_and_the_data_export(as_alice):
+    text = as_alice.get("/settings/", **htmx()).text
+    assert '<form id="reminders"' in text
+    assert 'href="/settings/export/"' in text
+    # The reminders form is its own form, outside the settings form.
+    assert text.index("</form>") < text.index('<form id="reminders"')
+
+
 def test_the_time_zones_are_sorted(as_alice):
     text = as_alice.get("/settings/", **htmx()).text
     assert text.index('"Africa/Abidjan"') < text.index('"Europe/Berlin"') < text.index('"UTC"')

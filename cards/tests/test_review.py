@@ -67,7 +67,7 @@ def test_it_returns_the_screen_partial_to_htmx(as_alice, card):
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
-    assert html.lstrip().startswith('<section class="review"')
+    assert html.lstrip().startswith('<section class="screen review"')
     assert "hola" in html
 
 
@@ -147,7 +147,7 @@ def test_the_answer_outside_the_card_swap_is_the_whole_screen(as_alice, card):
     assert "<html" in full
     assert "<html" not in shell_reload
     for html in (full, shell_reload):
-        assert 'class="review"' in html
+        assert 'class="screen review"' in html
         assert "hello" in html
         assert 'data-review-grade="4"' in html
 
@@ -591,3 +591,10 @@ def test_the_summary_costs_constant_queries(
     with django_assert_max_num_queries(4):
         response = as_alice.get("/review/", **htmx())
     assert "You have reached today's limit." in response.content.decode()
+
+
+def test_the_card_names_its_deck_only_in_an_all_decks_review(as_alice, deck, card):
+    everything = as_alice.get("/review/", **htmx()).content.decode()
+    one_deck = as_alice.get(f"/decks/{deck.pk}/review/", **htmx()).content.decode()
+    assert '<p class="hint review-deck">Spanish</p>' in everything
+    assert "review-deck" not in one_deck

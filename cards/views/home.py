@@ -9,19 +9,20 @@ from accounts.decorators import telegram_user_required
 from cards.glance import Glance, add_allowance
 from cards.models import DailyProgress, Deck, decks_with_counts
 from cards.views.decks import deck_page
+from cards.views.sharing import shared_deck_launch
 
-# app.js sends this header on the Mini App's first load only: the start parameter stays in
-# initData for the whole session, and the home screen must stay reachable.
-LAUNCH_HEADER = "X-Mini-App-Launch"
+# `deck_<id>` opens one of the learner's decks; `deck_<token>` (not all digits) is a share link.
 DECK_START_PARAM = re.compile(r"deck_([0-9]{1,18})")
 
 
 @require_GET
 @telegram_user_required
 def home(request):
-    launch_deck = _launch_deck(request)
-    if launch_deck is not None:
-        return replace_url(deck_page(request, launch_deck), f"/decks/{launch_deck}/")
+    if DECK_START_PARAM.fullmatch(request.telegram.start_param):
+        if (deck_id := _launch_deck(request)) is not None:
+            return replace_url(deck_page(request, deck_id), f"/decks/{deck_id}/")
+    elif (launch := shared_deck_launch(request)) is not None:
+        return launch
     now = timezone.now()
     progress = DailyProgress(request.user, now)
     decks = add_allowance(decks_with_counts(request.user, now), progress)
@@ -30,9 +31,12 @@ def home(request):
 
 
 def _launch_deck(request) -> int | None:
-    """The deck named by a `deck_<id>` start parameter on launch, if it is the user's."""
-    match = DECK_START_PARAM.fullmatch(request.telegram.start_param)
-    if not match or not request.headers.get(LAUNCH_HEADER):
+    """The deck of a `deck_<id>` start parameter, when this request is the launch and the deck
+    is the learner's. Only the launch request carries `tgWebAppStartParam` in its query string
+    (the shell re-requests the URL Telegram opened), while initData keeps the same start_param
+    for the whole session: a later visit to home stays home."""
+    start = request.telegram.start_param
+    if request.GET.get("tgWebAppStartParam") != start:
         return None
-    deck_id = int(match[1])
+    deck_id = int(start.removeprefix("deck_"))
     return deck_id if Deck.objects.for_user(request.user).filter(pk=deck_id).exists() else None

@@ -34,13 +34,7 @@
 
   function loadShell(app) {
     if (initData()) {
-      // The launch header lets the server open the deck named by the start parameter,
-      // once: initData (and its start_param) stays the same for the whole session.
-      htmx.ajax("GET", location.pathname + location.search, {
-        target: "#app",
-        swap: "innerHTML",
-        headers: { "X-Mini-App-Launch": "1" },
-      });
+      htmx.ajax("GET", location.pathname + location.search, { target: "#app", swap: "innerHTML" });
     } else {
       app.querySelector(".shell-loading").hidden = true;
       app.querySelector(".shell-outside").hidden = false;
@@ -125,6 +119,9 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var box = document.getElementById("flash");
     if (box && event.detail.successful) box.hidden = true;
+    // The shell was served in the browser's language; the screens speak the learner's.
+    var lang = event.detail.xhr && event.detail.xhr.getResponseHeader("Content-Language");
+    if (lang) document.documentElement.lang = lang;
   });
   document.addEventListener("htmx:afterSettle", syncButtons);
 
@@ -133,6 +130,50 @@
     tg.setHeaderColor("secondary_bg_color");
     tg.setBackgroundColor("secondary_bg_color");
   }
+
+  // --- Sharing (deck share links) ---------------------------------------------------------
+  // Elements with data-tg-share-url open Telegram's share sheet through the client, so the
+  // Mini App stays open; in a plain browser the link is followed as usual.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-tg-share-url]");
+    if (!link || !tg || !tg.initData) return;
+    event.preventDefault();
+    tg.openTelegramLink(link.getAttribute("data-tg-share-url"));
+  });
+
+  // htmx leaves the screen as it was on a 404; our own not-found pages (data-error-page, e.g. a
+  // revoked share link) are swapped in so the learner reads why.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr;
+    if (xhr.status === 404 && xhr.responseText.indexOf("data-error-page") !== -1) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  // --- end of sharing ----------------------------------------------------------------------
+
+  // Downloads: Telegram (Bot API 8.0+) shows its own download dialog for a signed link; older
+  // clients and plain browsers follow the link.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-tg-download]");
+    if (!link || !since("8.0")) return;
+    event.preventDefault();
+    tg.downloadFile({ url: link.href, file_name: link.getAttribute("data-tg-download") });
+  });
+
+  // --- Reminders (accounts/reminders.py): ticking "remind me" asks Telegram to let the bot
+  // write to the learner (requestWriteAccess, 6.9+). The server puts
+  // data-tg-request-write-access on the checkbox only while the bot may not write yet; a
+  // refusal unticks it. When granted, Telegram tells the bot itself (a service message).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches("input[data-tg-request-write-access]") || !box.checked) return;
+    if (!since("6.9")) return;
+    tg.requestWriteAccess(function (granted) {
+      if (!granted) box.checked = false;
+    });
+  });
+  // --- end of reminders
 
   document.addEventListener("DOMContentLoaded", function () {
     var app = document.getElementById("app");
@@ -153,4 +194,104 @@
     tg.ready();
     tg.expand();
   });
+
+  // --- Review screens: keyboard shortcuts, time spent on a card, the summary's success
+  // haptic, vertical swipes and pronunciation. Markup: templates/cards/review.html.
+  var MAX_DURATION_MS = 10 * 60 * 1000; // the server's cap too: longer, the learner was away
+  var question = null; // the question on screen, timed from when it appeared
+  var shownAt = performance.now();
+  var notified = null; // the summary whose haptic has fired
+  var swipesOff = false;
+
+  // Space shows the answer, 1-4 grade, U undoes (by key position, whatever the layout).
+  function shortcut(event) {
+    if (event.code === "Space") return "[data-review-show]";
+    if (/^[1-4]$/.test(event.key)) return '[data-review-grade="' + event.key + '"]';
+    if (event.code === "KeyU") return "[data-review-undo]";
+    return null;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+    var target = event.target instanceof Element ? event.target : null;
+    if (target && target.closest("input, textarea, select, [contenteditable]")) return;
+    // Space on a focused button or link presses that one, as everywhere else.
+    if (event.code === "Space" && target && target.closest("button, a")) return;
+    // While htmx swaps a screen in, its new buttons are not wired yet: a click would post
+    // the form outside htmx. The learner presses again once the screen is there.
+    if (document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")) return;
+    var selector = shortcut(event);
+    var element = selector && document.querySelector(selector);
+    if (!element) return;
+    event.preventDefault();
+    element.click();
+  });
+
+  function voiceFor(lang) {
+    if (!window.speechSynthesis) return null;
+    var wanted = lang.toLowerCase().replace("_", "-");
+    var voices = window.speechSynthesis.getVoices();
+    var normal = function (voice) {
+      return voice.lang.toLowerCase().replace("_", "-");
+    };
+    return (
+      voices.find(function (voice) { return normal(voice) === wanted; }) ||
+      voices.find(function (voice) { return normal(voice).split("-")[0] === wanted.split("-")[0]; }) ||
+      null
+    );
+  }
+
+  // A speaker shows only where the device can speak the deck's language.
+  function showSpeakers() {
+    document.querySelectorAll("[data-speak-lang]").forEach(function (button) {
+      button.hidden = !voiceFor(button.getAttribute("data-speak-lang"));
+    });
+  }
+
+  function speak(button) {
+    var voice = voiceFor(button.getAttribute("data-speak-lang"));
+    var phrase = document.getElementById(button.getAttribute("data-speak-from"));
+    if (!voice || !phrase) return;
+    var utterance = new SpeechSynthesisUtterance(phrase.textContent);
+    utterance.voice = voice;
+    utterance.lang = voice.lang;
+    window.speechSynthesis.cancel();
+    window.speechSynthesis.speak(utterance);
+  }
+
+  document.addEventListener("click", function (event) {
+    if (!(event.target instanceof Element)) return;
+    var grade = event.target.closest("[data-review-grade]");
+    if (grade && grade.form) {
+      var spent = Math.min(Math.round(performance.now() - shownAt), MAX_DURATION_MS);
+      grade.form.elements.duration_ms.value = String(spent);
+    }
+    var speaker = event.target.closest("[data-speak-lang]");
+    if (speaker) speak(speaker);
+  });
+
+  function refresh() {
+    var current = document.querySelector("[data-review-question]");
+    if (current && current !== question) shownAt = performance.now();
+    question = current;
+    var summary = document.querySelector("[data-tg-notify]");
+    if (summary && summary !== notified && since("6.1")) {
+      tg.HapticFeedback.notificationOccurred(summary.getAttribute("data-tg-notify"));
+    }
+    notified = summary;
+    // A vertical swipe while grading would close the app (Telegram 7.7+ lets us stop that).
+    var reviewing = !!document.querySelector("[data-review]");
+    if (reviewing !== swipesOff && since("7.7")) {
+      swipesOff = reviewing;
+      if (reviewing) tg.disableVerticalSwipes();
+      else tg.enableVerticalSwipes();
+    }
+    showSpeakers();
+  }
+
+  if (window.speechSynthesis) {
+    window.speechSynthesis.addEventListener("voiceschanged", showSpeakers);
+  }
+  document.addEventListener("htmx:afterSettle", refresh);
+  document.addEventListener("DOMContentLoaded", refresh);
 })();

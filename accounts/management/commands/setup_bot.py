@@ -1,0 +1,62 @@
+import re
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+
+from accounts.bot import COMMANDS, app_link
+from accounts.telegram_api import TelegramError, bot_api
+
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
+
+
+class Command(BaseCommand):
+    help = (
+        "Point the bot at this deployment: the webhook (PUBLIC_URL + /telegram/webhook/), the "
+        "menu button that opens the Mini App, and the command list in English and Russian. "
+        "Safe to run again."
+    )
+
+    def handle(self, *args, **options):
+        public_url, secret = settings.PUBLIC_URL, settings.TELEGRAM_WEBHOOK_SECRET
+        if not public_url.startswith("https://"):
+            raise CommandError("PUBLIC_URL must be set to the app's https:// address")
+        if not SECRET_TOKEN.fullmatch(secret):
+            raise CommandError(
+                "TELEGRAM_WEBHOOK_SECRET must be set: 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        api = bot_api()
+        webhook = f"{public_url}/telegram/webhook/"
+        try:
+            api.call(
+                "setWebhook",
+                url=webhook,
+                secret_token=secret,
+                allowed_updates=["message", "callback_query"],
+            )
+            self.stdout.write(f"Webhook: {webhook}")
+            # Without chat_id this is every chat's default menu button.
+            button = {
+                "type": "web_app",
+                "text": "PhraseWeaver",
+                "web_app": {"url": f"{public_url}/"},
+            }
+            api.call("setChatMenuButton", menu_button=button)
+            self.stdout.write(f"Menu button: PhraseWeaver -> {public_url}/")
+            for language in ("en", "ru"):
+                with translation.override(language):
+                    commands = [
+                        {"command": name, "description": str(description)}
+                        for name, description in COMMANDS.items()
+                    ]
+                # The English list is the default for every other language.
+                api.call(
+                    "setMyCommands",
+                    commands=commands,
+                    language_code=None if language == "en" else language,
+                )
+                self.stdout.write(f"Commands ({language}): " + ", ".join(COMMANDS))
+        except TelegramError as error:
+            raise CommandError(f"Telegram refused: {error}") from None
+        if settings.TELEGRAM_BOT_USERNAME and settings.TELEGRAM_APP_NAME:
+            self.stdout.write(f"Mini App link: {app_link()}")

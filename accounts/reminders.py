@@ -1,0 +1,179 @@
+"""Daily reminders: "12 cards are waiting", once per local day, at the learner's hour.
+
+`send_reminders` runs every hour (manage.py send_reminders). Each learner is claimed with a
+conditional UPDATE of `last_reminded_on` before the message goes out, so a crash half-way or a
+second run in the same hour never sends anyone a second reminder (at most once a day: a send
+that fails after the claim is not retried that day). The hourly run also forgets webhook
+updates older than a week (accounts.bot keeps them to spot redeliveries).
+"""
+
+import logging
+import time
+import zoneinfo
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from django import forms
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts import chat_review
+from accounts.models import ProcessedUpdate, User
+from accounts.telegram_api import BotBlocked, TelegramError, bot_api
+from cards.models import Card
+
+logger = logging.getLogger(__name__)
+
+MESSAGES_PER_SECOND = 25  # Telegram allows about 30 a second in bulk
+# A late or missed hourly run still reminds learners whose hour was up to this many hours ago.
+CATCH_UP_HOURS = 2
+PROCESSED_UPDATES_KEPT = timedelta(days=7)  # Telegram gives up redelivering long before
+
+
+class ReminderForm(forms.ModelForm):
+    reminder_hour = forms.TypedChoiceField(
+        label=_("Remind me at"),
+        coerce=int,
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+    )
+
+    class Meta:
+        model = User
+        fields = ["reminders_enabled", "reminder_hour"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.bot_reachable:
+            # static/js/app.js asks Telegram for write access when this box gets ticked.
+            self.fields["reminders_enabled"].widget.attrs["data-tg-request-write-access"] = ""
+
+
+def reminders_save(*, user: User, enabled: bool, hour: int) -> None:
+    user.reminders_enabled = enabled
+    user.reminder_hour = hour
+    fields = ["reminders_enabled", "reminder_hour"]
+    if enabled and user.bot_blocked:
+        # The learner asks for messages again: try; a 403 on the next send blocks them again.
+        user.bot_blocked = False
+        fields.append("bot_blocked")
+    user.save(update_fields=fields)
+
+
+class RateLimiter:
+    """At most `rate` events in any `per` seconds; the clock and sleep are injectable."""
+
+    def __init__(
+        self, rate: int = MESSAGES_PER_SECOND, per: float = 1.0, *, clock=None, sleep=None
+    ):
+        self.rate = rate
+        self.per = per
+        self.clock = clock or time.monotonic
+        self.sleep = sleep or time.sleep
+        self.sent = deque(maxlen=rate)
+
+    def wait(self) -> None:
+        if len(self.sent) == self.rate:
+            wait = self.sent[0] + self.per - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+        self.sent.append(self.clock())
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> tuple[zoneinfo.ZoneInfo, ...]:
+    return tuple(zoneinfo.ZoneInfo(name) for name in sorted(zoneinfo.available_timezones()))
+
+
+def _reminder_time(now) -> Q:
+    """Learners whose local hour has come (or came up to CATCH_UP_HOURS ago) and who have not
+    been reminded on their local date: one clause per (local date, local hour) in the world."""
+    zones = defaultdict(list)
+    for zone in _time_zones():
+        local = now.astimezone(zone)
+        zones[(local.date(), local.hour)].append(zone.key)
+    clause = Q(pk__in=[])
+    for (day, hour), names in zones.items():
+        clause |= Q(
+            time_zone__in=names,
+            reminder_hour__range=(hour - CATCH_UP_HOURS, hour),
+        ) & (Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lt=day))
+    return clause
+
+
+def learners_to_remind(now):
+    """Learners to remind now, each with `due_count` and `first_card_id` (one query)."""
+    due = Card.objects.filter(
+        owner=OuterRef("pk"), suspended=False, last_review__isnull=False, due__lte=now
+    )
+    return (
+        User.objects.filter(reminders_enabled=True, bot_blocked=False, telegram_id__isnull=False)
+        .filter(Q(bot_can_write=True) | Q(allows_write_to_pm=True))
+        .filter(_reminder_time(now))
+        .annotate(
+            due_count=Subquery(
+                due.order_by().values("owner").annotate(count=Count("pk")).values("count")
+            ),
+            first_card_id=Subquery(due.order_by("due", "pk").values("pk")[:1]),
+        )
+        .filter(due_count__gt=0)
+        .order_by("pk")
+    )
+
+
+def _claim(user: User, day) -> bool:
+    """Mark the learner reminded today, unless another run got there first."""
+    unclaimed = Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lt=day)
+    return bool(User.objects.filter(unclaimed, pk=user.pk).update(last_reminded_on=day))
+
+
+def _reminder(user: User, card: Card | None) -> dict:
+    with translation.override(user.language):
+        waiting = ngettext(
+            "%(count)d card is waiting for you.",
+            "%(count)d cards are waiting for you.",
+            user.due_count,
+        ) % {"count": user.due_count}
+        if card is None:  # deleted since the selection: the reminder alone still helps
+            button = chat_review.web_app_button(gettext("Open the app"), "/review/")
+            return {"text": waiting, "reply_markup": {"inline_keyboard": [[button]]}}
+        return chat_review.front_message(card, header=waiting)
+
+
+def send_reminders(*, now=None, api=None, limiter=None) -> Outcome:
+    now = now or timezone.now()
+    api = api or bot_api()
+    limiter = limiter or RateLimiter()
+    outcome = Outcome()
+    users = list(learners_to_remind(now))
+    cards = Card.objects.select_related("deck").in_bulk([u.first_card_id for u in users])
+    for user in users:
+        if not _claim(user, timezone.localtime(now, user.tz).date()):
+            continue
+        limiter.wait()
+        try:
+            api.call(
+                "sendMessage",
+                chat_id=user.telegram_id,
+                **_reminder(user, cards.get(user.first_card_id)),
+            )
+        except BotBlocked:
+            User.objects.filter(pk=user.pk).update(bot_blocked=True)
+            outcome.blocked += 1
+        except TelegramError as error:
+            logger.error("Reminder for user %d failed: %s", user.pk, error)
+            outcome.failed += 1
+        else:
+            outcome.sent += 1
+    ProcessedUpdate.objects.filter(processed_at__lt=now - PROCESSED_UPDATES_KEPT).delete()
+    return outcome

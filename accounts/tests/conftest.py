@@ -1,0 +1,20 @@
+"""Fixtures for the bot's tests (test_bot_api, test_webhook, test_reminders, test_chat_review,
+test_setup_bot)."""
+
+import pytest
+
+from accounts.tests.fake_telegram import FakeTelegramServer
+
+WEBHOOK_SECRET = "webhook-secret_42"
+
+
+@pytest.fixture
+def telegram(settings):
+    """A local HTTP server playing the Bot API, with the settings pointing at it."""
+    with FakeTelegramServer() as fake:
+        settings.TELEGRAM_API_URL = fake.url
+        settings.PUBLIC_URL = "https://pw.example.com"
+        settings.TELEGRAM_WEBHOOK_SECRET = WEBHOOK_SECRET
+        settings.TELEGRAM_BOT_USERNAME = "PhraseWeaverBot"
+        settings.TELEGRAM_APP_NAME = "study"
+        yield fake

@@ -1,0 +1,225 @@
+"""Review in the bot's chat: the buttons' callback queries, through the webhook."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.chat_review import BATCH, front_message
+from accounts.models import User
+from accounts.tests.conftest import WEBHOOK_SECRET
+from accounts.tests.fake_telegram import callback_update, sender
+from cards.models import Card, Deck, ReviewLog, State
+from cards.scheduling import Rating
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def deck(alice):
+    return Deck.objects.create(owner=alice, name="Spanish <basics>")
+
+
+def due_card(deck, front="hola", back="hello", **fields):
+    now = timezone.now()
+    return Card.objects.create(
+        deck=deck,
+        front=front,
+        back=back,
+        state=State.REVIEW,
+        stability=3.0,
+        difficulty=5.0,
+        last_review=now - timedelta(days=3),
+        due=now - timedelta(hours=1),
+        **fields,
+    )
+
+
+class Chat:
+    """Presses buttons in alice's chat, each press a new update through the webhook."""
+
+    def __init__(self, client, telegram, user):
+        self.client, self.telegram, self.user = client, telegram, user
+        self.update_id = 100
+
+    def press(self, data: str):
+        self.update_id += 1
+        response = self.client.post(
+            "/telegram/webhook/",
+            data=json.dumps(callback_update(self.update_id, data, sender(self.user))),
+            content_type="application/json",
+            HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
+        )
+        assert response.status_code == 200
+
+    @property
+    def notices(self) -> list:
+        return [call.get("text") for call in self.telegram.calls("answerCallbackQuery")]
+
+    @property
+    def edits(self) -> list[dict]:
+        return self.telegram.calls("editMessageText")
+
+    def buttons(self, index=-1) -> list[dict]:
+        keyboard = self.edits[index]["reply_markup"]["inline_keyboard"]
+        return [button for row in keyboard for button in row]
+
+
+@pytest.fixture
+def chat(client, telegram, alice):
+    return Chat(client, telegram, alice)
+
+
+def test_show_answer_edits_the_message_into_the_back_and_four_grades(chat, deck):
+    card = due_card(deck, front="<b>hola</b>", back="hello & hi", example="¡Hola, amigo!")
+
+    chat.press(f"rv:{card.pk}:{card.version}:show:0")
+
+    [edit] = chat.edits
+    assert (edit["chat_id"], edit["message_id"]) == (111, 77)
+    assert edit["parse_mode"] == "HTML"
+    assert "&lt;b&gt;hola&lt;/b&gt;" in edit["text"]
+    assert "hello &amp; hi" in edit["text"]
+    assert "Spanish &lt;basics&gt;" in edit["text"]
+    assert "¡Hola, amigo!" in edit["text"]
+    grades = chat.buttons()
+    assert [b["callback_data"] for b in grades] == [
+        f"rv:{card.pk}:{card.version}:{rating}:0" for rating in Rating.ALL
+    ]
+    assert [b["text"].split(" · ")[0] for b in grades] == ["Again", "Hard", "Good", "Easy"]
+    assert grades[0]["text"] == "Again · 10m"  # relearning step
+    assert chat.notices == [None]  # answered, silently
+    assert not ReviewLog.objects.exists()
+
+
+def test_a_grade_goes_through_card_review_and_shows_the_next_card(chat, deck, alice):
+    first, second = due_card(deck, front="uno"), due_card(deck, front="dos")
+
+    chat.press(f"rv:{first.pk}:0:{Rating.GOOD}:0")
+
+    [log] = ReviewLog.objects.all()
+    assert (log.card_id, log.user_id, log.rating) == (first.pk, alice.pk, Rating.GOOD)
+    first.refresh_from_db()
+    assert first.version == 1
+    assert first.due > timezone.now() + timedelta(days=1)
+    [edit] = chat.edits
+    assert "dos" in edit["text"]
+    assert chat.buttons()[0] == {"text": "Show answer", "callback_data": f"rv:{second.pk}:0:show:1"}
+    assert chat.buttons()[1]["web_app"] == {"url": "https://pw.example.com/review/"}
+    assert chat.notices == [None]
+
+
+def test_after_a_batch_it_suggests_the_app(chat, deck):
+    cards = [due_card(deck, front=f"card {n}") for n in range(BATCH + 1)]
+
+    for graded, card in enumerate(cards[:BATCH]):
+        chat.press(f"rv:{card.pk}:0:{Rating.EASY}:{graded}")
+
+    assert ReviewLog.objects.count() == BATCH
+    last = chat.edits[-1]
+    assert "5 cards reviewed." in last["text"]
+    assert chat.buttons() == [
+        {"text": "Continue in the app", "web_app": {"url": "https://pw.example.com/review/"}}
+    ]
+
+
+def test_when_nothing_is_left_it_says_so(chat, deck):
+    card = due_card(deck)
+
+    chat.press(f"rv:{card.pk}:0:{Rating.EASY}:2")
+
+    assert chat.edits[-1]["text"] == "3 cards reviewed. All done for now!"
+
+
+def test_new_cards_follow_the_due_ones_as_in_the_mini_app(chat, deck):
+    card = due_card(deck)
+    new = Card.objects.create(deck=deck, front="nuevo", back="new")
+
+    chat.press(f"rv:{card.pk}:0:{Rating.GOOD}:0")
+
+    assert chat.buttons()[0]["callback_data"] == f"rv:{new.pk}:0:show:1"
+
+
+def test_someone_elses_card_changes_nothing_and_says_so(chat, bob):
+    bobs = due_card(Deck.objects.create(owner=bob, name="Bob's"))
+
+    chat.press(f"rv:{bobs.pk}:0:show:0")
+    chat.press(f"rv:{bobs.pk}:0:{Rating.AGAIN}:0")
+
+    assert chat.edits == []
+    assert chat.notices == ["This card is no longer in your decks."] * 2
+    bobs.refresh_from_db()
+    assert bobs.version == 0
+    assert not ReviewLog.objects.exists()
+
+
+def test_an_already_graded_card_changes_nothing_and_says_so(chat, deck):
+    card = due_card(deck)
+    card.review(Rating.GOOD)  # graded in the Mini App meanwhile
+
+    chat.press(f"rv:{card.pk}:0:{Rating.AGAIN}:0")
+    chat.press(f"rv:{card.pk}:0:show:0")
+
+    assert chat.edits == []
+    assert chat.notices == ["This card was already graded."] * 2
+    [log] = ReviewLog.objects.all()
+    assert log.rating == Rating.GOOD
+
+
+def test_a_double_tap_on_a_grade_grades_once(chat, deck):
+    card = due_card(deck)
+
+    chat.press(f"rv:{card.pk}:0:{Rating.HARD}:0")
+    chat.press(f"rv:{card.pk}:0:{Rating.HARD}:0")
+
+    assert ReviewLog.objects.count() == 1
+    assert chat.notices == [None, "This card was already graded."]
+
+
+def test_a_double_tap_on_show_answer_is_harmless(chat, deck, telegram):
+    card = due_card(deck)
+    chat.press(f"rv:{card.pk}:0:show:0")
+    telegram.fail(400, description="Bad Request: message is not modified", method="editMessageText")
+
+    chat.press(f"rv:{card.pk}:0:show:0")
+
+    assert chat.notices == [None, None]
+
+
+@pytest.mark.parametrize("data", ["rv:abc", "rv:1:0:5:0", "rv:1:0:show", "other", ""])
+def test_a_malformed_button_is_answered_and_ignored(chat, deck, data):
+    due_card(deck)
+
+    chat.press(data)
+
+    assert chat.edits == []
+    assert chat.notices == [None]
+
+
+def test_the_buttons_speak_the_learners_language(chat, deck, alice):
+    User.objects.filter(pk=alice.pk).update(language_code="ru")
+    chat.user.language_code = "ru"
+    card = due_card(deck)
+
+    chat.press(f"rv:{card.pk}:0:show:0")
+    chat.press(f"rv:{card.pk}:0:{Rating.GOOD}:0")
+    chat.press(f"rv:{card.pk}:0:{Rating.GOOD}:0")
+
+    assert [b["text"].split(" · ")[0] for b in chat.buttons(0)] == [
+        "Снова",
+        "Трудно",
+        "Хорошо",
+        "Легко",
+    ]
+    assert chat.edits[1]["text"] == "Повторена 1 карточка. На сегодня всё!"
+    assert chat.notices[-1] == "Эта карточка уже оценена."
+
+
+def test_callback_data_fits_telegrams_64_bytes(deck):
+    card = Card(pk=2**63 - 1, version=2**31 - 1, deck=deck, front="the largest ids")
+
+    data = front_message(card, graded=99)["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+
+    assert data == f"rv:{2**63 - 1}:{2**31 - 1}:show:99"
+    assert len(data.encode()) <= 64

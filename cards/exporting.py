@@ -1,0 +1,129 @@
+"""Exporting: a deck as CSV or as an Anki package, and all of a learner's data as one zip."""
+
+import csv
+import html
+import io
+import itertools
+import json
+import sqlite3
+import time
+import zipfile
+
+import genanki
+from django.utils import timezone
+
+from cards.importing.formats import EXPORT_HEADER, FORMULA_STARTS
+from cards.models import Card, Deck, ReviewLog
+
+# Fixed ids, so that Anki recognises the note type when a learner imports a deck again.
+ANKI_MODEL_ID = 1_742_000_000_001
+ANKI_DECK_BASE_ID = 1_742_000_000_000_000
+ANKI_MODEL = genanki.Model(
+    ANKI_MODEL_ID,
+    "PhraseWeaver",
+    fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Example"}, {"name": "Notes"}],
+    templates=[
+        {
+            "name": "Card 1",
+            "qfmt": "{{Front}}",
+            "afmt": (
+                "{{FrontSide}}<hr id=answer>{{Back}}"
+                "{{#Example}}<br><br><i>{{Example}}</i>{{/Example}}"
+                "{{#Notes}}<br><br>{{Notes}}{{/Notes}}"
+            ),
+        }
+    ],
+)
+CARD_COLUMNS = (
+    "id", "deck_id", "front", "back", "example", "notes", "tags", "suspended", "created",
+    "state", "step", "stability", "difficulty", "due", "last_review",
+)  # fmt: skip
+REVIEW_COLUMNS = (
+    "id", "card_id", "rating", "reviewed_at", "duration_ms", "state_before", "step_before",
+    "stability_before", "difficulty_before", "due_before", "last_review_before",
+)  # fmt: skip
+DECK_COLUMNS = ("id", "name", "description", "front_lang", "back_lang", "created")
+
+
+def neutralise(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv(header, rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([neutralise(value) for value in row])
+    return out.getvalue().encode()
+
+
+def deck_csv(deck: Deck) -> bytes:
+    """UTF-8 CSV with a header; importing it into a deck gives the same cards back."""
+    rows = deck.cards.order_by("id").values_list(*EXPORT_HEADER).iterator()
+    return _csv(EXPORT_HEADER, rows)
+
+
+def _html(value: str) -> str:
+    return html.escape(value).replace("\n", "<br>")
+
+
+def deck_apkg(deck: Deck) -> bytes:
+    """An Anki package (collection.anki2, schema 11) that every Anki version opens."""
+    anki_deck = genanki.Deck(ANKI_DECK_BASE_ID + deck.pk, deck.name)
+    for card in deck.cards.order_by("id").iterator():
+        anki_deck.add_note(
+            genanki.Note(
+                model=ANKI_MODEL,
+                fields=[
+                    _html(card.front),
+                    _html(card.back),
+                    _html(card.example),
+                    _html(card.notes),
+                ],
+                tags=card.tags.split(),
+                guid=genanki.guid_for("phraseweaver", card.pk),
+            )
+        )
+    # Written in memory: genanki's own write_to_file leaves a temporary file behind.
+    db = sqlite3.connect(":memory:")
+    try:
+        now = time.time()
+        genanki.Package(anki_deck).write_to_db(db.cursor(), now, itertools.count(int(now * 1000)))
+        db.commit()
+        collection = db.serialize()
+    finally:
+        db.close()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("collection.anki2", collection)
+        archive.writestr("media", "{}")
+    return out.getvalue()
+
+
+def user_archive(user) -> bytes:
+    """Everything the learner has here: settings, decks, cards and reviews (three queries)."""
+    decks = Deck.objects.for_user(user).order_by("id").values_list(*DECK_COLUMNS)
+    cards = Card.objects.for_user(user).order_by("id").values_list(*CARD_COLUMNS)
+    reviews = ReviewLog.objects.filter(user=user).order_by("id").values_list(*REVIEW_COLUMNS)
+    account = {
+        "telegram_id": user.telegram_id,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "time_zone": user.time_zone,
+        "interface_language": user.interface_language,
+        "desired_retention": user.desired_retention,
+        "new_cards_per_day": user.new_cards_per_day,
+        "reviews_per_day": user.reviews_per_day,
+        "exported_at": timezone.now().isoformat(),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("account.json", json.dumps(account, ensure_ascii=False, indent=2))
+        archive.writestr("decks.csv", _csv(DECK_COLUMNS, decks.iterator()))
+        archive.writestr("cards.csv", _csv(CARD_COLUMNS, cards.iterator()))
+        archive.writestr("reviews.csv", _csv(REVIEW_COLUMNS, reviews.iterator()))
+    return out.getvalue()

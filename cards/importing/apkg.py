@@ -1,0 +1,254 @@
+"""Reading Anki packages (.apkg/.colpkg) and bare collections, all three generations.
+
+A package is a zip holding the collection as SQLite: `collection.anki2` (schema 11, Anki 2.0),
+`collection.anki21` (schema 11, Anki 2.1) or `collection.anki21b` (zstd-compressed, schema 18,
+Anki 2.1.50 and later; such packages also hold a dummy collection.anki2 telling old versions to
+upgrade). The database is opened from memory (sqlite3 deserialize), never from a file named by
+the upload, and only read.
+"""
+
+import io
+import json
+import re
+import sqlite3
+import zipfile
+from collections import defaultdict
+from datetime import UTC, datetime
+
+import zstandard
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from cards.importing.formats import ImportRefused, Row, Source, html_to_text, refuse_too_many_rows
+
+APKG_MAPPING = {"front": 0, "back": 1, "notes": 2, "example": 3}
+ZIP_MAGIC = b"PK\x03\x04"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
+NOT_MEDIA = {*COLLECTIONS, "media", "meta"}
+# A package may unpack to this many times the upload limit (media compress little; a zip
+# bomb compresses a thousandfold), in at most this many entries.
+UNPACKED_FACTOR = 20
+MAX_ENTRIES = 100_000
+LEGACY_SCHEMA = 11
+MODERN_SCHEMAS = range(15, 19)
+CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+# Anki's review types: 0 learn, 1 review, 2 relearn, 3 filtered; 4 manual, 5 rescheduled
+# are not reviews. Ease 0 marks a manual change.
+REVIEW_LOG_QUERY = """
+    SELECT cid, id, ease, time FROM revlog
+    WHERE type < 4 AND ease BETWEEN 1 AND 4 ORDER BY cid, id
+"""
+
+
+def not_a_package():
+    return ImportRefused(_("This file is not a valid Anki package (.apkg)."))
+
+
+def read_package(data: bytes, *, max_rows: int) -> Source:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise not_a_package() from None
+    limit = settings.IMPORT_MAX_BYTES * UNPACKED_FACTOR
+    # Before anything is expanded: the sizes the zip declares (reading never yields more).
+    if len(entries) > MAX_ENTRIES or sum(entry.file_size for entry in entries) > limit:
+        raise ImportRefused(_("The package unpacks to too many or too large files."))
+    names = {entry.filename for entry in entries}
+    name = next((name for name in COLLECTIONS if name in names), None)
+    if name is None:
+        raise ImportRefused(_("This zip file holds no Anki collection."))
+    try:
+        collection = archive.read(name)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+        raise not_a_package() from None
+    if collection.startswith(ZSTD_MAGIC):
+        collection = _unzstd(collection, limit)
+    source = read_collection(collection, max_rows=max_rows)
+    source.media_count = sum(1 for name in names if name not in NOT_MEDIA)
+    return source
+
+
+def _unzstd(data: bytes, limit: int) -> bytes:
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
+            result = reader.read(limit + 1)
+    except zstandard.ZstdError:
+        raise not_a_package() from None
+    if len(result) > limit:
+        raise ImportRefused(_("The package unpacks to too many or too large files."))
+    return result
+
+
+def read_collection(data: bytes, *, max_rows: int) -> Source:
+    if not data.startswith(SQLITE_MAGIC):
+        raise not_a_package()
+    db = sqlite3.connect(":memory:")
+    try:
+        db.deserialize(data)
+        # Nothing in an untrusted file may run our code or write: plain reads only.
+        db.execute("PRAGMA trusted_schema = OFF")
+        db.execute("PRAGMA query_only = ON")
+        if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise not_a_package()
+        return _read(db, max_rows)
+    except sqlite3.DatabaseError:
+        raise not_a_package() from None
+    finally:
+        db.close()
+
+
+def _read(db, max_rows) -> Source:
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not {"col", "notes", "cards", "revlog"} <= tables:
+        raise ImportRefused(_("This database is not an Anki collection."))
+    version = db.execute("SELECT ver FROM col").fetchone()[0]
+    if version == LEGACY_SCHEMA:
+        notetypes, decks = _legacy_notetypes(db)
+    elif version in MODERN_SCHEMAS and {"notetypes", "fields", "decks"} <= tables:
+        notetypes, decks = _modern_notetypes(db)
+    else:
+        raise ImportRefused(
+            _("This Anki collection has a format (schema %(version)s) PhraseWeaver does not know.")
+            % {"version": version}
+        )
+    (note_count,) = db.execute("SELECT count(*) FROM notes").fetchone()
+    if note_count > max_rows:
+        raise refuse_too_many_rows(max_rows)
+    return _rows(db, notetypes, decks)
+
+
+def _legacy_notetypes(db):
+    models_json, decks_json = db.execute("SELECT models, decks FROM col").fetchone()
+    try:
+        models, decks = json.loads(models_json), json.loads(decks_json)
+        notetypes = {
+            int(mid): (model.get("type") == 1, [field["name"] for field in model["flds"]])
+            for mid, model in models.items()
+        }
+        names = {int(did): deck["name"].split("::") for did, deck in decks.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise not_a_package() from None
+    return notetypes, names
+
+
+def _modern_notetypes(db):
+    fields = defaultdict(list)
+    for ntid, name in db.execute("SELECT ntid, name FROM fields ORDER BY ntid, ord"):
+        fields[ntid].append(name)
+    notetypes = {
+        ntid: (_protobuf_varint(config or b"", 1) == 1, fields[ntid])
+        for ntid, config in db.execute("SELECT id, config FROM notetypes")
+    }
+    decks = {did: name.split("\x1f") for did, name in db.execute("SELECT id, name FROM decks")}
+    return notetypes, decks
+
+
+def _protobuf_varint(message: bytes, wanted: int) -> int:
+    """The varint field `wanted` of a protobuf message (NotetypeConfig.kind: 1 is cloze)."""
+    position = 0
+
+    def varint():
+        nonlocal position
+        value, shift = 0, 0
+        while position < len(message):
+            byte = message[position]
+            position += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+        raise ValueError("truncated varint")
+
+    try:
+        while position < len(message):
+            key = varint()
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                value = varint()
+                if number == wanted:
+                    return value
+            elif wire == 2:
+                position += varint()
+            elif wire == 1:
+                position += 8
+            elif wire == 5:
+                position += 4
+            else:
+                return 0
+    except ValueError:
+        return 0
+    return 0
+
+
+def _rows(db, notetypes, decks) -> Source:
+    cards = {}  # (note id, ord) → (card id, deck id, suspended)
+    for cid, nid, did, ord_, queue in db.execute("SELECT id, nid, did, ord, queue FROM cards"):
+        cards[nid, ord_] = (cid, did, queue == -1)
+    history = defaultdict(list)
+    for cid, ms, ease, duration in db.execute(REVIEW_LOG_QUERY):
+        history[cid].append((datetime.fromtimestamp(ms / 1000, UTC), ease, max(duration, 0)))
+    paths = {did for _cid, did, _suspended in cards.values()}
+    root = _common_prefix([decks.get(did, []) for did in paths])
+    source = Source(format="apkg", rows=[], mapping=APKG_MAPPING)
+    source.deck_name = "::".join(root)
+    notes = db.execute("SELECT id, mid, tags, flds FROM notes ORDER BY id")
+    for number, (nid, mid, tags, flds) in enumerate(notes, start=1):
+        is_cloze, names = notetypes.get(mid, (False, []))
+        values = flds.split("\x1f")
+        made = _cloze_cards(values) if is_cloze else _basic_cards(values, names)
+        if not made:
+            source.skipped.append((number, _("a note of this type cannot become a card")))
+        for ord_, fields in made:
+            cid, did, suspended = cards.get((nid, ord_), (None, None, False))
+            row = Row(line=number, fields=fields, tags=" ".join(tags.split()), suspended=suspended)
+            row.subdeck = "::".join(decks.get(did, root)[len(root) :])
+            row.history = history.get(cid, [])
+            source.rows.append(row)
+    source.has_history = bool(history)
+    source.has_subdecks = any(row.subdeck for row in source.rows)
+    return source
+
+
+def _common_prefix(paths: list[list[str]]) -> list[str]:
+    if not paths:
+        return []
+    prefix = paths[0]
+    for path in paths[1:]:
+        while path[: len(prefix)] != prefix:
+            prefix = prefix[:-1]
+    return prefix
+
+
+def _basic_cards(values, names) -> list:
+    """Front, back, extra from a Basic-like note (Basic, reversed, optional reversed, ours)."""
+    if len(values) < 2:
+        return []
+    lower = [name.lower() for name in names]
+
+    def named(name):
+        index = lower.index(name) if name in lower else len(values)
+        return html_to_text(values[index]) if index < len(values) else ""
+
+    front, back = html_to_text(values[0]), html_to_text(values[1])
+    return [(0, [front, back, named("notes") or named("extra"), named("example")])]
+
+
+def _cloze_cards(values) -> list:
+    """One card per cloze number: the text with that gap as the front, its answer as the back."""
+    text = values[0]
+    extra = html_to_text(values[1]) if len(values) > 1 else ""
+    numbers = sorted({int(match[1]) for match in CLOZE.finditer(text)})
+    made = []
+    for number in numbers:
+
+        def gap(match, number=number):
+            if int(match[1]) == number:
+                return f"[{match[3]}]" if match[3] else "[…]"
+            return match[2]
+
+        answers = [html_to_text(m[2]) for m in CLOZE.finditer(text) if int(m[1]) == number]
+        made.append((number - 1, [html_to_text(CLOZE.sub(gap, text)), ", ".join(answers), extra]))
+    return made

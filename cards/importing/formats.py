@@ -1,0 +1,366 @@
+"""Reading flashcards from text: CSV, TSV, semicolon- and pipe-separated text, Anki's plain-text
+export (with its `#key:value` headers) and Quizlet's export.
+
+Everything here is pure Python on bytes and strings; the database is the service's business.
+"""
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+CARD_FIELDS = ("front", "back", "example", "notes", "tags")
+# Our own CSV export's header: a file that starts with it gets its formula guards taken off.
+EXPORT_HEADER = list(CARD_FIELDS)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+SEPARATORS = {"tab": "\t", "semicolon": ";", "pipe": "|", "comma": ",", "space": " ", "colon": ":"}
+# Tried in this order; on a tie the earlier one wins (a tab is rarely inside a phrase).
+DETECTED_SEPARATORS = ("\t", ";", "|", ",")
+
+COLUMN_NAMES = {
+    "front": {"front", "term", "question", "word", "phrase", "вопрос", "слово", "термин", "фраза"},
+    "back": {"back", "definition", "answer", "translation", "meaning", "ответ", "перевод"},
+    "example": {"example", "examples", "пример", "примеры"},
+    "notes": {"notes", "note", "extra", "заметки", "примечание", "примечания"},
+    "tags": {"tags", "теги", "метки"},
+}
+ANKI_HEADERS = {
+    "separator",
+    "html",
+    "tags",
+    "columns",
+    "deck",
+    "notetype",
+    "tags column",
+    "deck column",
+    "notetype column",
+    "guid column",
+    "if matches",
+}
+SPECIAL_COLUMNS = ("tags column", "deck column", "notetype column", "guid column")
+ANKI_HEADER = re.compile(r"#([a-z ]+):(.*)")
+LOOKS_LIKE_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+ANKI_SOUND = re.compile(r"\[sound:[^\]]*\]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ImportRefused(Exception):
+    """The input cannot be imported at all. The message is meant for the learner."""
+
+
+@dataclass
+class Row:
+    line: int
+    fields: list[str]
+    tags: str = ""
+    subdeck: str = ""
+    # (reviewed_at, rating, duration_ms) in order, from an Anki package's review log.
+    history: list = field(default_factory=list)
+    suspended: bool = False
+
+
+@dataclass
+class Source:
+    """What a file holds, before it is mapped to cards."""
+
+    format: str
+    rows: list[Row]
+    columns: list[str] = field(default_factory=list)
+    mapping: dict = field(default_factory=dict)
+    separator: str = ""
+    encoding: str = ""
+    deck_name: str = ""
+    skipped: list = field(default_factory=list)
+    media_count: int = 0
+    has_history: bool = False
+    has_subdecks: bool = False
+
+    @property
+    def column_count(self) -> int:
+        return max([len(self.columns), *(len(row.fields) for row in self.rows[:100])], default=0)
+
+    @property
+    def separator_name(self) -> str:
+        names = {value: key for key, value in SEPARATORS.items()}
+        return names.get(self.separator, self.separator)
+
+
+def refuse_too_many_rows(max_rows: int):
+    return ImportRefused(
+        ngettext(
+            "The file has more than %(max)d row; split it into smaller files.",
+            "The file has more than %(max)d rows; split it into smaller files.",
+            max_rows,
+        )
+        % {"max": max_rows}
+    )
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text and the name of its encoding: UTF-8 (with or without BOM), UTF-16 with BOM, or
+    Windows-1251, which Russian word lists made on Windows often are."""
+    if not data.strip():
+        raise ImportRefused(_("The file is empty."))
+    boms = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"))
+    boms += ((codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),)
+    for bom, codec, name in boms:
+        if data.startswith(bom):
+            try:
+                return _plain_text(data.decode(codec)), name
+            except UnicodeDecodeError:
+                message = _("The file is not valid %(encoding)s text.")
+                raise ImportRefused(message % {"encoding": name}) from None
+    if b"\0" not in data:
+        try:
+            return _plain_text(data.decode("utf-8")), "UTF-8"
+        except UnicodeDecodeError:
+            pass
+        try:
+            text = data.decode("cp1251")
+        except UnicodeDecodeError:
+            text = ""
+        if text and _mostly_cyrillic(text):
+            return _plain_text(text), "Windows-1251"
+    raise ImportRefused(
+        _("This file is neither text (UTF-8, UTF-16 or Windows-1251) nor an Anki package.")
+    )
+
+
+def _mostly_cyrillic(text: str) -> bool:
+    non_ascii = [char for char in text if ord(char) > 127]
+    cyrillic = sum(1 for char in non_ascii if "\u0400" <= char <= "\u04ff")
+    return cyrillic >= 0.8 * len(non_ascii)
+
+
+def _plain_text(text: str) -> str:
+    if len(CONTROL.findall(text)) > max(len(text) // 100, 0):
+        raise ImportRefused(
+            _("This file is neither text (UTF-8, UTF-16 or Windows-1251) nor an Anki package.")
+        )
+    if not text.strip():
+        raise ImportRefused(_("The file is empty."))
+    return text
+
+
+class _TextExtractor(HTMLParser):
+    BLOCKS = {"div", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts = []
+        self.hidden = 0
+
+    def _newline(self):
+        if self.parts and not self.parts[-1].endswith("\n"):
+            self.parts.append("\n")
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.hidden += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in self.BLOCKS:
+            self._newline()
+
+    def handle_startendtag(self, tag, attrs):
+        if tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.hidden = max(self.hidden - 1, 0)
+        elif tag in self.BLOCKS:
+            self._newline()
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def html_to_text(value: str) -> str:
+    """HTML reduced to plain text, line breaks kept (images, sounds and markup dropped)."""
+    parser = _TextExtractor()
+    parser.feed(value)
+    parser.close()
+    text = ANKI_SOUND.sub("", "".join(parser.parts)).replace("\xa0", " ")
+    lines = [line.strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def clean_field(value: str, *, html: bool | None) -> str:
+    """`html` True: the field is HTML; False: plain text; None: HTML if it looks like it."""
+    if html or (html is None and LOOKS_LIKE_HTML.search(value)):
+        return html_to_text(value)
+    return value.strip()
+
+
+def parse_text(
+    data: bytes,
+    *,
+    max_rows: int,
+    separator: str = "",
+    row_separator: str = "",
+) -> Source:
+    """Rows from a text file. `separator` and `row_separator` override detection (Quizlet lets
+    the learner choose any string for both)."""
+    text, encoding = decode(data)
+    headers, body, first_line = _anki_headers(text.replace("\r\n", "\n").replace("\r", "\n"))
+    separator = separator or _header_separator(headers.get("separator", ""))
+    if not row_separator and not separator and _looks_like_quizlet_rows(body):
+        separator, row_separator = "\t", ";"
+    if row_separator or len(separator) > 1:
+        source = _split_plain(body, separator or "\t", row_separator or "\n", first_line, max_rows)
+    else:
+        separator = separator or _detect_separator(body)
+        source = _split_csv(body, separator, first_line, max_rows)
+    source.encoding = encoding
+    _apply_anki_headers(source, headers)
+    return source
+
+
+def _header_separator(value: str) -> str:
+    """Anki writes a name (`#separator:Tab`, `Comma`, …) or the character itself."""
+    return SEPARATORS.get(value.strip().lower(), value if len(value) == 1 else "")
+
+
+def _anki_headers(text: str) -> tuple[dict, str, int]:
+    """Anki's `#key:value` lines at the top (Anki 2.1.54 and later) and the text after them."""
+    headers = {}
+    lines = text.split("\n")
+    count = 0
+    for line in lines:
+        match = ANKI_HEADER.fullmatch(line.strip())
+        if not match or match[1] not in ANKI_HEADERS:
+            break
+        headers[match[1]] = match[2].strip() if match[1] != "separator" else match[2]
+        count += 1
+    return headers, "\n".join(lines[count:]), count + 1
+
+
+def _looks_like_quizlet_rows(body: str) -> bool:
+    """Quizlet's "tab between term and definition, semicolon between rows": one long line."""
+    lines = [line for line in body.split("\n") if line.strip()]
+    if len(lines) != 1:
+        return False
+    tabs, semicolons = lines[0].count("\t"), lines[0].count(";")
+    return tabs >= 2 and semicolons >= tabs - 1
+
+
+def _detect_separator(body: str) -> str:
+    sample = "\n".join(body.split("\n")[:50])
+    best, best_score = "\t", (0.0, 0)
+    for candidate in DETECTED_SEPARATORS:
+        records = [r for r in _reader(sample, candidate) if any(f.strip() for f in r)][:20]
+        widths = [len(record) for record in records]
+        if not widths:
+            continue
+        modal = max(set(widths), key=widths.count)
+        if modal < 2:
+            continue
+        score = (widths.count(modal) / len(widths), -modal)
+        if score[0] > best_score[0]:
+            best, best_score = candidate, score
+    return best
+
+
+def _reader(text: str, separator: str):
+    return csv.reader(io.StringIO(text), delimiter=separator, quotechar='"', strict=False)
+
+
+def _split_csv(body: str, separator: str, first_line: int, max_rows: int) -> Source:
+    rows = []
+    reader = _reader(body, separator)
+    start = 0
+    for record in reader:
+        line, start = first_line + start, reader.line_num
+        if not any(value.strip() for value in record):
+            continue
+        if len(rows) >= max_rows + 1:  # one more, in case the first is a header
+            raise refuse_too_many_rows(max_rows)
+        rows.append(Row(line=line, fields=record))
+    return _with_header(Source(format="csv", rows=rows, separator=separator), max_rows)
+
+
+def _split_plain(body, separator, row_separator, first_line, max_rows) -> Source:
+    rows = []
+    line = first_line
+    for chunk in body.split(row_separator):
+        if chunk.strip():
+            if len(rows) >= max_rows:
+                raise refuse_too_many_rows(max_rows)
+            rows.append(Row(line=line, fields=chunk.strip("\n").split(separator, 1)))
+        line += chunk.count("\n") + (row_separator == "\n")
+    source = Source(format="quizlet", rows=rows, separator=separator)
+    source.mapping = {"front": 0, "back": 1}
+    return source
+
+
+def _with_header(source: Source, max_rows: int) -> Source:
+    first = [value.strip().lower() for value in source.rows[0].fields] if source.rows else []
+    mapping = {}
+    for index, name in enumerate(first):
+        for card_field, names in COLUMN_NAMES.items():
+            if name in names and card_field not in mapping:
+                mapping[card_field] = index
+    if "front" in mapping and len(mapping) >= 2:
+        if first == EXPORT_HEADER:
+            source.format = "phraseweaver"
+            for row in source.rows[1:]:
+                row.fields = [_unguard(value) for value in row.fields]
+        source.columns = source.rows[0].fields
+        source.rows = source.rows[1:]
+        source.mapping = mapping
+    else:
+        source.mapping = {"front": 0, "back": 1}
+    if len(source.rows) > max_rows:
+        raise refuse_too_many_rows(max_rows)
+    return source
+
+
+def _unguard(value: str) -> str:
+    """Undo our export's guard against spreadsheet formulas ('=x → =x)."""
+    if value.startswith("'") and value[1:2] and value[1] in FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
+def _apply_anki_headers(source: Source, headers: dict) -> None:
+    if headers and source.format == "csv":
+        source.format = "anki-text"
+    special = {_column(headers, key) for key in SPECIAL_COLUMNS} - {None}
+    if "columns" in headers:
+        source.columns = [name.strip() for name in headers["columns"].split(source.separator)]
+        source.mapping = {}
+        for index, name in enumerate(source.columns):
+            for card_field, known in COLUMN_NAMES.items():
+                taken = card_field in source.mapping or index in special
+                if name.lower() in known and not taken:
+                    source.mapping[card_field] = index
+    elif special:
+        free = [i for i in range(source.column_count) if i not in special]
+        source.mapping = dict(zip(("front", "back"), free, strict=False))
+    if _column(headers, "tags column") is not None:
+        source.mapping["tags"] = _column(headers, "tags column")
+    deck_column = _column(headers, "deck column")
+    # Our own export is plain text; elsewhere a field that looks like HTML is HTML.
+    html = {"true": True, "false": False}.get(headers.get("html", "").lower())
+    if source.format == "phraseweaver":
+        html = False
+    for row in source.rows:
+        row.fields = [clean_field(value, html=html) for value in row.fields]
+        row.tags = headers.get("tags", "")
+        if deck_column is not None and deck_column < len(row.fields):
+            row.subdeck = row.fields[deck_column]
+            source.has_subdecks = True
+    source.deck_name = headers.get("deck", "")
+
+
+def _column(headers: dict, key: str) -> int | None:
+    value = headers.get(key, "")
+    return int(value) - 1 if value.isdigit() and int(value) > 0 else None

@@ -1,0 +1,158 @@
+"""Turning a parsed Source into cards: the mapping, duplicate handling and the report."""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cards.importing.formats import CARD_FIELDS, Row, Source
+from cards.models import Card, Deck
+
+BATCH_SIZE = 500
+MAX_LENGTHS = {name: Card._meta.get_field(name).max_length for name in CARD_FIELDS}
+UPDATED_FIELDS = ("back", "example", "notes", "tags")
+
+
+@dataclass
+class ImportOptions:
+    # Card field → column index (None or absent: not imported).
+    mapping: dict = field(default_factory=lambda: {"front": 0, "back": 1})
+    swap: bool = False
+    update_duplicates: bool = False
+    keep_scheduling: bool = False
+    subdecks_as_decks: bool = False
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    skipped: list = field(default_factory=list)  # (line, reason), in line order
+    media_count: int = 0
+    reviews: int = 0
+    decks_created: list = field(default_factory=list)
+
+
+def map_row(row: Row, options: ImportOptions) -> dict | str:
+    """The card's values from one row, or the reason the row cannot be a card."""
+    values = {}
+    for name in CARD_FIELDS:
+        index = options.mapping.get(name)
+        present = index is not None and index < len(row.fields)
+        values[name] = row.fields[index].strip() if present else ""
+    if options.swap:
+        values["front"], values["back"] = values["back"], values["front"]
+    values["tags"] = " ".join(dict.fromkeys(f"{row.tags} {values['tags']}".split()))
+    if not values["front"]:
+        return _("the front is empty")
+    if not values["back"]:
+        return _("the back is empty")
+    for name, limit in MAX_LENGTHS.items():
+        if len(values[name]) > limit:
+            return _("the %(field)s is longer than %(limit)d characters") % {
+                "field": Card._meta.get_field(name).verbose_name,
+                "limit": limit,
+            }
+    return values
+
+
+def preview_rows(source: Source, options: ImportOptions, count: int = 5) -> list[dict]:
+    rows = []
+    for row in source.rows[:count]:
+        values = map_row(row, options)
+        if isinstance(values, str):
+            rows.append({"line": row.line, "skip": values})
+        else:
+            rows.append({"line": row.line, **values})
+    return rows
+
+
+@transaction.atomic
+def deck_import(*, deck: Deck, source: Source, options: ImportOptions) -> ImportReport:
+    """Import every row of `source` into `deck` (and its subdecks) in one transaction.
+
+    A front that is already in the target deck is skipped, or the existing card updated.
+    With `keep_scheduling`, each new card's review history is replayed through Card.review, so
+    its FSRS state is what that history implies.
+    """
+    report = ImportReport(skipped=list(source.skipped), media_count=source.media_count)
+    targets = _target_decks(deck, source, options, report)
+    existing = {
+        (card.deck_id, card.front): card
+        for card in Card.objects.filter(deck__in=set(targets.values())).only(
+            "id", "deck_id", "front", *UPDATED_FIELDS
+        )
+    }
+    seen, to_create, to_update, histories = {}, [], [], []
+    for row in source.rows:
+        values = map_row(row, options)
+        if isinstance(values, str):
+            report.skipped.append((row.line, values))
+            continue
+        target = targets[row.subdeck if options.subdecks_as_decks else ""]
+        if not options.subdecks_as_decks and row.subdeck:
+            values["tags"] = " ".join(dict.fromkeys([*values["tags"].split(), _tag(row.subdeck)]))
+        key = (target.pk, values["front"])
+        if key in seen:
+            report.skipped.append(
+                (row.line, _("the same front as line %(line)d") % {"line": seen[key]})
+            )
+            continue
+        seen[key] = row.line
+        card = existing.get(key)
+        if card is None:
+            card = Card(owner_id=deck.owner_id, deck=target, suspended=row.suspended, **values)
+            to_create.append(card)
+            if options.keep_scheduling and row.history:
+                histories.append((card, row.history))
+        elif not options.update_duplicates:
+            report.skipped.append((row.line, _("already in the deck")))
+        elif all(getattr(card, name) == values[name] for name in _updated(options)):
+            report.skipped.append((row.line, _("already in the deck, unchanged")))
+        else:
+            for name in _updated(options):
+                setattr(card, name, values[name])
+            to_update.append(card)
+    Card.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    Card.objects.bulk_update(to_update, _updated(options), batch_size=BATCH_SIZE)
+    report.added, report.updated = len(to_create), len(to_update)
+    report.reviews = _replay(histories, deck.owner)
+    report.skipped.sort(key=lambda item: item[0])
+    return report
+
+
+def _updated(options: ImportOptions) -> list[str]:
+    """Only the fields the file provides: an unmapped column does not wipe a card's notes."""
+    mapped = [name for name in UPDATED_FIELDS if options.mapping.get(name) is not None]
+    if options.swap and "back" not in mapped:
+        mapped.append("back")
+    return mapped or ["back"]
+
+
+def _tag(subdeck: str) -> str:
+    return "_".join(subdeck.split())
+
+
+def _target_decks(deck, source, options, report) -> dict:
+    """Subdeck name → deck: the target itself, or one deck per subdeck ("Target::Sub")."""
+    targets = {"": deck}
+    if not options.subdecks_as_decks:
+        return targets
+    for name in sorted({row.subdeck for row in source.rows if row.subdeck}):
+        full_name = f"{deck.name}::{name}"[: Deck._meta.get_field("name").max_length]
+        # Deck names are not unique, so the first deck of that name is the one.
+        targets[name] = Deck.objects.filter(owner=deck.owner, name=full_name).first()
+        if targets[name] is None:
+            targets[name] = Deck.objects.create(owner=deck.owner, name=full_name)
+            report.decks_created.append(full_name)
+    return targets
+
+
+def _replay(histories, owner) -> int:
+    count = 0
+    for card, history in histories:
+        card.owner = owner  # so that Card.review does not fetch the owner again for each card
+        for reviewed_at, rating, duration_ms in history:
+            card.review(rating, now=reviewed_at, duration_ms=duration_ms)
+            count += 1
+    return count

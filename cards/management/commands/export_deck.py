@@ -1,0 +1,23 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cards.exporting import deck_apkg, deck_csv
+from cards.models import Deck
+
+
+class Command(BaseCommand):
+    help = "Export a deck as CSV or as an Anki package."
+
+    def add_arguments(self, parser):
+        parser.add_argument("deck_id", type=int)
+        parser.add_argument("--format", choices=["csv", "apkg"], default="csv")
+        parser.add_argument("-o", "--output", type=Path, required=True)
+
+    def handle(self, *args, deck_id, format, output, **options):
+        deck = Deck.objects.filter(pk=deck_id).first()
+        if deck is None:
+            raise CommandError(f"No deck with id {deck_id}.")
+        content = deck_apkg(deck) if format == "apkg" else deck_csv(deck)
+        output.write_bytes(content)
+        self.stdout.write(f"Exported “{deck.name}” ({deck.cards.count()} cards) to {output}")

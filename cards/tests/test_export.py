@@ -1,0 +1,171 @@
+"""Export: a deck as CSV or Anki package, all data as a zip, and round trips through import."""
+
+import csv
+import io
+import re
+import zipfile
+from datetime import UTC, datetime
+
+import pytest
+
+from cards.exporting import deck_apkg, deck_csv, neutralise, user_archive
+from cards.importing import ImportOptions, deck_import, read_source
+from cards.models import Card, Deck, ReviewLog
+from conftest import auth_headers, htmx
+
+FIELDS = ("front", "back", "example", "notes", "tags")
+
+
+@pytest.fixture
+def deck(alice):
+    deck = Deck.objects.create(owner=alice, name="Spanish / Verbs")
+    Card.objects.create(deck=deck, front="comer", back="to eat", example="Como pan.", tags="verb")
+    Card.objects.create(deck=deck, front="=1+1", back="-formula", notes="@mention\nsecond line")
+    Card.objects.create(deck=deck, front='<b>tag</b> & "quotes", commas', back="+plus\ttab")
+    Card.objects.create(deck=deck, front="привет", back="hello", tags="greeting russian")
+    return deck
+
+
+def cards_of(deck):
+    return sorted(deck.cards.values_list(*FIELDS))
+
+
+def import_all(deck, data):
+    source = read_source(data)
+    return deck_import(deck=deck, source=source, options=ImportOptions(mapping=source.mapping))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@cmd", "'@cmd"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("plain", "plain"),
+        ("a=b", "a=b"),
+        (3, 3),
+    ],
+)
+def test_it_neutralises_spreadsheet_formulas(value, expected):
+    assert neutralise(value) == expected
+
+
+def test_the_csv_has_a_header_and_no_live_formulas(deck):
+    data = deck_csv(deck)
+    records = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    assert records[0] == list(FIELDS)
+    assert records[1] == ["comer", "to eat", "Como pan.", "", "verb"]
+    assert records[2][:2] == ["'=1+1", "'-formula"]
+    assert records[2][3] == "'@mention\nsecond line"
+    assert all(not value.startswith(("=", "+", "-", "@")) for row in records for value in row)
+
+
+def test_a_csv_round_trip_gives_the_same_cards(deck, alice):
+    copy = Deck.objects.create(owner=alice, name="Copy")
+    report = import_all(copy, deck_csv(deck))
+    assert (report.added, report.skipped) == (4, [])
+    assert cards_of(copy) == cards_of(deck)
+
+
+def test_the_anki_package_is_one_anki_opens(deck):
+    archive = zipfile.ZipFile(io.BytesIO(deck_apkg(deck)))
+    assert sorted(archive.namelist()) == ["collection.anki2", "media"]
+    assert archive.read("collection.anki2").startswith(b"SQLite format 3\x00")
+
+
+def test_an_anki_round_trip_gives_the_same_cards(deck, alice):
+    copy = Deck.objects.create(owner=alice, name="Copy")
+    report = import_all(copy, deck_apkg(deck))
+    assert (report.added, report.skipped) == (4, [])
+    assert cards_of(copy) == cards_of(deck)
+
+
+def test_the_archive_holds_every_deck_card_and_review(deck, alice, bob):
+    card = deck.cards.first()
+    card.review(3, now=datetime(2025, 1, 1, tzinfo=UTC))
+    Deck.objects.create(owner=bob, name="Bob's")
+    archive = zipfile.ZipFile(io.BytesIO(user_archive(alice)))
+    assert sorted(archive.namelist()) == ["account.json", "cards.csv", "decks.csv", "reviews.csv"]
+    decks = list(csv.DictReader(io.StringIO(archive.read("decks.csv").decode())))
+    assert [row["name"] for row in decks] == ["Spanish / Verbs"]
+    cards = list(csv.DictReader(io.StringIO(archive.read("cards.csv").decode())))
+    assert len(cards) == 4
+    reviews = list(csv.DictReader(io.StringIO(archive.read("reviews.csv").decode())))
+    assert [(row["card_id"], row["rating"]) for row in reviews] == [(str(card.pk), "3")]
+    assert b'"telegram_id": 111' in archive.read("account.json")
+
+
+def test_the_export_page_renders_in_full_and_as_a_partial(as_alice, deck):
+    page = as_alice.get(f"/decks/{deck.pk}/export/")
+    assert b"<html" in page.content
+    partial = as_alice.get(f"/decks/{deck.pk}/export/", **htmx())
+    assert b"<html" not in partial.content
+    assert b"format=csv&amp;token=" in partial.content
+
+
+def test_a_deck_downloads_as_csv_and_apkg(as_alice, deck):
+    response = as_alice.get(f"/decks/{deck.pk}/export/?format=csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="Spanish__Verbs.csv"'
+    assert response.content == deck_csv(deck)
+    response = as_alice.get(f"/decks/{deck.pk}/export/?format=apkg")
+    assert response.content.startswith(b"PK\x03\x04")
+    assert as_alice.get(f"/decks/{deck.pk}/export/?format=xls").status_code == 400
+
+
+def test_a_signed_link_downloads_without_init_data_for_ten_minutes(as_alice, client, deck):
+    page = as_alice.get(f"/decks/{deck.pk}/export/", **htmx()).content.decode()
+    link = re.search(r'href="([^"]*format=csv[^"]*)"', page)[1].replace("&amp;", "&")
+    client.defaults.pop("HTTP_AUTHORIZATION")
+    response = client.get(link)
+    assert response.status_code == 200
+    assert response.content == deck_csv(deck)
+    # Another deck's path, or a forged token, gets nothing.
+    other = Deck.objects.create(owner=deck.owner, name="Other")
+    moved = link.replace(f"/decks/{deck.pk}/", f"/decks/{other.pk}/")
+    assert client.get(moved).status_code == 403
+    assert client.get(link[:-3] + "abc").status_code == 403
+
+
+def test_all_my_data_downloads_as_a_zip(as_alice, deck):
+    page = as_alice.get("/settings/export/", **htmx())
+    assert b"download=zip&amp;token=" in page.content
+    assert b"<html" in as_alice.get("/settings/export/").content
+    response = as_alice.get("/settings/export/?download=zip")
+    assert response["Content-Type"] == "application/zip"
+    assert "cards.csv" in zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+
+
+@pytest.mark.parametrize("url", ["/decks/{}/export/", "/decks/{}/export/?format=csv"])
+def test_another_learners_deck_is_not_found(client, bob, deck, url):
+    response = client.get(
+        url.format(deck.pk), HTTP_AUTHORIZATION=auth_headers(bob)["Authorization"]
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/decks/{}/export/", "/settings/export/"])
+def test_export_pages_only_answer_get(as_alice, deck, url):
+    assert as_alice.post(url.format(deck.pk)).status_code == 405
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_exports_take_a_constant_number_of_queries(
+    as_alice, alice, count, django_assert_max_num_queries
+):
+    deck = Deck.objects.create(owner=alice, name="Big")
+    Card.objects.bulk_create(
+        Card(owner=alice, deck=deck, front=f"w{i}", back=f"b{i}") for i in range(count)
+    )
+    for card in deck.cards.all()[:count]:
+        card.owner = alice
+        card.review(3)
+    assert ReviewLog.objects.count() == count
+    for url in (f"/decks/{deck.pk}/export/?format=csv", f"/decks/{deck.pk}/export/?format=apkg"):
+        with django_assert_max_num_queries(4):
+            as_alice.get(url)
+    with django_assert_max_num_queries(6):
+        as_alice.get("/settings/export/?download=zip")

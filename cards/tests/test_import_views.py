@@ -1,0 +1,160 @@
+"""The import screen: upload or paste → preview → import → report."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cards.models import Card, Deck
+from conftest import auth_headers, htmx
+
+
+@pytest.fixture
+def deck(alice):
+    return Deck.objects.create(owner=alice, name="Spanish")
+
+
+def upload(content: bytes, name="words.csv"):
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+def test_the_import_page_renders_in_full_and_as_a_partial(as_alice, deck):
+    page = as_alice.get(f"/decks/{deck.pk}/import/")
+    assert page.status_code == 200
+    assert b"<html" in page.content
+    assert b'id="import-form"' in page.content
+    partial = as_alice.get(f"/decks/{deck.pk}/import/", **htmx())
+    assert b"<html" not in partial.content
+    assert b'data-tg-back="/decks/' in partial.content
+
+
+def test_a_plain_page_load_without_init_data_gets_the_shell(client, deck):
+    response = client.get(f"/decks/{deck.pk}/import/")
+    assert response.status_code == 200
+    assert b"data-shell" in response.content
+
+
+def test_the_preview_shows_the_mapping_without_saving_anything(as_alice, deck):
+    data = {"file": upload(b"hola;hello;Hola, amigo\nadios;bye;\n")}
+    response = as_alice.post(f"/decks/{deck.pk}/import/preview/", data, **htmx())
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" not in body
+    assert "2 rows" in body
+    assert "<code>semicolon</code>" in body
+    assert "<td>hola</td><td>hello</td>" in body
+    assert 'data-tg-main-click="#import-submit"' in body
+    assert not Card.objects.exists()
+
+
+def test_the_preview_lets_the_learner_swap_and_pick_columns(as_alice, deck):
+    data = {"text": "hola\thello\tHola, amigo\n", "mapped": "true", "front": "0", "back": "1"}
+    data |= {"example": "2", "swap": "true"}
+    body = as_alice.post(f"/decks/{deck.pk}/import/preview/", data, **htmx()).content.decode()
+    assert "<td>hello</td><td>hola</td><td>Hola, amigo</td>" in body
+    assert '<option value="2" selected>Column 3: Hola, amigo</option>' in body
+
+
+def test_the_preview_renders_as_a_full_page_without_htmx(as_alice, deck):
+    response = as_alice.post(f"/decks/{deck.pk}/import/preview/", {"text": "a\tb\n"})
+    assert response.status_code == 200
+    assert b"<html" in response.content
+    assert b"<td>a</td><td>b</td>" in response.content
+
+
+def test_the_preview_explains_bad_input(as_alice, deck):
+    data = {"file": upload(bytes(range(256)) * 8, "cards.apkg")}
+    body = as_alice.post(f"/decks/{deck.pk}/import/preview/", data, **htmx()).content.decode()
+    assert "neither text" in body
+    body = as_alice.post(f"/decks/{deck.pk}/import/preview/", {}, **htmx()).content.decode()
+    assert "Choose a file or paste some text." in body
+
+
+def test_it_refuses_a_file_over_the_limit(as_alice, deck, settings):
+    settings.IMPORT_MAX_BYTES = 10
+    data = {"file": upload(b"hola\thello\n")}
+    body = as_alice.post(f"/decks/{deck.pk}/import/preview/", data, **htmx()).content.decode()
+    assert "larger than 1e-05 MB" in body
+
+
+def test_importing_shows_the_report_with_each_skipped_line(as_alice, deck):
+    Card.objects.create(deck=deck, front="hola", back="hi")
+    data = {"file": upload(b"hola\thello\nperro\t\ngato\tcat\n"), "duplicates": "skip"}
+    response = as_alice.post(f"/decks/{deck.pk}/import/", data, **htmx())
+    body = response.content.decode()
+    assert "<html" not in body
+    assert "1 card added" in body
+    assert "0 cards updated" in body
+    assert "2 lines skipped" in body
+    assert "Line 1: already in the deck" in body
+    assert "Line 2: the back is empty" in body
+    assert sorted(deck.cards.values_list("front", flat=True)) == ["gato", "hola"]
+
+
+def test_importing_can_update_duplicates(as_alice, deck):
+    Card.objects.create(deck=deck, front="hola", back="hi")
+    data = {"text": "hola\thello\n", "duplicates": "update"}
+    body = as_alice.post(f"/decks/{deck.pk}/import/", data, **htmx()).content.decode()
+    assert "1 card updated" in body
+    assert deck.cards.get().back == "hello"
+
+
+def test_importing_without_htmx_redirects_to_the_report(as_alice, deck):
+    response = as_alice.post(f"/decks/{deck.pk}/import/", {"text": "a\tb\nc\td\n"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"/decks/{deck.pk}/import/?report=")
+    page = as_alice.get(response["Location"])
+    assert "2 cards added" in page.content.decode()
+
+
+def test_a_refused_import_saves_nothing_and_says_why(as_alice, deck, settings):
+    settings.IMPORT_MAX_ROWS = 2
+    data = {"text": "a\t1\nb\t2\nc\t3\n"}
+    body = as_alice.post(f"/decks/{deck.pk}/import/", data, **htmx()).content.decode()
+    assert "more than 2 rows" in body
+    assert not Card.objects.exists()
+
+
+def test_the_screen_speaks_russian(client, make_user):
+    ivan = make_user(333, "Иван", language_code="ru")
+    deck = Deck.objects.create(owner=ivan, name="Слова")
+    client.defaults["HTTP_AUTHORIZATION"] = auth_headers(ivan)["Authorization"]
+    body = client.post(f"/decks/{deck.pk}/import/", {"text": "a\tb\n"}, **htmx()).content.decode()
+    assert "1 карточка добавлена" in body
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("get", "/decks/{}/import/"),
+        ("post", "/decks/{}/import/"),
+        ("post", "/decks/{}/import/preview/"),
+    ],
+)
+def test_another_learners_deck_is_not_found(client, bob, deck, method, url):
+    headers = {"HTTP_AUTHORIZATION": auth_headers(bob)["Authorization"]}
+    response = getattr(client, method)(url.format(deck.pk), {"text": "a\tb\n"}, **headers)
+    assert response.status_code == 404
+    assert not Card.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("put", "/decks/{}/import/"),
+        ("delete", "/decks/{}/import/"),
+        ("get", "/decks/{}/import/preview/"),
+    ],
+)
+def test_wrong_methods_are_refused(as_alice, deck, method, url):
+    assert getattr(as_alice, method)(url.format(deck.pk)).status_code == 405
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_the_queries_do_not_grow_with_the_file(
+    as_alice, deck, count, django_assert_max_num_queries
+):
+    text = "".join(f"word{i}\tслово{i}\n" for i in range(count))
+    with django_assert_max_num_queries(8):
+        as_alice.post(f"/decks/{deck.pk}/import/preview/", {"text": text}, **htmx())
+    with django_assert_max_num_queries(12):
+        as_alice.post(f"/decks/{deck.pk}/import/", {"text": text}, **htmx())
+    assert deck.cards.count() == count

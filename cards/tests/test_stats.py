@@ -1,0 +1,164 @@
+"""Statistics on a known review history, in the learner's time zone."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from cards.models import Card, Deck, ReviewLog, State
+from cards.stats import learner_stats, streaks
+from conftest import auth_headers, htmx
+
+NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)  # a Sunday; 15:00 in Moscow
+REVIEW, LEARNING = State.REVIEW, State.LEARNING
+
+
+def at(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+def log(card, reviewed_at, rating, state_before, duration_ms=None):
+    return ReviewLog(
+        card=card,
+        user_id=card.owner_id,
+        rating=rating,
+        reviewed_at=reviewed_at,
+        duration_ms=duration_ms,
+        state_before=state_before,
+        due_before=reviewed_at,
+        last_review_before=reviewed_at - timedelta(days=1),
+    )
+
+
+@pytest.fixture
+def history(alice):
+    alice.time_zone = "Europe/Moscow"
+    alice.save()
+    deck = Deck.objects.create(owner=alice, name="Spanish")
+    other = Deck.objects.create(owner=alice, name="Other")
+    seen = {"last_review": NOW - timedelta(days=1)}
+
+    def card(front, **fields):
+        return Card.objects.create(deck=deck, front=front, back="x", **fields)
+
+    card("new")
+    card("new, suspended", suspended=True)
+    card("learning", state=LEARNING, due=NOW - timedelta(hours=1), **seen)
+    card("relearning", state=State.RELEARNING, due=NOW + timedelta(days=2), **seen)
+    tomorrow = card("review tomorrow", state=REVIEW, due=NOW + timedelta(days=1), **seen)
+    card("review later", state=REVIEW, due=NOW + timedelta(days=40), **seen)
+    card("review, suspended", state=REVIEW, due=NOW, suspended=True, **seen)
+    elsewhere = Card.objects.create(deck=other, front="o", back="x", state=REVIEW, due=NOW, **seen)
+    ReviewLog.objects.bulk_create(
+        [
+            log(tomorrow, at(2025, 6, 15, 10), 3, REVIEW, 60_000),
+            # 22:30 UTC is already the 15th in Moscow.
+            log(tomorrow, at(2025, 6, 14, 22, 30), 1, REVIEW, 60_000),
+            log(tomorrow, at(2025, 6, 14, 10), 2, REVIEW, 120_000),
+            log(tomorrow, at(2025, 6, 13, 10), 3, LEARNING),
+            log(tomorrow, at(2025, 6, 11, 10), 4, REVIEW),
+            log(tomorrow, at(2025, 6, 10, 10), 1, REVIEW),
+            log(tomorrow, at(2025, 5, 1, 10), 1, REVIEW),  # outside the 30 days of retention
+            *[log(tomorrow, at(2024, 1, day, 10), 3, REVIEW) for day in range(1, 6)],
+            log(elsewhere, at(2025, 6, 15, 11), 3, REVIEW, 30_000),
+        ]
+    )
+    return deck
+
+
+def test_the_deck_statistics_match_the_history(history, alice):
+    stats = learner_stats(alice, deck=history, now=NOW)
+    assert stats.today == date(2025, 6, 15)
+    assert stats.reviews_last_year == 7
+    assert (stats.current_streak, stats.longest_streak) == (3, 5)
+    assert stats.retention_reviews == 5
+    assert stats.retention == pytest.approx(3 / 5)
+    assert stats.states == {"new": 1, "learning": 2, "review": 2, "suspended": 2}
+    assert stats.due_next_30_days == 3
+    assert [bar["height"] for bar in stats.forecast[:3]] == [80, 80, 80]
+    assert all(bar["height"] == 0 for bar in stats.forecast[3:])
+    assert stats.minutes_last_30_days == 4
+    assert stats.time_spent[-1]["title"] == "June 15, 2025: 2 minutes"
+    assert stats.time_spent[-2]["title"] == "June 14, 2025: 2 minutes"
+
+
+def test_the_heatmap_has_a_cell_per_day_of_the_last_53_weeks(history, alice):
+    stats = learner_stats(alice, deck=history, now=NOW)
+    assert len(stats.heatmap) == 52 * 7 + 7
+    today = stats.heatmap[-1]
+    assert today == {"x": 52 * 12, "y": 6 * 12, "level": 4, "title": "June 15, 2025: 2 reviews"}
+    levels = {cell["title"]: cell["level"] for cell in stats.heatmap}
+    assert levels["June 14, 2025: 1 review"] == 2
+    assert levels["June 12, 2025: 0 reviews"] == 0
+
+
+def test_the_whole_statistics_include_every_deck(history, alice):
+    stats = learner_stats(alice, now=NOW)
+    assert stats.reviews_last_year == 8
+    assert stats.retention == pytest.approx(4 / 6)
+    assert stats.states["review"] == 3
+    assert stats.due_next_30_days == 4
+
+
+def test_statistics_without_any_history(alice):
+    stats = learner_stats(alice, now=NOW)
+    assert (stats.reviews_last_year, stats.retention, stats.current_streak) == (0, None, 0)
+    assert stats.states == {"new": 0, "learning": 0, "review": 0, "suspended": 0}
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [
+        ([], (0, 0)),
+        ([14], (1, 1)),  # yesterday: the streak lives until today ends
+        ([13], (0, 1)),
+        ([15, 14, 12, 11, 10, 9], (2, 4)),
+    ],
+)
+def test_streaks(days, expected):
+    assert streaks({date(2025, 6, day) for day in days}, date(2025, 6, 15)) == expected
+
+
+def test_the_stats_page_renders_in_full_and_as_a_partial(as_alice, history):
+    page = as_alice.get("/stats/")
+    assert b"<html" in page.content
+    partial = as_alice.get("/stats/", **htmx())
+    body = partial.content.decode()
+    assert "<html" not in body
+    assert '<svg class="chart heatmap"' in body
+    assert "<title>" in body
+    assert "style=" not in body
+    deck_page = as_alice.get(f"/decks/{history.pk}/stats/", **htmx()).content.decode()
+    assert f'data-tg-back="/decks/{history.pk}/"' in deck_page
+    assert "Statistics: Spanish" in deck_page
+
+
+def test_the_stats_page_speaks_russian(client, make_user):
+    ivan = make_user(333, "Иван", language_code="ru")
+    response = client.get("/stats/", HTTP_AUTHORIZATION=auth_headers(ivan)["Authorization"])
+    assert "Статистика" in response.content.decode()
+
+
+def test_another_learners_deck_stats_are_not_found(client, bob, history):
+    headers = {"HTTP_AUTHORIZATION": auth_headers(bob)["Authorization"]}
+    assert client.get(f"/decks/{history.pk}/stats/", **headers).status_code == 404
+    assert client.post(f"/decks/{history.pk}/stats/", **headers).status_code == 405
+
+
+@pytest.mark.parametrize("url", ["/stats/", "/decks/{}/stats/"])
+def test_stats_pages_only_answer_get(as_alice, history, url):
+    assert as_alice.post(url.format(history.pk)).status_code == 405
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_the_queries_do_not_grow_with_the_history(
+    as_alice, alice, count, django_assert_max_num_queries
+):
+    deck = Deck.objects.create(owner=alice, name="D")
+    card = Card.objects.create(deck=deck, front="f", back="b")
+    ReviewLog.objects.bulk_create(
+        log(card, NOW - timedelta(days=i, hours=1), 3, REVIEW, 1000) for i in range(count)
+    )
+    with django_assert_max_num_queries(6):
+        as_alice.get("/stats/", **htmx())
+    with django_assert_max_num_queries(7):
+        as_alice.get(f"/decks/{deck.pk}/stats/", **htmx())

@@ -1,0 +1,92 @@
+import secrets
+
+from django.core.cache import cache
+from django.shortcuts import redirect, render
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.decorators import telegram_user_required
+from cards.importing import ImportRefused, deck_import, preview_rows
+from cards.importing.formats import CARD_FIELDS
+from cards.importing.forms import ImportForm
+from cards.models import Card, get_deck_for_user
+
+TEMPLATE = "cards/import.html"
+REPORT_TTL = 600
+
+
+@require_http_methods(["GET", "POST"])
+@telegram_user_required
+def import_page_or_run(request, deck_id):
+    """GET: the import screen (with the report after a non-htmx import). POST: import."""
+    deck = get_deck_for_user(request.user, deck_id)
+    if request.method == "POST":
+        return _run(request, deck)
+    report = cache.get(_report_key(request.user, deck, request.GET.get("report", "")))
+    context = {"deck": deck, "form": ImportForm(), "report": report}
+    return render(request, f"{TEMPLATE}#import" if request.htmx else TEMPLATE, context)
+
+
+@require_POST
+@telegram_user_required
+def import_preview(request, deck_id):
+    deck = get_deck_for_user(request.user, deck_id)
+    form = ImportForm(request.POST, request.FILES)
+    context = {"deck": deck, "form": form}
+    if form.is_valid():
+        try:
+            source = form.read()
+        except ImportRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            options = form.options(source)
+            context.update(
+                source=source,
+                options=options,
+                rows=preview_rows(source, options),
+                pickers=_column_pickers(source, options),
+            )
+    return render(request, f"{TEMPLATE}#preview" if request.htmx else TEMPLATE, context)
+
+
+def _run(request, deck):
+    form = ImportForm(request.POST, request.FILES)
+    report = None
+    if form.is_valid():
+        try:
+            source = form.read()
+        except ImportRefused as refused:
+            form.add_error(None, str(refused))
+        else:
+            report = deck_import(deck=deck, source=source, options=form.options(source))
+    if report is not None and not request.htmx:
+        token = secrets.token_urlsafe(12)
+        cache.set(_report_key(request.user, deck, token), report, REPORT_TTL)
+        return redirect(f"/decks/{deck.pk}/import/?report={token}")
+    context = {"deck": deck, "form": form, "report": report}
+    return render(request, f"{TEMPLATE}#import" if request.htmx else TEMPLATE, context)
+
+
+def _report_key(user, deck, token: str) -> str:
+    return f"import-report:{user.pk}:{deck.pk}:{token}"
+
+
+def _column_pickers(source, options) -> list[dict]:
+    """One <select> per card field, listing the file's columns with a sample value."""
+    first = source.rows[0].fields if source.rows else []
+    columns = []
+    for index in range(source.column_count):
+        name = source.columns[index] if index < len(source.columns) else ""
+        sample = first[index][:30] if index < len(first) else ""
+        label = name or _("Column %(number)d") % {"number": index + 1}
+        columns.append({"index": index, "label": f"{label}: {sample}" if sample else label})
+    return [
+        {
+            "field": name,
+            "label": capfirst(Card._meta.get_field(name).verbose_name),
+            "selected": options.mapping.get(name),
+            "columns": columns,
+        }
+        for name in CARD_FIELDS
+    ]

@@ -1,0 +1,36 @@
+"""gunicorn for a 1 GB shared-CPU Fly machine (docs/deploy.md); the environment can resize it.
+
+gthread: most of a request's time is spent waiting on PostgreSQL, Redis or Telegram, and threads
+wait cheaply. Shared CPUs are throttled after their burst, so a few processes are enough.
+"""
+
+import os
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        # SystemExit, not an exception: gunicorn would wrap an exception in a traceback.
+        raise SystemExit(f"Configuration error: {name} must be a positive integer, not {raw!r}")
+    return int(raw)
+
+
+# Fly's proxy reaches the machine over IPv4; fly.toml's internal_port must match PORT.
+bind = f"0.0.0.0:{env_int('PORT', 8000)}"
+worker_class = "gthread"
+workers = env_int("WEB_CONCURRENCY", 2)
+threads = env_int("GUNICORN_THREADS", 4)
+
+# Recycle workers now and then (jitter: not all at once) so slow leaks never add up.
+max_requests = 1000
+max_requests_jitter = 100
+# The heartbeat file in memory: a disk-backed /tmp can stall workers into timeouts.
+worker_tmp_dir = "/dev/shm"
+timeout = 30
+# Fly sends SIGTERM and waits kill_timeout (fly.toml) before killing: finish requests first.
+graceful_timeout = 20
+
+accesslog = "-"
+errorlog = "-"

@@ -1,0 +1,455 @@
+"""The deployment files agree with each other and with the app, checked without Docker or Fly.
+
+The smoke test at the end does here what the Dockerfile and Fly do: a fresh virtual environment
+from requirements.txt, the build steps with no secrets, migrate against PostgreSQL, then gunicorn
+with the real gunicorn.conf.py and production settings, asked over HTTP.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import runpy
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from fnmatch import fnmatch
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from accounts import initdata
+
+ROOT = Path(__file__).resolve().parents[2]
+FLY = tomllib.loads((ROOT / "fly.toml").read_text())
+SECRETS = {
+    "SECRET_KEY",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "DATABASE_URL",
+    "REDIS_URL",
+}
+PUBLIC_HOST = urlsplit(FLY["env"]["PUBLIC_URL"]).hostname
+# What Fly's health prober sends as Host: the machine's private address.
+PROBER_HOST = "172.19.0.5:8000"
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
+    text = (ROOT / "Dockerfile").read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n", " ", "\n".join(lines))
+    pairs = []
+    for line in joined.splitlines():
+        if line.strip():
+            instruction, _, arguments = line.strip().partition(" ")
+            pairs.append((instruction.upper(), " ".join(arguments.split())))
+    return pairs
+
+
+def gunicorn_config(**env) -> dict:
+    """gunicorn.conf.py's settings as gunicorn would read them, under the given environment."""
+    saved = dict(os.environ)
+    try:
+        for name in ("PORT", "WEB_CONCURRENCY", "GUNICORN_THREADS"):
+            os.environ.pop(name, None)
+        os.environ.update(env)
+        return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def production_env(**extra) -> dict:
+    """fly.toml's [env] plus stand-ins for the secrets, as a Fly machine sees its environment."""
+    return {
+        "PATH": os.environ["PATH"],
+        **FLY["env"],
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "TELEGRAM_BOT_TOKEN": "4242:smoke-test-token",
+        "TELEGRAM_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+        "DATABASE_URL": "postgres://pw:secret@phraseweaver-db.flycast:5432/phraseweaver?sslmode=disable",
+        **extra,
+    }
+
+
+# fly.toml, gunicorn.conf.py and the Dockerfile agree
+
+
+def test_fly_toml_names_the_app_and_its_region():
+    assert FLY["app"] == "phraseweaver"
+    assert FLY["primary_region"]
+
+
+def test_fly_proxies_to_the_port_gunicorn_binds():
+    port = FLY["http_service"]["internal_port"]
+    assert gunicorn_config(PORT=FLY["env"]["PORT"])["bind"] == f"0.0.0.0:{port}"
+    assert gunicorn_config()["bind"] == f"0.0.0.0:{port}"
+    assert ("EXPOSE", str(port)) in dockerfile_instructions()
+
+
+def test_gunicorn_is_sized_for_a_small_shared_cpu_machine():
+    config = gunicorn_config()
+    assert config["worker_class"] == "gthread"
+    assert (config["workers"], config["threads"]) == (2, 4)
+    assert config["max_requests"] > 0 and 0 < config["max_requests_jitter"] < config["max_requests"]
+    assert config["worker_tmp_dir"] == "/dev/shm"
+    assert config["timeout"] == 30
+    assert config["accesslog"] == "-"
+    assert config["graceful_timeout"] < int(FLY["kill_timeout"].removesuffix("s"))
+
+
+def test_gunicorn_reads_its_sizes_from_the_environment():
+    config = gunicorn_config(PORT="9000", WEB_CONCURRENCY="3", GUNICORN_THREADS="8")
+    assert (config["bind"], config["workers"], config["threads"]) == ("0.0.0.0:9000", 3, 8)
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1", "1.5"])
+def test_a_bad_gunicorn_size_stops_with_one_line_naming_it(value):
+    with pytest.raises(SystemExit, match=r"^Configuration error: WEB_CONCURRENCY must be"):
+        gunicorn_config(WEB_CONCURRENCY=value)
+
+
+def test_fly_env_matches_gunicorns_defaults_and_holds_no_secret():
+    config = gunicorn_config(**FLY["env"])
+    assert (config["workers"], config["threads"]) == (2, 4)
+    assert not SECRETS & set(FLY["env"])
+
+
+def test_the_release_command_migrates_the_database():
+    command = shlex.split(FLY["deploy"]["release_command"])
+    assert command == ["python", "manage.py", "migrate", "--noinput"]
+    assert (ROOT / "manage.py").is_file()
+
+
+def test_fly_serves_over_https_and_checks_liveness():
+    service = FLY["http_service"]
+    assert service["force_https"] is True
+    assert service["auto_start_machines"] is True
+    assert service["auto_stop_machines"] in ("stop", "suspend")
+    assert service["min_machines_running"] >= 1
+    (check,) = service["checks"]
+    assert (check["method"], check["path"]) == ("GET", "/healthz")
+    assert FLY["vm"] == [{"memory": "1gb", "cpu_kind": "shared", "cpus": 1}]
+
+
+def test_the_health_check_path_answers_whatever_the_host(client):
+    # No database fixture: the liveness check must not touch the database either.
+    response = client.get(FLY["http_service"]["checks"][0]["path"], HTTP_HOST=PROBER_HOST)
+    assert response.status_code == 200
+
+
+def test_the_image_starts_gunicorn_on_the_wsgi_module():
+    cmd = [json.loads(args) for name, args in dockerfile_instructions() if name == "CMD"]
+    assert cmd == [["gunicorn", "-c", "gunicorn.conf.py", "phraseweaver.wsgi"]]
+    assert (ROOT / "gunicorn.conf.py").is_file()
+    assert importlib.util.find_spec("phraseweaver.wsgi") is not None
+    from phraseweaver.wsgi import application
+
+    assert callable(application)
+    requirements = (ROOT / "requirements.txt").read_text()
+    assert re.search(r"^gunicorn==", requirements, re.M)
+
+
+def test_the_image_is_built_without_secrets_and_runs_as_a_user():
+    instructions = dockerfile_instructions()
+    base = next(args for name, args in instructions if name == "FROM")
+    assert re.fullmatch(r"python:3\.1[1-9]-slim", base)
+    copies = [args for name, args in instructions if name == "COPY"]
+    assert copies.index("requirements.txt .") < copies.index(". .")
+    runs = " ".join(args for name, args in instructions if name == "RUN")
+    assert "gettext" in runs
+    build = next(args for name, args in instructions if "collectstatic" in args)
+    assert "SECRET_KEY=build-only" in build and "compilemessages" in build
+    assert "collectstatic --noinput" in build
+    assert not any(name in ("ENV", "ARG") and "SECRET" in args for name, args in instructions)
+    users = [args for name, args in instructions if name == "USER"]
+    assert users and users[-1] not in ("root", "0")
+
+
+def test_the_build_context_leaves_out_local_state():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    for path in (".git", ".venv", "db.sqlite3", "staticfiles"):
+        assert any(fnmatch(path, pattern) for pattern in ignored), path
+
+
+# Production settings
+
+
+def settings_under(env: dict) -> dict:
+    """Some settings as Django computes them under `env`, read in a fresh interpreter."""
+    script = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps({name: getattr(settings, name) for name in ["
+        "'DEBUG', 'ALLOWED_HOSTS', 'CSRF_TRUSTED_ORIGINS', 'SECURE_SSL_REDIRECT', "
+        "'SECURE_PROXY_SSL_HEADER', 'SECURE_HSTS_SECONDS', 'SESSION_COOKIE_SECURE', "
+        "'CSRF_COOKIE_SECURE', 'STORAGES']}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "phraseweaver.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_settings_come_from_fly_toml_and_the_secrets():
+    settings = settings_under(production_env())
+    assert settings["DEBUG"] is False
+    assert settings["ALLOWED_HOSTS"] == [PUBLIC_HOST]
+    assert settings["CSRF_TRUSTED_ORIGINS"] == [FLY["env"]["PUBLIC_URL"]]
+    assert settings["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert settings["SECURE_SSL_REDIRECT"] is True
+    assert settings["SECURE_HSTS_SECONDS"] >= 31536000
+    assert settings["SESSION_COOKIE_SECURE"] and settings["CSRF_COOKIE_SECURE"]
+    storage = settings["STORAGES"]["staticfiles"]["BACKEND"]
+    assert storage == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def test_check_deploy_finds_nothing_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production_env(DATABASE_URL="postgres://pw:secret@db.internal:5432/phraseweaver"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # security.W002 (X-Frame-Options) is silenced on purpose: Telegram Web frames the app.
+    assert result.stdout.strip() == "System check identified no issues (1 silenced)."
+    assert result.stderr == ""
+
+
+# The smoke test: build and run the app as the image does, then ask it over HTTP.
+
+BUILD_ENV = {"SECRET_KEY": "build-only", "TELEGRAM_BOT_TOKEN": "0:build-only"}
+
+
+def run(command, *, cwd, env, timeout=300):
+    result = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def build_context(destination: Path) -> Path:
+    """The project as `COPY . .` sees it: .dockerignore's patterns left out."""
+    patterns = [
+        line.strip().removeprefix("**/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    def ignore(_directory, names):
+        return [name for name in names if any(fnmatch(name, p) for p in patterns)]
+
+    app = destination / "app"
+    shutil.copytree(ROOT, app, ignore=ignore)
+    return app
+
+
+def postgres_server() -> dict:
+    """Where the smoke test's own database goes: DATABASE_URL's server when it is PostgreSQL,
+    else the machine's PostgreSQL on 127.0.0.1:5432."""
+    url = urlsplit(os.environ.get("DATABASE_URL", ""))
+    if url.scheme.split("+")[0] in ("postgres", "postgresql"):
+        return {
+            "host": url.hostname or "127.0.0.1",
+            "port": url.port or 5432,
+            "user": url.username or "postgres",
+            "password": url.password or "",
+        }
+    return {"host": "127.0.0.1", "port": 5432, "user": "postgres", "password": ""}
+
+
+@pytest.fixture(scope="module")
+def smoke_database():
+    server = postgres_server()
+    name = f"pw_smoke_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(dbname="postgres", autocommit=True, connect_timeout=5, **server)
+    except psycopg.OperationalError as error:
+        pytest.fail(
+            f"the smoke test needs PostgreSQL at {server['host']}:{server['port']}: {error}"
+        )
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    auth = server["user"] + (f":{server['password']}" if server["password"] else "")
+    yield f"postgres://{auth}@{server['host']}:{server['port']}/{name}"
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory):
+    """What the Dockerfile builds: dependencies in a fresh environment, then static files and
+    translations with build-only stand-ins for the secrets."""
+    workdir = tmp_path_factory.mktemp("image")
+    venv = workdir / "venv"
+    run([sys.executable, "-m", "venv", str(venv)], cwd=workdir, env=os.environ)
+    python = str(venv / "bin" / "python")
+    # pip's own cache and configuration: only the environment is new, not the downloads.
+    run([python, "-m", "pip", "install", "-q", "-r", "requirements.txt"], cwd=ROOT, env=os.environ)
+    app = build_context(workdir)
+    build_env = {"PATH": f"{venv / 'bin'}:{os.environ['PATH']}", **BUILD_ENV}
+    run(["python", "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=app, env=build_env)
+    run(["python", "manage.py", "compilemessages", "-v", "0"], cwd=app, env=build_env)
+    return {"app": app, "bin": venv / "bin"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url, **headers):
+    """(status, headers, body) without following redirects."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.fixture(scope="module")
+def server(smoke_database, image):
+    """gunicorn as the machine runs it: migrated by the release command, then started by CMD."""
+    port = free_port()
+    redis_url = os.environ.get("REDIS_URL", "").startswith("redis") and os.environ["REDIS_URL"]
+    env = production_env(
+        PATH=f"{image['bin']}:{os.environ['PATH']}",
+        DATABASE_URL=smoke_database,
+        REDIS_URL=redis_url or "redis://127.0.0.1:6379/0",
+        CACHE_KEY_PREFIX=f"smoke-{secrets.token_hex(4)}",
+    )
+    run(shlex.split(FLY["deploy"]["release_command"]), cwd=image["app"], env=env)
+    # The real gunicorn.conf.py; only the address differs: loopback, a free port.
+    command = ["gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
+    log = image["app"].parent / "gunicorn.log"
+    with log.open("ab") as output:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [*command, "phraseweaver.wsgi"],
+            cwd=image["app"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, f"gunicorn exited:\n{log.read_text()}"
+            try:
+                if get(f"{base}/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"gunicorn did not answer:\n{log.read_text()}"
+            time.sleep(0.2)
+        yield {"url": base, "app": image["app"], "log": log}
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+PROXIED = {"Host": PUBLIC_HOST, "X-Forwarded-Proto": "https"}
+
+
+@pytest.mark.smoke
+def test_smoke_liveness_answers_the_prober(server):
+    status, _headers, body = get(f"{server['url']}/healthz", Host=PROBER_HOST)
+    assert (status, body) == (200, b"ok")
+    log = server["log"].read_text()
+    assert "Using worker: gthread" in log
+    assert log.count("Booting worker with pid") == 2
+    assert '"GET /healthz HTTP/1.1" 200' in log  # the access log goes to standard output
+
+
+@pytest.mark.smoke
+def test_smoke_readiness_sees_the_database_and_the_cache(server):
+    status, _headers, body = get(f"{server['url']}/health", **PROXIED)
+    assert status == 200, body
+    assert json.loads(body) == {"status": "ok", "failed": []}
+
+
+@pytest.mark.smoke
+def test_smoke_static_files_have_hashed_names_and_cache_for_long(server):
+    manifest = json.loads((server["app"] / "staticfiles" / "staticfiles.json").read_text())
+    hashed = manifest["paths"]["css/app.css"]
+    assert re.fullmatch(r"css/app\.[0-9a-f]{12}\.css", hashed)
+    status, headers, body = get(f"{server['url']}/static/{hashed}", **PROXIED)
+    assert status == 200
+    assert body == (ROOT / "static" / "css" / "app.css").read_bytes()
+    max_age = int(re.search(r"max-age=(\d+)", headers["Cache-Control"]).group(1))
+    assert max_age >= 365 * 24 * 3600
+    _status, _headers, page = get(f"{server['url']}/", **PROXIED)
+    assert f"/static/{hashed}".encode() in page
+
+
+@pytest.mark.smoke
+def test_smoke_pages_carry_the_security_headers(server):
+    status, headers, _body = get(f"{server['url']}/", **PROXIED)
+    assert status == 200
+    policy = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://web.telegram.org" in policy
+    assert headers.get("X-Frame-Options", "").upper() != "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    hsts = headers["Strict-Transport-Security"]
+    assert "max-age=31536000" in hsts and "includeSubDomains" in hsts
+
+
+@pytest.mark.smoke
+def test_smoke_plain_http_from_the_proxy_is_redirected_to_https(server):
+    status, headers, _body = get(f"{server['url']}/", Host=PUBLIC_HOST)
+    assert status == 301
+    assert headers["Location"] == f"https://{PUBLIC_HOST}/"
+    assert "Strict-Transport-Security" not in headers
+
+
+@pytest.mark.smoke
+def test_smoke_unknown_hosts_are_refused(server):
+    status, _headers, _body = get(f"{server['url']}/", **{**PROXIED, "Host": "evil.example"})
+    assert status == 400
+
+
+@pytest.mark.smoke
+def test_smoke_a_learner_is_served_in_their_language(server):
+    """initData, the database and the compiled translations, together: a Russian learner opens
+    a share link that does not exist."""
+    user = {"id": 4242001, "first_name": "Olga", "language_code": "ru"}
+    init_data = initdata.sign_user(user, production_env()["TELEGRAM_BOT_TOKEN"])
+    headers = {**PROXIED, "Authorization": f"tma {init_data}", "HX-Request": "true"}
+    status, _headers, body = get(f"{server['url']}/shared/no-such-token/", **headers)
+    assert status == 404
+    assert "Ссылка не работает" in body.decode()
