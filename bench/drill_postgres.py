@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from common import setup_django
-from review_load import free_port, run_locust, seed, start_gunicorn, stop
+from review_load import free_port, learners_for, run_locust, seed, start_gunicorn, stop
 
 
 class CuttableProxy:
@@ -127,7 +127,9 @@ def main() -> None:
     parts = urlsplit(args.database_url)
     proxy = CuttableProxy((parts.hostname, parts.port or 5432))
     through_proxy = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
-    init_data = seed(args.users, 400)
+    # At most ~150 requests/s on this kind of machine: enough learners for the whole drill.
+    seconds = args.before + args.outage + args.after + 20
+    init_data = seed(learners_for(args.users, int(150 * seconds)))
     port = free_port()
     tmp = Path(tempfile.mkdtemp(prefix="pw-drill-"))
     server = start_gunicorn(

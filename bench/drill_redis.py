@@ -23,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from common import setup_django
-from review_load import free_port, run_locust, seed, start_gunicorn, stop
+from review_load import free_port, learners_for, run_locust, seed, start_gunicorn, stop
 
 
 def start_redis(port: int, log: Path) -> subprocess.Popen:
@@ -90,8 +90,7 @@ def main() -> None:
         "PLAIN_STATIC_STORAGE": "true",
     }
     down = back = (0, "")
-    # Twice what an even share would need: some learners get more requests than others.
-    init_data = seed(args.users, 4 * args.requests // args.users + 50)
+    init_data = seed(learners_for(args.users, 4 * args.requests))
     port = free_port()
     server = start_gunicorn(app_env, port, tmp / "gunicorn.log")
     results, notes = {}, []

@@ -1,13 +1,15 @@
 """Virtual learners for bench/review_load.py (run by it through `locust --headless`).
 
-Each virtual learner is one seeded learner with its own signed initData, and sends what the
-Mini App sends, one request per task: open the review (the first card's front), show the answer
-(the back and the grade form with the card's version), grade (the next card's front), and so on.
-In floor mode it asks for GET /bench/floor/ instead. The run stops after BENCH_REQUESTS requests.
+Each virtual learner is a seeded learner with its own signed initData, and sends what the Mini
+App sends, one request per task: open the review (the first card's front), show the answer (the
+back and the grade form with the card's version), grade (the next card's front), and so on. A
+learner who reaches the session's summary has finished: the virtual learner goes on as the next
+seeded learner (so no learner needs more cards than a real one has due). In floor mode it asks
+for GET /bench/floor/ instead. The run stops after BENCH_REQUESTS requests.
 
 Environment: BENCH_MODE (review|floor), BENCH_REQUESTS, BENCH_INIT_DATA (a JSON file: a list of
-signed initData strings, one per learner), BENCH_GRADE_LOG (optional: a file that gets one line
-per grade request, "<card id> <version> <status>", for the fault drills' bookkeeping).
+signed initData strings, one per seeded learner), BENCH_GRADE_LOG (optional: a file that gets one
+line per grade request, "<card id> <version> <status>", for the fault drills' bookkeeping).
 """
 
 import itertools
@@ -26,7 +28,7 @@ GRADE_LOG = os.environ.get("BENCH_GRADE_LOG")
 INIT_DATA = json.loads(Path(os.environ.get("BENCH_INIT_DATA", "init_data.json")).read_text())
 
 
-learners = itertools.cycle(INIT_DATA)
+learners = iter(INIT_DATA)
 sent = itertools.count(1)
 locust_environment = None
 
@@ -47,9 +49,16 @@ class Learner(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self):
-        self.headers = {"Authorization": f"tma {next(learners)}", "HX-Request": "true"}
+        self.next_learner()
+
+    def next_learner(self) -> bool:
+        init_data = next(learners, None)
+        if init_data is None:
+            return False
+        self.headers = {"Authorization": f"tma {init_data}", "HX-Request": "true"}
         self.answer_url = None  # the front on screen links to its answer
         self.grade = None  # the answer on screen: (grade URL, card version)
+        return True
 
     @task
     def step(self):
@@ -108,10 +117,13 @@ class Learner(FastHttpUser):
                 with open(GRADE_LOG, "a") as log:
                     log.write(f"{card_id} {version} {response.status_code}\n")
 
-    @staticmethod
-    def front(response):
-        """The answer URL of the card on screen; a failure when there is none."""
-        answer_url = found(ANSWER_URL, response.text or "")
-        if response.status_code != 200 or answer_url is None:
-            response.failure(f"no card to study ({response.status_code})")
+    def front(self, response):
+        """The answer URL of the card on screen, or None after the summary or a failure."""
+        text = response.text or ""
+        answer_url = found(ANSWER_URL, text)
+        if response.status_code == 200 and answer_url is None and 'id="review-done"' in text:
+            if not self.next_learner():
+                response.failure("every seeded learner has finished: seed more")
+        elif response.status_code != 200 or answer_url is None:
+            response.failure(f"no card on the screen ({response.status_code})")
         return answer_url

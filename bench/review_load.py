@@ -15,6 +15,7 @@ worker RSS < 150 MB without growth between 5,000 and 10,000 requests.
 """
 
 import argparse
+import csv
 import json
 import os
 import socket
@@ -36,6 +37,7 @@ from common import (
 )
 
 BIN = Path(sys.executable).parent
+DUE_CARDS = 100  # per learner: a heavy day; a learner who finishes hands over to the next one
 LATER_CARDS = 100  # not due yet: every learner's queue query sorts past them, as in real life
 
 SEED_CARDS = """
@@ -52,7 +54,12 @@ FROM cards_deck d CROSS JOIN generate_series(1, %(cards)s) AS g
 """
 
 
-def seed(learners: int, due_per_learner: int) -> list[str]:
+def learners_for(users: int, requests: int) -> int:
+    """Enough learners that none runs out of due cards: a grade is every other request."""
+    return users + requests // (2 * DUE_CARDS) + 1
+
+
+def seed(learners: int, due_per_learner: int = DUE_CARDS) -> list[str]:
     """Fresh learners with one deck of due cards each; their signed initData."""
     from django.db import connection, transaction
 
@@ -158,13 +165,14 @@ def run_locust(
     """Drive `users` virtual learners until `requests` requests or `run_time`; the figures."""
     with tempfile.TemporaryDirectory(prefix="pw-bench-") as tmp:
         auth = Path(tmp, "init_data.json")
-        auth.write_text(json.dumps(init_data[:users]))
+        auth.write_text(json.dumps(init_data))
         report = Path(tmp, "stats.json")
         subprocess.run(
             [
                 *(BIN / "locust", "-f", ROOT / "bench" / "locustfile.py", "--headless"),
                 *("-u", str(users), "-r", str(users), "--host", f"http://127.0.0.1:{port}"),
                 *("--only-summary", "--json-file", str(report.with_suffix(""))),
+                *("--csv", str(Path(tmp, "locust"))),  # for locust_failures.csv
                 *("--run-time", run_time, "--stop-timeout", "10", "--loglevel", "ERROR"),
             ],
             env={
@@ -181,7 +189,12 @@ def run_locust(
         )
         written = report if report.exists() else report.with_suffix("")
         entries = json.loads(written.read_text())
-    return summarise(entries)
+        with open(Path(tmp, "locust_failures.csv"), newline="") as failures:
+            reasons = {
+                f"{row['Name']}: {row['Error']}": int(row["Occurrences"])
+                for row in csv.DictReader(failures)
+            }
+    return {**summarise(entries), "failures": reasons}
 
 
 def summarise(entries: list[dict]) -> dict:
@@ -237,9 +250,7 @@ def load_levels(args, env: dict, log: Path) -> bool:
         print(f"\n{args.requests} requests per run; latency in ms")
         print("users  kind    requests  errors     req/s     p50     p95     p99")
         for users in args.levels:
-            # A grade per two requests, and twice that: some learners get more than their share.
-            due = args.requests // users + 20
-            init_data = seed(users, due)
+            init_data = seed(learners_for(users, args.requests))
             review = run_locust("review", users, args.requests, port, init_data)
             floor = run_locust("floor", users, args.requests, port, init_data)
             print_row(users, "review", review)
@@ -250,6 +261,8 @@ def load_levels(args, env: dict, log: Path) -> bool:
                 f"{'':>5}  review/floor: throughput {ratio:.0%}; latency p50 x{slower['p50']:.1f},"
                 f" p95 x{slower['p95']:.1f}, p99 x{slower['p99']:.1f}; {review['by_name']}"
             )
+            for reason, count in {**review["failures"], **floor["failures"]}.items():
+                print(f"{'':>5}  failed {count}x: {reason}")
             ok = ok and ratio >= 0.5 and review["errors"] == 0 and floor["errors"] == 0
         queries = queries_per_grade(seed(1, 5)[0])
         statements = [q for q in queries if q not in ("BEGIN", "COMMIT")]
@@ -269,7 +282,7 @@ def memory(args, env: dict, log: Path) -> bool:
     port = free_port()
     users = 8
     half = args.memory_requests // 2
-    init_data = seed(users, args.memory_requests // users + 20)
+    init_data = seed(learners_for(users, args.memory_requests))
     server = start_gunicorn(env, port, log)
     try:
         print(f"\nworker RSS (MB) at start: {worker_rss(server)}")
