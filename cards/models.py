@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from cards import scheduling
 
+# "Never reviewed": the study queue orders by it (seen cards first) and its index holds it.
+IS_NEW = ExpressionWrapper(Q(last_review__isnull=True), output_field=BooleanField())
+
 
 class StaleReview(Exception):
     """The card was graded (or its grade undone) since the client loaded it."""
@@ -92,8 +95,14 @@ class Card(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [
+            # Exactly study_queue's filter and order: seen cards by due date, then new ones.
             models.Index(
-                fields=["owner", "due"], condition=Q(suspended=False), name="card_due_queue"
+                F("owner"),
+                IS_NEW,
+                F("due"),
+                F("id"),
+                condition=Q(suspended=False),
+                name="card_study_queue",
             ),
             models.Index(fields=["deck", "id"], name="card_deck_id"),
         ]
@@ -131,22 +140,25 @@ class Card(models.Model):
         )
         before = self.snapshot()
         fields = scheduling.fsrs_fields(fcard)
-        with transaction.atomic():
+        # No savepoint: inside a caller's transaction (the grade view's) the card and its log
+        # are part of that transaction, and a stale grade has written nothing to roll back.
+        with transaction.atomic(savepoint=False):
             # A conditional UPDATE, not a read-then-write: of two concurrent grades of the same
             # version, the database lets exactly one through.
             updated = Card.objects.filter(pk=self.pk, version=expected).update(
                 version=F("version") + 1, updated=now, **fields
             )
-            if not updated:
-                raise StaleReview(self.pk)
-            log = ReviewLog.objects.create(
-                card=self,
-                user_id=self.owner_id,
-                rating=rating,
-                reviewed_at=now,
-                duration_ms=duration_ms,
-                **{f"{name}_before": value for name, value in before.items()},
-            )
+            if updated:
+                log = ReviewLog.objects.create(
+                    card=self,
+                    user_id=self.owner_id,
+                    rating=rating,
+                    reviewed_at=now,
+                    duration_ms=duration_ms,
+                    **{f"{name}_before": value for name, value in before.items()},
+                )
+        if not updated:
+            raise StaleReview(self.pk)
         for name, value in fields.items():
             setattr(self, name, value)
         self.version = expected + 1
@@ -287,8 +299,7 @@ def study_queue(user, progress: DailyProgress, *, deck=None):
     cards = Card.objects.for_user(user).active().filter(wanted)
     if deck is not None:
         cards = cards.filter(deck=deck)
-    is_new = ExpressionWrapper(Q(last_review__isnull=True), output_field=BooleanField())
-    return cards.select_related("deck", "owner").order_by(is_new, "due", "id")
+    return cards.select_related("deck", "owner").order_by(IS_NEW, "due", "id")
 
 
 def decks_with_counts(user, now):

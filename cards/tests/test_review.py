@@ -2,6 +2,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from cards.models import Card, DailyProgress, Deck, ReviewLog
@@ -189,6 +190,23 @@ def test_a_grade_sent_twice_is_applied_once(as_alice, deck):
     first.refresh_from_db()
     assert first.version == 1
     assert "front 1" in again.content.decode()
+
+
+def test_a_grade_whose_next_screen_fails_is_rolled_back(as_alice, deck, monkeypatch):
+    # The database going away between the grade and the next screen: the learner gets an
+    # error, so the grade must not be kept (they will grade again).
+    cards = make_cards(deck, 2)
+
+    def database_gone(session):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ReviewSession, "next_card", database_gone)
+    as_alice.raise_request_exception = False
+    response = grade(as_alice, cards[0])
+
+    assert response.status_code == 503
+    assert not ReviewLog.objects.exists()
+    assert Card.objects.get(pk=cards[0].pk).version == 0
 
 
 def test_a_stale_grade_of_the_last_card_shows_the_summary(as_alice, card):

@@ -6,6 +6,7 @@ card. The session (its start and deck) rides in the query string: see cards.revi
 
 from contextlib import suppress
 
+from django.db import transaction
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -88,18 +89,21 @@ def grade(request, card_id):
         return invalid(form, scope)
     session = session_for(request, scope, card=card)
     card.owner = request.user
-    # A stale grade (a double tap, a retried request, another device) changes nothing: the
-    # learner gets the current state, the next card.
-    with suppress(StaleReview):
-        card.review(
-            form.cleaned_data["rating"],
-            now=session.now,
-            duration_ms=form.cleaned_data["duration_ms"],
-            version=form.cleaned_data["version"],
-        )
-    if not request.htmx:
-        return redirect(session.url)
-    return render_screen(request, session)
+    # The grade and the next screen succeed or fail together: a learner who gets an error
+    # (the database went away after the grade) grades again, and must not grade twice.
+    with transaction.atomic():
+        # A stale grade (a double tap, a retried request, another device) changes nothing:
+        # the learner gets the current state, the next card.
+        with suppress(StaleReview):
+            card.review(
+                form.cleaned_data["rating"],
+                now=session.now,
+                duration_ms=form.cleaned_data["duration_ms"],
+                version=form.cleaned_data["version"],
+            )
+        if not request.htmx:
+            return redirect(session.url)
+        return render_screen(request, session)
 
 
 @require_POST
