@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from cards.importing import ImportOptions, Source, read_source
+from cards.importing import ImportOptions, ImportRefused, Source, read_source
 from cards.importing.formats import CARD_FIELDS, SEPARATORS
 
 SEPARATOR_CHOICES = [
@@ -67,6 +67,16 @@ class ImportForm(forms.Form):
             separator = SEPARATORS.get(separator, "")
         row_separator = self.cleaned_data["row_separator"]
         return read_source(data, separator=separator, row_separator=row_separator)
+
+    def source(self) -> Source | None:
+        """The parsed upload or text, or None with what is wrong added to the form's errors."""
+        if not self.is_valid():
+            return None
+        try:
+            return self.read()
+        except ImportRefused as refused:
+            self.add_error(None, str(refused))
+            return None
 
     def options(self, source: Source) -> ImportOptions:
         data = self.cleaned_data

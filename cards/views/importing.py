@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import telegram_user_required
-from cards.importing import ImportRefused, deck_import, preview_rows
+from cards.importing import deck_import, preview_rows
 from cards.importing.formats import CARD_FIELDS
 from cards.importing.forms import ImportForm
 from cards.models import Card, get_deck_for_user
@@ -34,32 +34,22 @@ def import_preview(request, deck_id):
     deck = get_deck_for_user(request.user, deck_id)
     form = ImportForm(request.POST, request.FILES)
     context = {"deck": deck, "form": form}
-    if form.is_valid():
-        try:
-            source = form.read()
-        except ImportRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            options = form.options(source)
-            context.update(
-                source=source,
-                options=options,
-                rows=preview_rows(source, options),
-                pickers=_column_pickers(source, options),
-            )
+    if (source := form.source()) is not None:
+        options = form.options(source)
+        context.update(
+            source=source,
+            options=options,
+            rows=preview_rows(source, options),
+            pickers=_column_pickers(source, options),
+        )
     return render(request, f"{TEMPLATE}#preview" if request.htmx else TEMPLATE, context)
 
 
 def _run(request, deck):
     form = ImportForm(request.POST, request.FILES)
     report = None
-    if form.is_valid():
-        try:
-            source = form.read()
-        except ImportRefused as refused:
-            form.add_error(None, str(refused))
-        else:
-            report = deck_import(deck=deck, source=source, options=form.options(source))
+    if (source := form.source()) is not None:
+        report = deck_import(deck=deck, source=source, options=form.options(source))
     if report is not None and not request.htmx:
         token = secrets.token_urlsafe(12)
         cache.set(_report_key(request.user, deck, token), report, REPORT_TTL)
