@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from cards.models import Card, DailyProgress, Deck, decks_with_counts, study_queue
 from cards.scheduling import Rating
@@ -116,3 +117,20 @@ def test_deck_counts_are_one_query_whatever_the_number_of_decks(
         decks = list(decks_with_counts(alice, now))
     assert len(decks) == deck_count
     assert {(d.card_count, d.due_count, d.new_count) for d in decks} == {(4, 2, 1)}
+
+
+def test_the_study_queue_is_read_off_its_index_without_sorting(deck, alice):
+    add_cards(deck, 5)
+    queue = study_queue(alice, DailyProgress(alice))[:1]
+    sql, params = queue.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Tiny test tables would be scanned whole; ask whether the index can serve it.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        plan = "\n".join(str(row) for row in cursor.fetchall())
+    assert "card_study_queue" in plan
+    assert "Sort" not in plan
+    assert "TEMP B-TREE" not in plan
