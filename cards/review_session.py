@@ -3,8 +3,8 @@
 The session is the learner's reviews since the review page was opened; its start (`since`) and
 deck travel in the query string of every review link and form, so the server keeps no state.
 Each screen costs the same few queries however many cards are due: one for today's progress
-together with the session's reviews, one for the next card together with the count of cards
-left, and on the summary one more for when the next card is due.
+together with the session's latest review, one for the next card together with the count of
+cards left, and on the summary two more: the session's reviews, and when the next card is due.
 """
 
 from datetime import datetime
@@ -75,26 +75,37 @@ class ReviewSession(DailyProgress):
         return f"{reverse('deck_review', args=[self.deck.pk])}?{self.query}"
 
     def reviews(self):
-        logs = ReviewLog.objects.filter(user=self.user, reviewed_at__gte=self.since)
-        return logs if self.deck is None else logs.filter(card__deck=self.deck)
+        return ReviewLog.objects.filter(self._in_session(), user=self.user)
 
     @cached_property
     def counts(self) -> dict:
+        """What every screen needs: today's counts against the limits, and the review to undo.
+
+        Few aggregates on purpose: Django builds each one in Python on every screen, and that
+        costs far more than PostgreSQL's work here (bench/README.md).
+        """
         today = Q(reviewed_at__gte=self.day_start)
-        session = Q(reviewed_at__gte=self.since)
-        if self.deck is not None:
-            session &= Q(card__deck=self.deck)
         logs = ReviewLog.objects.filter(
             user=self.user, reviewed_at__gte=min(self.since, self.day_start)
         )
         return logs.aggregate(
             new_done=Count("id", filter=today & Q(last_review_before__isnull=True)),
             reviews_done=Count("id", filter=today & Q(last_review_before__isnull=False)),
-            reviewed=Count("id", filter=session),
-            time_ms=Sum("duration_ms", filter=session, default=0),
-            last_review_id=Max("id", filter=session),
-            **{f"rated_{r}": Count("id", filter=session & Q(rating=r)) for r in Rating.ALL},
+            last_review_id=Max("id", filter=self._in_session()),
         )
+
+    @cached_property
+    def summary_counts(self) -> dict:
+        """What only the summary shows: the session's reviews, time and ratings."""
+        return self.reviews().aggregate(
+            reviewed=Count("id"),
+            time_ms=Sum("duration_ms", default=0),
+            **{f"rated_{r}": Count("id", filter=Q(rating=r)) for r in Rating.ALL},
+        )
+
+    def _in_session(self) -> Q:
+        session = Q(reviewed_at__gte=self.since)
+        return session if self.deck is None else session & Q(card__deck=self.deck)
 
     @property
     def new_done(self) -> int:
@@ -105,21 +116,21 @@ class ReviewSession(DailyProgress):
         return self.counts["reviews_done"]
 
     @property
-    def reviewed(self) -> int:
-        return self.counts["reviewed"]
-
-    @property
     def last_review_id(self) -> int | None:
         return self.counts["last_review_id"]
 
     @property
+    def reviewed(self) -> int:
+        return self.summary_counts["reviewed"]
+
+    @property
     def time_spent(self) -> str:
-        return format_duration(self.counts["time_ms"])
+        return format_duration(self.summary_counts["time_ms"])
 
     @property
     def ratings(self) -> list[dict]:
         return [
-            {"rating": r, "label": RATING_LABELS[r], "count": self.counts[f"rated_{r}"]}
+            {"rating": r, "label": RATING_LABELS[r], "count": self.summary_counts[f"rated_{r}"]}
             for r in Rating.ALL
         ]
 

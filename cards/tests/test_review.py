@@ -555,10 +555,11 @@ def test_a_grade_costs_few_queries(as_alice, deck, django_assert_max_num_queries
     assert "front 1" in response.content.decode()
 
 
-def test_the_last_grade_costs_one_more_query_for_the_summary(
+def test_the_last_grade_costs_two_more_queries_for_the_summary(
     as_alice, card, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(9):
+    # The session's reviews and when the next card is due, beside a grade's eight.
+    with django_assert_max_num_queries(10):
         response = grade(as_alice, card, 3, query=f"?since=1&deck={card.deck_id}")
     assert "You reviewed 1 card." in response.content.decode()
 
@@ -605,8 +606,9 @@ def test_the_summary_costs_constant_queries(
     alice.new_cards_per_day = 0
     alice.save()
     make_cards(deck, held)
-    # The user; progress with the session; the (empty) queue; when the next card is due.
-    with django_assert_max_num_queries(4):
+    # The user; today's progress; the (empty) queue; the session's reviews; when the next
+    # card is due.
+    with django_assert_max_num_queries(5):
         response = as_alice.get("/review/", **htmx())
     assert "You have reached today's limit." in response.content.decode()
 
