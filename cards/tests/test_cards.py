@@ -6,11 +6,6 @@ from conftest import auth_headers, htmx
 
 
 @pytest.fixture
-def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish", front_lang="es", back_lang="en")
-
-
-@pytest.fixture
 def card(deck):
     return Card.objects.create(deck=deck, front="la casa", back="the house", tags="home")
 

@@ -10,11 +10,6 @@ from conftest import auth_headers, htmx
 
 
 @pytest.fixture
-def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish", front_lang="es", back_lang="en")
-
-
-@pytest.fixture
 def bobs_deck(bob):
     deck = Deck.objects.create(owner=bob, name="Bob's deck")
     Card.objects.create(deck=deck, front="bob front", back="bob back")

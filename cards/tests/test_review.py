@@ -15,11 +15,6 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish", front_lang="es", back_lang="en")
-
-
-@pytest.fixture
 def card(deck):
     return Card.objects.create(deck=deck, front="hola", back="hello", example="¡Hola, amigo!")
 

@@ -3,15 +3,10 @@ from datetime import UTC, datetime, timedelta
 import fsrs
 import pytest
 
-from cards.models import Card, Deck, ReviewLog, StaleReview, State
+from cards.models import Card, ReviewLog, StaleReview, State
 from cards.scheduling import Rating, format_interval
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish", front_lang="es", back_lang="en")
 
 
 @pytest.fixture
