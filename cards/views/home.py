@@ -18,10 +18,7 @@ DECK_START_PARAM = re.compile(r"deck_([0-9]{1,18})")
 @require_GET
 @telegram_user_required
 def home(request):
-    if DECK_START_PARAM.fullmatch(request.telegram.start_param):
-        if (deck_id := _launch_deck(request)) is not None:
-            return replace_url(deck_page(request, deck_id), f"/decks/{deck_id}/")
-    elif (launch := shared_deck_launch(request)) is not None:
+    if (launch := _launch_screen(request)) is not None:
         return launch
     now = timezone.now()
     progress = DailyProgress(request.user, now)
@@ -30,13 +27,19 @@ def home(request):
     return render(request, "cards/home.html#home" if request.htmx else "cards/home.html", context)
 
 
-def _launch_deck(request) -> int | None:
-    """The deck of a `deck_<id>` start parameter, when this request is the launch and the deck
-    is the learner's. Only the launch request carries `tgWebAppStartParam` in its query string
-    (the shell re-requests the URL Telegram opened), while initData keeps the same start_param
-    for the whole session: a later visit to home stays home."""
+def _launch_screen(request):
+    """The screen a deep link's start parameter opens, or None for home.
+
+    Only the launch request carries `tgWebAppStartParam` in its query string (the shell
+    re-requests the URL Telegram opened), while initData keeps the same start_param for the
+    whole session: a later visit to home stays home.
+    """
     start = request.telegram.start_param
-    if request.GET.get("tgWebAppStartParam") != start:
+    if not start or request.GET.get("tgWebAppStartParam") != start:
         return None
+    if not DECK_START_PARAM.fullmatch(start):
+        return shared_deck_launch(request)
     deck_id = int(start.removeprefix("deck_"))
-    return deck_id if Deck.objects.for_user(request.user).filter(pk=deck_id).exists() else None
+    if not Deck.objects.for_user(request.user).filter(pk=deck_id).exists():
+        return None
+    return replace_url(deck_page(request, deck_id), f"/decks/{deck_id}/")

@@ -96,16 +96,12 @@ def shared_deck(request, token):
 
 
 def shared_deck_launch(request):
-    """The response that opens a shared deck when the Mini App was launched from its link.
+    """The response that opens a shared deck, for home's launch request (see home.py).
 
-    For home: None when this request is not such a launch, or the deck is the learner's own.
-    Only the launch request carries `tgWebAppStartParam` in its query string (the shell page
-    re-requests the URL Telegram opened), while every request's initData keeps the same
-    start_param for the whole session, so a later visit to home stays home.
+    None when the start parameter names no share, or the deck is the learner's own.
     """
-    start = request.telegram.start_param
-    token = sharing.token_from_start_param(start)
-    if token is None or request.GET.get("tgWebAppStartParam") != start:
+    token = sharing.token_from_start_param(request.telegram.start_param)
+    if token is None:
         return None
     if DeckShare.objects.filter(token=token, deck__owner=request.user).exists():
         return None
