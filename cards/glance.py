@@ -1,35 +1,23 @@
 """Today at a glance: what the home and deck screens show about the day's study."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from django.db.models.functions import TruncDate
 
 from cards.models import DailyProgress, ReviewLog
+from cards.stats import streaks
 
 
 def streak_days(user, progress: DailyProgress) -> int:
-    """Consecutive local days with at least one review, ending today or yesterday.
-
-    One query: the distinct local review days, newest first; reading stops at the first gap.
-    """
+    """Consecutive local days with at least one review, ending today or yesterday (one query)."""
     days = (
         ReviewLog.objects.filter(user=user, reviewed_at__lt=progress.next_day_start)
         .annotate(day=TruncDate("reviewed_at", tzinfo=user.tz))
         .values_list("day", flat=True)
         .distinct()
-        .order_by("-day")
     )
-    today: date = progress.day_start.date()
-    streak, expected = 0, today
-    for day in days.iterator(chunk_size=100):
-        # A streak may end yesterday: today's reviews are still to come.
-        if day == expected or (streak == 0 and day == today - timedelta(days=1)):
-            streak += 1
-            expected = day - timedelta(days=1)
-        else:
-            break
-    return streak
+    current, _longest = streaks(set(days), progress.day_start.date())
+    return current
 
 
 def add_allowance(decks, progress: DailyProgress) -> list:
