@@ -1,9 +1,28 @@
+"""Every way a view learns who is asking: Telegram's initData (the middleware has checked it),
+or a signed link for downloads, which leave htmx and so lose the Authorization header."""
+
 from functools import wraps
 
 from django.conf import settings
+from django.core import signing
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
+from accounts.initdata import InitData
 from accounts.middleware import unauthorized
+from accounts.models import User
+from phraseweaver.htmx import HtmxHttpRequest
+
+SIGNED_LINK_SALT = "cards.download"  # the salt links were first signed with; keeps them valid
+SIGNED_LINK_MAX_AGE = 600
+
+
+class LearnerRequest(HtmxHttpRequest):
+    """What a view behind telegram_user_required or signed_link_or_telegram_user gets."""
+
+    user: User
+    telegram: InitData | None
 
 
 def telegram_user_required(view):
@@ -21,5 +40,40 @@ def telegram_user_required(view):
         if request.method == "GET" and not request.htmx:
             return render(request, "shell.html", {"debug_login": settings.DEBUG})
         return unauthorized("init data is missing")
+
+    return wrapper
+
+
+def signed_link(request: LearnerRequest, query: str) -> str:
+    """A link to this path, with `query`, that works for ten minutes without initData."""
+    token = signing.dumps({"u": request.user.pk, "p": request.path}, salt=SIGNED_LINK_SALT)
+    return f"{request.path}?{query}&token={token}"
+
+
+def _signed_link_user(request) -> User | None:
+    """The user a signed link was made for, if its signature, age and path all hold."""
+    try:
+        payload = signing.loads(
+            request.GET["token"], salt=SIGNED_LINK_SALT, max_age=SIGNED_LINK_MAX_AGE
+        )
+    except signing.BadSignature:  # SignatureExpired included
+        return None
+    if not isinstance(payload, dict) or payload.get("p") != request.path:
+        return None
+    return User.objects.filter(pk=payload.get("u")).first()
+
+
+def signed_link_or_telegram_user(view):
+    """Like telegram_user_required, but also accepts a link from signed_link() for the path."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs) -> HttpResponse:
+        if request.telegram is None and "token" in request.GET:
+            user = _signed_link_user(request)
+            if user is None:
+                return HttpResponseForbidden(_("This download link has expired."))
+            request.user = user
+            return view(request, *args, **kwargs)
+        return telegram_user_required(view)(request, *args, **kwargs)
 
     return wrapper

@@ -61,3 +61,21 @@ class SettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")  # labels sit above their inputs
         super().__init__(*args, **kwargs)
+
+
+class ReminderForm(forms.ModelForm):
+    reminder_hour = forms.TypedChoiceField(
+        label=_("Remind me at"),
+        coerce=int,
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+    )
+
+    class Meta:
+        model = User
+        fields = ["reminders_enabled", "reminder_hour"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.bot_reachable:
+            # static/js/app.js asks Telegram for write access when this box gets ticked.
+            self.fields["reminders_enabled"].widget.attrs["data-tg-request-write-access"] = ""

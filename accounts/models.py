@@ -51,7 +51,7 @@ class User(AbstractUser):
         help_text=_("Empty: follow the Telegram app's language."),
     )
 
-    # Reminders from the bot (accounts/reminders.py), at a local hour in `time_zone`.
+    # Reminder preferences, at a local hour in `time_zone`; bot/reminders.py sends them.
     reminders_enabled = models.BooleanField(_("daily reminders"), default=False)
     reminder_hour = models.PositiveSmallIntegerField(
         _("reminder hour"), default=19, validators=[MaxValueValidator(23)]
@@ -99,13 +99,3 @@ class User(AbstractUser):
             return zoneinfo.ZoneInfo(self.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             return zoneinfo.ZoneInfo("UTC")
-
-
-class ProcessedUpdate(models.Model):
-    """A Telegram update already handled: Telegram redelivers updates it is unsure about."""
-
-    update_id = models.BigIntegerField(primary_key=True)
-    processed_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    def __str__(self):
-        return str(self.update_id)

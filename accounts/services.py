@@ -46,3 +46,14 @@ def user_from_telegram(tg: TelegramUser) -> User:
             setattr(user, field, profile[field])
         user.save(update_fields=changed)
     return user
+
+
+def reminders_save(*, user: User, enabled: bool, hour: int) -> None:
+    user.reminders_enabled = enabled
+    user.reminder_hour = hour
+    fields = ["reminders_enabled", "reminder_hour"]
+    if enabled and user.bot_blocked:
+        # The learner asks for messages again: try; a 403 on the next send blocks them again.
+        user.bot_blocked = False
+        fields.append("bot_blocked")
+    user.save(update_fields=fields)

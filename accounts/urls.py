@@ -5,6 +5,5 @@ from accounts import views
 urlpatterns = [
     path("dev/login/", views.dev_login, name="dev_login"),
     path("settings/", views.settings_page, name="settings"),
-    path("telegram/webhook/", views.telegram_webhook, name="telegram_webhook"),
     path("settings/reminders/", views.reminder_settings, name="reminder_settings"),
 ]

@@ -1,9 +1,10 @@
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +47,9 @@ class Deck(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("deck", args=[self.pk])
 
 
 class CardQuerySet(models.QuerySet):
@@ -119,20 +123,27 @@ class Card(models.Model):
     def is_new(self) -> bool:
         return self.last_review is None
 
-    def _scheduler(self, *, fuzzing=None):
-        return scheduling.scheduler(self.owner.desired_retention, fuzzing=fuzzing)
+    def _scheduler(self, learner, *, fuzzing=None):
+        # The learner is an argument, not self.owner: the scheduler needs their settings, and a
+        # card fetched without its owner would otherwise cost a query for each one.
+        if learner.pk != self.owner_id:
+            raise ValueError("a card is scheduled for its owner only")
+        return scheduling.scheduler_for(learner, fuzzing=fuzzing)
 
-    def review(self, rating: int, *, now=None, duration_ms=None, version=None) -> "ReviewLog":
+    def review(
+        self, rating: int, *, learner, now=None, duration_ms=None, version=None
+    ) -> "ReviewLog":
         """Grade the card: the one path by which a rating changes a card.
 
-        `version`, when given, is the card version the learner saw; a grade made on any other
-        version raises StaleReview and changes nothing.
+        `learner` is the card's owner, whose settings schedule it. `version`, when given, is
+        the card version the learner saw; a grade made on any other version raises StaleReview
+        and changes nothing.
         """
         if rating not in scheduling.Rating.ALL:
             raise ValueError(f"rating must be 1-4, not {rating!r}")
         now = now or timezone.now()
         expected = self.version if version is None else version
-        fcard, _log = self._scheduler().review_card(
+        fcard, _log = self._scheduler(learner).review_card(
             scheduling.to_fsrs(self),
             scheduling.fsrs.Rating(rating),
             review_datetime=scheduling.utc(now),
@@ -168,24 +179,17 @@ class Card(models.Model):
     def snapshot(self) -> dict:
         return {name: getattr(self, name) for name in ReviewLog.SNAPSHOT_FIELDS}
 
-    def preview(self, now=None) -> dict[int, datetime]:
+    def preview(self, *, learner, now=None) -> dict[int, datetime]:
         """The due time each rating would give, without saving (for the grade buttons)."""
         now = now or timezone.now()
         fcard = scheduling.to_fsrs(self)
-        sched = self._scheduler(fuzzing=False)
+        sched = self._scheduler(learner, fuzzing=False)
         return {
             rating: sched.review_card(
                 fcard, scheduling.fsrs.Rating(rating), review_datetime=scheduling.utc(now)
             )[0].due
             for rating in scheduling.Rating.ALL
         }
-
-    def undo_last_review(self) -> "ReviewLog | None":
-        log = self.reviews.order_by("-reviewed_at", "-id").first()
-        if log is not None:
-            log.undo()
-            self.refresh_from_db()
-        return log
 
 
 class ReviewLog(models.Model):
@@ -215,10 +219,6 @@ class ReviewLog(models.Model):
 
     def __str__(self):
         return f"{self.card_id} rated {self.rating} at {self.reviewed_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def was_new(self) -> bool:
-        return self.last_review_before is None
 
     @transaction.atomic
     def undo(self) -> None:
@@ -251,64 +251,3 @@ def get_deck_for_user(user, deck_id) -> Deck:
 
 def get_card_for_user(user, card_id) -> Card:
     return get_object_or_404(Card.objects.for_user(user).select_related("deck"), pk=card_id)
-
-
-def local_day_start(user, now) -> datetime:
-    """Midnight of the user's current day, as an aware datetime."""
-    local_now = timezone.localtime(now, user.tz)
-    return datetime.combine(local_now.date(), time.min, tzinfo=user.tz)
-
-
-class DailyProgress:
-    """Today's counts against the daily limits, in the user's time zone (one query)."""
-
-    def __init__(self, user, now=None):
-        self.user = user
-        self.now = now or timezone.now()
-        self.day_start = local_day_start(user, self.now)
-        counts = ReviewLog.objects.filter(user=user, reviewed_at__gte=self.day_start).aggregate(
-            new=Count("id", filter=Q(last_review_before__isnull=True)),
-            reviews=Count("id", filter=Q(last_review_before__isnull=False)),
-        )
-        self.new_done = counts["new"]
-        self.reviews_done = counts["reviews"]
-
-    @property
-    def new_left(self) -> int:
-        return max(self.user.new_cards_per_day - self.new_done, 0)
-
-    @property
-    def reviews_left(self) -> int:
-        return max(self.user.reviews_per_day - self.reviews_done, 0)
-
-    @property
-    def next_day_start(self) -> datetime:
-        return self.day_start + timedelta(days=1)
-
-
-def study_queue(user, progress: DailyProgress, *, deck=None):
-    """The cards to study now, in order: due reviews first (oldest first), then new cards.
-
-    One query. Respects suspension and the day's remaining new and review allowance.
-    """
-    wanted = Q(pk__in=[])
-    if progress.reviews_left:
-        wanted |= Q(last_review__isnull=False, due__lte=progress.now)
-    if progress.new_left:
-        wanted |= Q(last_review__isnull=True)
-    cards = Card.objects.for_user(user).active().filter(wanted)
-    if deck is not None:
-        cards = cards.filter(deck=deck)
-    return cards.select_related("deck", "owner").order_by(IS_NEW, "due", "id")
-
-
-def decks_with_counts(user, now):
-    """The user's decks, each with its total, due and new card counts (one query)."""
-    return Deck.objects.filter(owner=user).annotate(
-        card_count=Count("cards"),
-        due_count=Count(
-            "cards",
-            filter=Q(cards__suspended=False, cards__last_review__isnull=False, cards__due__lte=now),
-        ),
-        new_count=Count("cards", filter=Q(cards__suspended=False, cards__last_review__isnull=True)),
-    )

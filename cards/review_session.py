@@ -11,25 +11,18 @@ from datetime import datetime
 from functools import cached_property
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Min, Q, Sum, Window
+from django.db.models import Count, Max, Q, Sum
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.translation import pgettext_lazy
 
-from cards.models import Card, DailyProgress, ReviewLog, local_day_start, study_queue
-from cards.scheduling import Rating, format_interval
-
-RATING_LABELS = {
-    Rating.AGAIN: pgettext_lazy("grade", "Again"),
-    Rating.HARD: pgettext_lazy("grade", "Hard"),
-    Rating.GOOD: pgettext_lazy("grade", "Good"),
-    Rating.EASY: pgettext_lazy("grade", "Easy"),
-}
+from accounts.models import User
+from cards.day import LearnerDay
+from cards.models import Card, Deck, ReviewLog
+from cards.scheduling import RATING_LABELS, Rating, format_interval
 
 
-def grade_buttons(card: Card, now: datetime) -> list[dict]:
+def grade_buttons(card: Card, *, learner: User, now: datetime) -> list[dict]:
     """The four grades with the interval each would give this card now ("Good 2d")."""
-    due = card.preview(now)
+    due = card.preview(learner=learner, now=now)
     return [
         {"rating": r, "label": RATING_LABELS[r], "interval": format_interval(due[r] - now)}
         for r in Rating.ALL
@@ -43,21 +36,20 @@ def format_duration(ms: int) -> str:
     return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
 
 
-class ReviewSession(DailyProgress):
-    """Today's progress against the daily limits, and this session's reviews.
+class ReviewSession:
+    """This sitting's reviews, in the learner's day (cards.day), and what its screens show.
 
-    Counts what DailyProgress counts (new cards and reviews done today, all decks) together with
-    the session's reviews by rating, in one query made on first use — after the grade or undo
-    that the screen reports on.
+    Today's counts come in one query together with the session's latest review, made on first
+    use — after the grade or undo that the screen reports on.
     """
 
-    def __init__(self, user, *, since=None, deck=None, now=None):
+    def __init__(self, user: User, *, since=None, deck: Deck | None = None, now=None):
         self.user = user
         self.deck = deck
-        self.now = now or timezone.now()
-        self.day_start = local_day_start(user, self.now)
+        self.day = LearnerDay(user, now)
+        self.now = self.day.now
         # Without a start (a link from outside the review page), the session is today's.
-        self.since = self.day_start if since is None else min(since, self.now)
+        self.since = self.day.day_start if since is None else min(since, self.now)
 
     @property
     def query(self) -> str:
@@ -84,14 +76,8 @@ class ReviewSession(DailyProgress):
         Few aggregates on purpose: Django builds each one in Python on every screen, and that
         costs far more than PostgreSQL's work here (bench/README.md).
         """
-        today = Q(reviewed_at__gte=self.day_start)
-        logs = ReviewLog.objects.filter(
-            user=self.user, reviewed_at__gte=min(self.since, self.day_start)
-        )
-        return logs.aggregate(
-            new_done=Count("id", filter=today & Q(last_review_before__isnull=True)),
-            reviews_done=Count("id", filter=today & Q(last_review_before__isnull=False)),
-            last_review_id=Max("id", filter=self._in_session()),
+        return self.day.count_done(
+            since=self.since, last_review_id=Max("id", filter=self._in_session())
         )
 
     @cached_property
@@ -106,14 +92,6 @@ class ReviewSession(DailyProgress):
     def _in_session(self) -> Q:
         session = Q(reviewed_at__gte=self.since)
         return session if self.deck is None else session & Q(card__deck=self.deck)
-
-    @property
-    def new_done(self) -> int:
-        return self.counts["new_done"]
-
-    @property
-    def reviews_done(self) -> int:
-        return self.counts["reviews_done"]
 
     @property
     def last_review_id(self) -> int | None:
@@ -136,34 +114,15 @@ class ReviewSession(DailyProgress):
 
     def next_card(self) -> tuple[Card | None, int]:
         """The first card of the study queue, and how many cards are left to study now."""
-        queue = study_queue(self.user, self, deck=self.deck).annotate(
-            new_waiting=Window(Count("id", filter=Q(last_review__isnull=True))),
-            seen_waiting=Window(Count("id", filter=Q(last_review__isnull=False))),
-        )
-        card = queue.first()
-        if card is None:
-            return None, 0
-        left = min(card.new_waiting, self.new_left) + min(card.seen_waiting, self.reviews_left)
-        return card, left
+        # Today's counts come with the session's latest review, in one query, before the queue
+        # asks for them.
+        _ = self.counts
+        card, due, new = self.day.next_in_queue(deck=self.deck)
+        return card, due + new
 
     def next_due(self) -> tuple[datetime | None, bool]:
-        """When the next card can be studied, and whether today's limits hold cards back.
-
-        For the summary, when the queue is empty: any new or due card left is held back by a
-        limit until tomorrow; otherwise the next card is the earliest one to fall due.
-        """
-        cards = Card.objects.for_user(self.user).active()
-        if self.deck is not None:
-            cards = cards.filter(deck=self.deck)
-        found = cards.aggregate(
-            held=Count("id", filter=Q(last_review__isnull=True) | Q(due__lte=self.now)),
-            next_seen=Min("due", filter=Q(last_review__isnull=False, due__gt=self.now)),
-        )
-        times = [self.next_day_start] if found["held"] else []
-        if found["next_seen"] is not None:
-            next_seen = found["next_seen"]
-            times.append(next_seen if self.reviews_left else max(next_seen, self.next_day_start))
-        return min(times, default=None), bool(found["held"])
+        """For the summary: when the next card comes, and whether the limits hold cards back."""
+        return self.day.next_card_at(deck=self.deck)
 
     def undo(self, review_id: int) -> Card | None:
         """Undo one of this session's reviews; its card as it is again, or None.

@@ -5,6 +5,7 @@ from functools import lru_cache
 
 import fsrs
 from django.conf import settings
+from django.utils.translation import pgettext_lazy
 
 LEARNING_STEPS = (timedelta(minutes=1), timedelta(minutes=10))
 RELEARNING_STEPS = (timedelta(minutes=10),)
@@ -18,6 +19,15 @@ class Rating:
     ALL = (AGAIN, HARD, GOOD, EASY)
 
 
+# The grade buttons' words, in the Mini App and in the bot's chat alike.
+RATING_LABELS = {
+    Rating.AGAIN: pgettext_lazy("grade", "Again"),
+    Rating.HARD: pgettext_lazy("grade", "Hard"),
+    Rating.GOOD: pgettext_lazy("grade", "Good"),
+    Rating.EASY: pgettext_lazy("grade", "Easy"),
+}
+
+
 @lru_cache(maxsize=64)
 def scheduler(desired_retention: float, *, fuzzing: bool | None = None) -> fsrs.Scheduler:
     if fuzzing is None:
@@ -28,6 +38,11 @@ def scheduler(desired_retention: float, *, fuzzing: bool | None = None) -> fsrs.
         relearning_steps=RELEARNING_STEPS,
         enable_fuzzing=fuzzing,
     )
+
+
+def scheduler_for(learner, *, fuzzing: bool | None = None) -> fsrs.Scheduler:
+    """The scheduler for one learner's cards: their desired retention."""
+    return scheduler(learner.desired_retention, fuzzing=fuzzing)
 
 
 def utc(moment: datetime) -> datetime:

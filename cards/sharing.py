@@ -4,17 +4,21 @@ progress: the copy starts with fresh schedules."""
 
 import re
 import secrets
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from cards.models import Card, Deck, DeckShare
 
-# The start parameter of a share link: `deck_<token>`.
-START_PARAM_PREFIX = "deck_"
 # 16 bytes: 22 characters of base64url, unguessable and well inside Telegram's 512.
 TOKEN_BYTES = 16
-TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A Mini App start parameter that opens a deck: `deck_<id>` one of the learner's own decks,
+# `deck_<token>` (secrets.token_urlsafe, not all digits) a share link. The bot's /start takes
+# the same `deck_<token>`, whose 64 characters at most leave 59 for the token.
+START_PARAM = re.compile(r"deck_(?:(?P<deck_id>[0-9]{1,18})|(?P<share_token>[A-Za-z0-9_-]{1,59}))")
 COPIED_FIELDS = ("front", "back", "example", "notes", "tags")
 
 
@@ -30,12 +34,38 @@ def deck_share_revoke(*, deck: Deck) -> None:
     DeckShare.objects.filter(deck=deck).delete()
 
 
-def token_from_start_param(start_param: str) -> str | None:
-    """The share token in a Mini App start parameter, or None when it is not a share link."""
-    token = start_param.removeprefix(START_PARAM_PREFIX)
-    if token == start_param or not TOKEN_PATTERN.fullmatch(token):
+@dataclass(frozen=True)
+class DeckLaunch:
+    """What a start parameter asks to open: one of the learner's decks, or a shared deck."""
+
+    deck_id: int | None = None
+    share_token: str | None = None
+
+
+def parse_start_param(start_param: str) -> DeckLaunch | None:
+    """The deck a start parameter opens, or None when it opens no deck."""
+    match = START_PARAM.fullmatch(start_param)
+    if match is None:
         return None
-    return token
+    if match["deck_id"] is not None:
+        return DeckLaunch(deck_id=int(match["deck_id"]))
+    return DeckLaunch(share_token=match["share_token"])
+
+
+def mini_app_link(startapp: str = "") -> str | None:
+    """The t.me link that opens the Mini App (on `startapp`), or None without a bot username."""
+    bot = settings.TELEGRAM_BOT_USERNAME
+    if not bot:
+        return None
+    # Without an app short name: the bot's main Mini App, which takes startapp too.
+    app = f"/{settings.TELEGRAM_APP_NAME}" if settings.TELEGRAM_APP_NAME else ""
+    link = f"https://t.me/{bot}{app}"
+    return f"{link}?{urlencode({'startapp': startapp})}" if startapp else link
+
+
+def start_param_for(token: str) -> str:
+    """The start parameter of a share link (parse_start_param reads it back)."""
+    return f"deck_{token}"
 
 
 @transaction.atomic

@@ -8,9 +8,10 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import ngettext
 
+from cards.day import LearnerDay, streaks
 from cards.models import Card, ReviewLog, State
 
 HEATMAP_WEEKS = 53
@@ -43,9 +44,8 @@ class Stats:
 
 
 def learner_stats(user, *, deck=None, now=None) -> Stats:
-    now = now or timezone.now()
-    tz = user.tz
-    today = timezone.localtime(now, tz).date()
+    day = LearnerDay(user, now)
+    now, tz, today = day.now, user.tz, day.today
     logs = ReviewLog.objects.filter(user=user)
     cards = Card.objects.for_user(user)
     if deck is not None:
@@ -75,20 +75,6 @@ def learner_stats(user, *, deck=None, now=None) -> Stats:
         suspended=Count("id", filter=Q(suspended=True)),
     )
     return stats
-
-
-def streaks(days: set, today: date) -> tuple[int, int]:
-    """The current streak (alive until today ends without a review) and the longest one."""
-    current = 0
-    day = today if today in days else today - timedelta(days=1)
-    while day in days:
-        current += 1
-        day -= timedelta(days=1)
-    longest, run, previous = 0, 0, None
-    for day in sorted(days):
-        run = run + 1 if previous == day - timedelta(days=1) else 1
-        longest, previous = max(longest, run), day
-    return current, longest
 
 
 def _heatmap(stats: Stats, per_day: dict) -> None:

@@ -51,6 +51,7 @@ CSRF_TRUSTED_ORIGINS = [PUBLIC_URL] if PUBLIC_URL else []
 INSTALLED_APPS = [
     "accounts",
     "cards",
+    "bot",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

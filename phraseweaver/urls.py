@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("cards.urls")),
+    path("", include("bot.urls")),
 ]
 
 handler500 = "phraseweaver.errors.server_error"

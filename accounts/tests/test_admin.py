@@ -10,7 +10,7 @@ from cards.scheduling import Rating
 def history(alice):
     deck = Deck.objects.create(owner=alice, name="Deck")
     card = Card.objects.create(deck=deck, front="hola", back="hello")
-    card.review(Rating.GOOD, now=datetime(2026, 3, 1, tzinfo=UTC))
+    card.review(Rating.GOOD, learner=alice, now=datetime(2026, 3, 1, tzinfo=UTC))
     return card
 
 

@@ -151,8 +151,7 @@ def _target_decks(deck, source, options, report) -> dict:
 def _replay(histories, owner) -> int:
     count = 0
     for card, history in histories:
-        card.owner = owner  # so that Card.review does not fetch the owner again for each card
         for reviewed_at, rating, duration_ms in history:
-            card.review(rating, now=reviewed_at, duration_ms=duration_ms)
+            card.review(rating, learner=owner, now=reviewed_at, duration_ms=duration_ms)
             count += 1
     return count

@@ -256,9 +256,9 @@ def test_suspending_costs_the_same_queries_for_any_number_of_cards(
 # Deleting
 
 
-def test_deleting_a_card_removes_its_row_and_history(as_alice, deck, card):
+def test_deleting_a_card_removes_its_row_and_history(as_alice, deck, card, alice):
     other = Card.objects.create(deck=deck, front="el gato", back="the cat")
-    card.review(Rating.GOOD)
+    card.review(Rating.GOOD, learner=alice)
     response = as_alice.post(f"/cards/{card.pk}/delete/", **htmx(**row(card)))
     assert list(Card.objects.all()) == [other]
     assert not ReviewLog.objects.exists()

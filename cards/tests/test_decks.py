@@ -298,7 +298,7 @@ def test_the_edit_page_costs_the_same_queries_for_any_number_of_cards(
 
 def test_deleting_a_deck_deletes_its_cards_and_their_history(as_alice, alice, deck):
     cards = add_cards(deck, 3)
-    cards[0].review(Rating.GOOD)
+    cards[0].review(Rating.GOOD, learner=alice)
     other = Deck.objects.create(owner=alice, name="Kept")
     kept = Card.objects.create(deck=other, front="kept", back="kept")
 
@@ -322,10 +322,10 @@ def test_deleting_needs_a_post(as_alice, deck):
 
 @pytest.mark.parametrize("count", [1, 50])
 def test_deleting_costs_the_same_queries_for_any_number_of_cards(
-    as_alice, deck, count, django_assert_max_num_queries
+    as_alice, deck, count, django_assert_max_num_queries, alice
 ):
     for card in add_cards(deck, count):
-        card.review(Rating.GOOD)
+        card.review(Rating.GOOD, learner=alice)
     # The user, the deck, its cards' ids, then one DELETE per table (logs, cards, share, deck).
     with django_assert_max_num_queries(7):
         as_alice.post(f"/decks/{deck.pk}/delete/", **htmx())

@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from cards.models import Card, DailyProgress, Deck, decks_with_counts, study_queue
+from cards.day import LearnerDay
+from cards.models import Card, Deck
 from cards.scheduling import Rating
 
 # 23:30 in Tokyo on 1 March is 14:30 UTC.
@@ -28,7 +29,7 @@ def test_the_queue_puts_due_reviews_before_new_cards(deck, alice):
     seen = add_cards(deck, 2, due=now - timedelta(hours=1), last_review=now - timedelta(days=2))
     later = add_cards(deck, 1, due=now + timedelta(hours=1), last_review=now - timedelta(days=1))
 
-    queue = list(study_queue(alice, DailyProgress(alice, now)))
+    queue = list(LearnerDay(alice, now).queue())
 
     assert queue == [*seen, *new]
     assert later[0] not in queue
@@ -39,28 +40,28 @@ def test_the_queue_leaves_out_suspended_cards_and_other_learners_cards(deck, ali
     bobs = Deck.objects.create(owner=bob, name="Bob's")
     add_cards(bobs, 2)
     mine = add_cards(deck, 1)
-    assert list(study_queue(alice, DailyProgress(alice))) == mine
+    assert list(LearnerDay(alice).queue()) == mine
 
 
 def test_the_queue_can_be_limited_to_one_deck(deck, alice):
     other = Deck.objects.create(owner=alice, name="Other")
     add_cards(other, 2)
     mine = add_cards(deck, 1)
-    assert list(study_queue(alice, DailyProgress(alice), deck=deck)) == mine
+    assert list(LearnerDay(alice).queue(deck=deck)) == mine
 
 
 def test_new_cards_stop_when_the_daily_new_limit_is_reached(deck, alice):
     alice.new_cards_per_day = 2
     alice.save()
     cards = add_cards(deck, 3, due=TOKYO_LATE - timedelta(days=1))
-    cards[0].review(Rating.GOOD, now=TOKYO_LATE - timedelta(minutes=5))
-    cards[1].review(Rating.GOOD, now=TOKYO_LATE - timedelta(minutes=4))
+    cards[0].review(Rating.GOOD, learner=alice, now=TOKYO_LATE - timedelta(minutes=5))
+    cards[1].review(Rating.GOOD, learner=alice, now=TOKYO_LATE - timedelta(minutes=4))
 
-    progress = DailyProgress(alice, TOKYO_LATE)
+    progress = LearnerDay(alice, TOKYO_LATE)
 
     assert progress.new_done == 2
     assert progress.new_left == 0
-    assert all(not c.is_new for c in study_queue(alice, progress))
+    assert all(not c.is_new for c in progress.queue())
 
 
 def test_reviews_stop_when_the_daily_review_limit_is_reached(deck, alice):
@@ -68,13 +69,13 @@ def test_reviews_stop_when_the_daily_review_limit_is_reached(deck, alice):
     alice.save()
     now = TOKYO_LATE
     due = add_cards(deck, 2, due=now - timedelta(hours=2), last_review=now - timedelta(days=3))
-    due[0].review(Rating.GOOD, now=now - timedelta(minutes=1))
+    due[0].review(Rating.GOOD, learner=alice, now=now - timedelta(minutes=1))
     new = add_cards(deck, 1, due=now - timedelta(days=1))
 
-    progress = DailyProgress(alice, now)
+    progress = LearnerDay(alice, now)
 
     assert progress.reviews_left == 0
-    assert list(study_queue(alice, progress)) == new
+    assert list(progress.queue()) == new
 
 
 def test_the_daily_limits_start_again_at_the_learners_local_midnight(deck, alice):
@@ -82,25 +83,26 @@ def test_the_daily_limits_start_again_at_the_learners_local_midnight(deck, alice
     alice.new_cards_per_day = 1
     alice.save()
     cards = add_cards(deck, 2, due=TOKYO_LATE - timedelta(days=1))
-    cards[0].review(Rating.GOOD, now=TOKYO_LATE)  # 23:30 in Tokyo
+    cards[0].review(Rating.GOOD, learner=alice, now=TOKYO_LATE)  # 23:30 in Tokyo
 
-    before_midnight = DailyProgress(alice, TOKYO_LATE + timedelta(minutes=20))  # 23:50
-    after_midnight = DailyProgress(alice, TOKYO_LATE + timedelta(minutes=40))  # 00:10 next day
+    before_midnight = LearnerDay(alice, TOKYO_LATE + timedelta(minutes=20))  # 23:50
+    after_midnight = LearnerDay(alice, TOKYO_LATE + timedelta(minutes=40))  # 00:10 next day
 
     assert before_midnight.new_left == 0
     assert after_midnight.new_left == 1
     assert after_midnight.day_start == datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
     # In UTC it is still the same afternoon: the learner's zone is what counts.
     alice.time_zone = "UTC"
-    assert DailyProgress(alice, TOKYO_LATE + timedelta(minutes=40)).new_left == 0
+    assert LearnerDay(alice, TOKYO_LATE + timedelta(minutes=40)).new_left == 0
 
 
 def test_the_queue_and_the_progress_are_one_query_each(deck, alice, django_assert_num_queries):
     add_cards(deck, 30)
+    progress = LearnerDay(alice)
     with django_assert_num_queries(1):
-        progress = DailyProgress(alice)
+        progress.count_done()
     with django_assert_num_queries(1):
-        list(study_queue(alice, progress)[:20])
+        list(progress.queue()[:20])
 
 
 @pytest.mark.parametrize("deck_count", [1, 50])
@@ -114,14 +116,14 @@ def test_deck_counts_are_one_query_whatever_the_number_of_decks(
         add_cards(deck, 2, due=now - timedelta(hours=1), last_review=now - timedelta(days=2))
         add_cards(deck, 1, due=now - timedelta(hours=1), suspended=True)
     with django_assert_num_queries(1):
-        decks = list(decks_with_counts(alice, now))
+        decks = list(LearnerDay(alice, now).decks())
     assert len(decks) == deck_count
     assert {(d.card_count, d.due_count, d.new_count) for d in decks} == {(4, 2, 1)}
 
 
 def test_the_study_queue_is_read_off_its_index_without_sorting(deck, alice):
     add_cards(deck, 5)
-    queue = study_queue(alice, DailyProgress(alice))[:1]
+    queue = LearnerDay(alice).queue()[:1]
     sql, params = queue.query.sql_with_params()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

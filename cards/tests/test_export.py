@@ -85,7 +85,7 @@ def test_an_anki_round_trip_gives_the_same_cards(deck, alice):
 
 def test_the_archive_holds_every_deck_card_and_review(deck, alice, bob):
     card = deck.cards.first()
-    card.review(3, now=datetime(2025, 1, 1, tzinfo=UTC))
+    card.review(3, learner=alice, now=datetime(2025, 1, 1, tzinfo=UTC))
     Deck.objects.create(owner=bob, name="Bob's")
     archive = zipfile.ZipFile(io.BytesIO(user_archive(alice)))
     assert sorted(archive.namelist()) == ["account.json", "cards.csv", "decks.csv", "reviews.csv"]
@@ -162,7 +162,7 @@ def test_exports_take_a_constant_number_of_queries(
     )
     for card in deck.cards.all()[:count]:
         card.owner = alice
-        card.review(3)
+        card.review(3, learner=alice)
     assert ReviewLog.objects.count() == count
     for url in (f"/decks/{deck.pk}/export/?format=csv", f"/decks/{deck.pk}/export/?format=apkg"):
         with django_assert_max_num_queries(4):

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from cards.glance import streak_days
-from cards.models import Card, DailyProgress, Deck
+from cards.day import LearnerDay
+from cards.models import Card, Deck
 from cards.scheduling import Rating
 from conftest import auth_headers, htmx
 
@@ -22,7 +22,7 @@ def review_on(deck, *moments):
     counts neither as due nor as new)."""
     for moment in moments:
         card = Card.objects.create(deck=deck, front="f", back="b", due=moment)
-        card.review(Rating.GOOD, now=moment)
+        card.review(Rating.GOOD, learner=deck.owner, now=moment)
     Card.objects.filter(deck=deck, front="f").update(suspended=True)
 
 
@@ -206,7 +206,7 @@ NOON = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 def streak_at(user, now):
-    return streak_days(user, DailyProgress(user, now))
+    return LearnerDay(user, now).streak()
 
 
 def test_no_reviews_make_no_streak(alice):
@@ -249,6 +249,6 @@ def test_the_streak_follows_the_learners_time_zone(alice, deck):
 @pytest.mark.parametrize("days", [1, 50])
 def test_the_streak_is_one_query(alice, deck, days, django_assert_num_queries):
     review_on(deck, *(NOON - timedelta(days=n) for n in range(days)))
-    progress = DailyProgress(alice, NOON)
+    progress = LearnerDay(alice, NOON)
     with django_assert_num_queries(1):
-        assert streak_days(alice, progress) == days
+        assert progress.streak() == days

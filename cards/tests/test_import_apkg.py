@@ -200,7 +200,9 @@ def test_keeping_the_scheduling_replays_the_review_history(tmp_path, deck, alice
     card = deck.cards.get(front="comer")
     expected = Card.objects.create(deck=Deck.objects.create(owner=alice, name="x"), front="e")
     for ms, ease, duration, _kind in [r for r in reviews if r[1]]:
-        expected.review(ease, now=datetime.fromtimestamp(ms / 1000, UTC), duration_ms=duration)
+        expected.review(
+            ease, learner=alice, now=datetime.fromtimestamp(ms / 1000, UTC), duration_ms=duration
+        )
     expected.refresh_from_db()
     fields = ("state", "step", "stability", "difficulty", "due", "last_review")
     assert [getattr(card, f) for f in fields] == [getattr(expected, f) for f in fields]

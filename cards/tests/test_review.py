@@ -5,7 +5,8 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from cards.models import Card, DailyProgress, Deck, ReviewLog
+from cards.day import LearnerDay
+from cards.models import Card, Deck, ReviewLog
 from cards.review_session import ReviewSession, format_duration
 from conftest import htmx, sign_for
 
@@ -307,8 +308,8 @@ def test_undo_offers_the_previous_grade_of_the_session_next(as_alice, deck):
     assert undo_button_review(undone) == str(ReviewLog.objects.get(card=first).pk)
 
 
-def test_undo_leaves_reviews_from_before_the_session_alone(as_alice, card):
-    card.review(3, now=timezone.now() - timedelta(minutes=5))
+def test_undo_leaves_reviews_from_before_the_session_alone(as_alice, card, alice):
+    card.review(3, learner=alice, now=timezone.now() - timedelta(minutes=5))
     opened = as_alice.get("/review/", **htmx())
     since = int(timezone.now().timestamp()) - 60
     log = ReviewLog.objects.get()
@@ -318,10 +319,10 @@ def test_undo_leaves_reviews_from_before_the_session_alone(as_alice, card):
     assert "data-review-undo" not in opened.content.decode()
 
 
-def test_undo_of_a_card_graded_again_elsewhere_changes_nothing(as_alice, card):
+def test_undo_of_a_card_graded_again_elsewhere_changes_nothing(as_alice, card, alice):
     graded = grade(as_alice, card, 1)
     card.refresh_from_db()
-    card.review(3, now=timezone.now() + timedelta(minutes=2))
+    card.review(3, learner=alice, now=timezone.now() + timedelta(minutes=2))
     before = Card.objects.get(pk=card.pk)
     response = as_alice.post("/review/undo/", {"review": undo_button_review(graded)}, **htmx())
     assert response.status_code == 200
@@ -361,7 +362,7 @@ def test_another_learners_card_is_a_404_on_every_review_url(as_alice, bobs_card)
     assert ReviewLog.objects.count() == 0
 
 
-def test_another_learners_deck_is_a_404_on_every_review_url(as_alice, bob, card, bobs_card):
+def test_another_learners_deck_is_a_404_on_every_review_url(as_alice, bob, card, bobs_card, alice):
     bobs_deck = bobs_card.deck
     query = f"?deck={bobs_deck.pk}"
     assert as_alice.get(f"/decks/{bobs_deck.pk}/review/").status_code == 404
@@ -370,15 +371,15 @@ def test_another_learners_deck_is_a_404_on_every_review_url(as_alice, bob, card,
     assert as_alice.get(f"/review/cards/{card.pk}/answer/{query}").status_code == 404
     assert grade(as_alice, card, 3, query=query).status_code == 404
     assert ReviewLog.objects.count() == 0
-    card.review(3)
+    card.review(3, learner=alice)
     log = ReviewLog.objects.get()
     undo = as_alice.post(f"/review/undo/{query}", {"review": log.pk}, **htmx())
     assert undo.status_code == 404
     assert ReviewLog.objects.count() == 1
 
 
-def test_another_learners_review_cannot_be_undone(as_alice, bobs_card):
-    bobs_card.review(3)
+def test_another_learners_review_cannot_be_undone(as_alice, bobs_card, bob):
+    bobs_card.review(3, learner=bob)
     log = ReviewLog.objects.get()
     response = as_alice.post("/review/undo/", {"review": log.pk}, **htmx())
     assert response.status_code == 200
@@ -430,8 +431,8 @@ def test_the_summary_counts_the_session_by_rating_and_time(as_alice, deck):
     assert "data-review-undo" in html
 
 
-def test_the_summary_of_an_empty_session_fires_no_success(as_alice, deck, card):
-    card.review(4)
+def test_the_summary_of_an_empty_session_fires_no_success(as_alice, deck, card, alice):
+    card.review(4, learner=alice)
     html = as_alice.get("/review/", **htmx()).content.decode()
     assert "Nothing to review right now" in html
     assert "data-tg-notify" not in html
@@ -462,7 +463,7 @@ def test_the_review_limit_holds_due_cards_back_until_tomorrow(as_alice, alice, d
     cards = make_cards(deck, 2)
     yesterday = timezone.now() - timedelta(days=3)
     for card in cards:
-        card.review(3, now=yesterday)
+        card.review(3, learner=alice, now=yesterday)
     ReviewLog.objects.update(reviewed_at=yesterday)
     assert "1 card left" in as_alice.get("/review/", **htmx()).content.decode()
     first = Card.objects.for_user(alice).order_by("due", "id").first()
@@ -475,7 +476,7 @@ def test_the_counter_respects_the_daily_limits_and_counts_due_cards_first(as_ali
     alice.save()
     make_cards(deck, 8, prefix="new")
     for card in make_cards(deck, 3, prefix="seen"):
-        card.review(3, now=timezone.now() - timedelta(days=1))
+        card.review(3, learner=alice, now=timezone.now() - timedelta(days=1))
     html = as_alice.get("/review/", **htmx()).content.decode()
     # Three learning cards due since yesterday, then five of the eight new cards.
     assert "8 cards left" in html
@@ -485,14 +486,20 @@ def test_the_counter_respects_the_daily_limits_and_counts_due_cards_first(as_ali
 def test_the_session_counts_agree_with_daily_progress(alice, deck):
     cards = make_cards(deck, 4)
     now = timezone.now()
-    cards[0].review(3, now=now - timedelta(days=2))
-    cards[1].review(3, now=now - timedelta(minutes=5))
+    cards[0].review(3, learner=alice, now=now - timedelta(days=2))
+    cards[1].review(3, learner=alice, now=now - timedelta(minutes=5))
     cards[0].refresh_from_db()
-    cards[0].review(3, now=now - timedelta(minutes=1))
+    cards[0].review(3, learner=alice, now=now - timedelta(minutes=1))
     session = ReviewSession(alice, since=now - timedelta(minutes=2), now=now)
-    progress = DailyProgress(alice, now)
-    assert (session.new_done, session.reviews_done) == (progress.new_done, progress.reviews_done)
-    assert (session.new_left, session.reviews_left) == (progress.new_left, progress.reviews_left)
+    progress = LearnerDay(alice, now)
+    assert (session.day.new_done, session.day.reviews_done) == (
+        progress.new_done,
+        progress.reviews_done,
+    )
+    assert (session.day.new_left, session.day.reviews_left) == (
+        progress.new_left,
+        progress.reviews_left,
+    )
     assert session.reviewed == 1
 
 
@@ -521,10 +528,12 @@ def test_the_answer_is_under_4_kb(as_alice, deck):
 
 
 @pytest.mark.parametrize("due", [1, 50])
-def test_review_screens_cost_constant_queries(as_alice, deck, django_assert_max_num_queries, due):
+def test_review_screens_cost_constant_queries(
+    as_alice, deck, django_assert_max_num_queries, due, alice
+):
     cards = make_cards(deck, due)
     for card in cards[1:]:
-        card.review(3, now=timezone.now() - timedelta(days=1))
+        card.review(3, learner=alice, now=timezone.now() - timedelta(days=1))
     # The user; today's progress with the session; the next card with the counts; for the
     # deck review, the deck.
     with django_assert_max_num_queries(3):

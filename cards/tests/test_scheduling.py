@@ -38,12 +38,12 @@ def test_a_card_takes_the_owner_of_its_deck(card, alice):
     assert card.owner == alice
 
 
-def test_review_matches_the_reference_fsrs_over_a_sequence_of_ratings(card):
+def test_review_matches_the_reference_fsrs_over_a_sequence_of_ratings(card, alice):
     scheduler = reference_scheduler()
     expected = fsrs.Card(card_id=1, due=T0)
     for rating, offset in SEQUENCE:
         moment = T0 + offset
-        card.review(rating, now=moment, duration_ms=4000)
+        card.review(rating, learner=alice, now=moment, duration_ms=4000)
         expected, _ = scheduler.review_card(expected, fsrs.Rating(rating), review_datetime=moment)
         stored = Card.objects.get(pk=card.pk)
         assert stored.state == int(expected.state)
@@ -59,9 +59,9 @@ def test_review_uses_the_owners_desired_retention(card, alice):
     alice.desired_retention = 0.8
     alice.save()
     card = Card.objects.select_related("owner").get(pk=card.pk)
-    card.review(Rating.GOOD, now=T0)
-    card.review(Rating.GOOD, now=T0 + timedelta(minutes=10))
-    card.review(Rating.GOOD, now=T0 + timedelta(days=3))
+    card.review(Rating.GOOD, learner=alice, now=T0)
+    card.review(Rating.GOOD, learner=alice, now=T0 + timedelta(minutes=10))
+    card.review(Rating.GOOD, learner=alice, now=T0 + timedelta(days=3))
     low = Card.objects.get(pk=card.pk).due
 
     scheduler = reference_scheduler(0.8)
@@ -72,50 +72,50 @@ def test_review_uses_the_owners_desired_retention(card, alice):
 
 
 def test_review_writes_a_log_with_the_card_as_it_was(card, alice):
-    log = card.review(Rating.GOOD, now=T0 + timedelta(minutes=1), duration_ms=3500)
+    log = card.review(Rating.GOOD, learner=alice, now=T0 + timedelta(minutes=1), duration_ms=3500)
     assert log.user == alice
     assert log.rating == Rating.GOOD
     assert log.duration_ms == 3500
     assert log.state_before == State.LEARNING
     assert log.last_review_before is None
     assert log.due_before == T0
-    assert log.was_new
 
 
-def test_review_rejects_a_rating_outside_one_to_four(card):
+def test_review_rejects_a_rating_outside_one_to_four(card, alice):
     with pytest.raises(ValueError):
-        card.review(5, now=T0)
+        card.review(5, learner=alice, now=T0)
     assert not ReviewLog.objects.exists()
 
 
-def test_a_grade_made_on_an_old_version_changes_nothing(card):
+def test_a_grade_made_on_an_old_version_changes_nothing(card, alice):
     seen = card.version
-    card.review(Rating.GOOD, now=T0, version=seen)
+    card.review(Rating.GOOD, learner=alice, now=T0, version=seen)
     stale_copy = Card.objects.get(pk=card.pk)
     with pytest.raises(StaleReview):
-        stale_copy.review(Rating.AGAIN, now=T0, version=seen)
+        stale_copy.review(Rating.AGAIN, learner=alice, now=T0, version=seen)
     assert ReviewLog.objects.filter(card=card).count() == 1
     assert Card.objects.get(pk=card.pk).version == seen + 1
 
 
-def test_a_second_in_memory_copy_cannot_grade_the_same_version_twice(card):
+def test_a_second_in_memory_copy_cannot_grade_the_same_version_twice(card, alice):
     first = Card.objects.get(pk=card.pk)
     second = Card.objects.get(pk=card.pk)
-    first.review(Rating.GOOD, now=T0)
+    first.review(Rating.GOOD, learner=alice, now=T0)
     with pytest.raises(StaleReview):
-        second.review(Rating.GOOD, now=T0)
+        second.review(Rating.GOOD, learner=alice, now=T0)
     assert ReviewLog.objects.count() == 1
 
 
-def test_undo_restores_the_card_exactly_and_deletes_the_log(card):
-    card.review(Rating.GOOD, now=T0)
-    card.review(Rating.GOOD, now=T0 + timedelta(minutes=10))
+def test_undo_restores_the_card_exactly_and_deletes_the_log(card, alice):
+    card.review(Rating.GOOD, learner=alice, now=T0)
+    card.review(Rating.GOOD, learner=alice, now=T0 + timedelta(minutes=10))
     before = Card.objects.get(pk=card.pk)
-    card.review(Rating.AGAIN, now=T0 + timedelta(days=2))
+    card.review(Rating.AGAIN, learner=alice, now=T0 + timedelta(days=2))
 
-    undone = card.undo_last_review()
+    latest = card.reviews.order_by("-reviewed_at", "-id").first()
+    latest.undo()
 
-    assert undone.rating == Rating.AGAIN
+    assert latest.rating == Rating.AGAIN
     after = Card.objects.get(pk=card.pk)
     for field in ReviewLog.SNAPSHOT_FIELDS:
         assert getattr(after, field) == getattr(before, field), field
@@ -123,20 +123,16 @@ def test_undo_restores_the_card_exactly_and_deletes_the_log(card):
     assert after.version > before.version
 
 
-def test_only_the_latest_review_of_a_card_can_be_undone(card):
-    first = card.review(Rating.GOOD, now=T0)
-    card.review(Rating.GOOD, now=T0 + timedelta(minutes=10))
+def test_only_the_latest_review_of_a_card_can_be_undone(card, alice):
+    first = card.review(Rating.GOOD, learner=alice, now=T0)
+    card.review(Rating.GOOD, learner=alice, now=T0 + timedelta(minutes=10))
     with pytest.raises(ValueError):
         first.undo()
     assert ReviewLog.objects.filter(card=card).count() == 2
 
 
-def test_undo_of_a_card_never_reviewed_does_nothing(card):
-    assert card.undo_last_review() is None
-
-
-def test_preview_gives_each_ratings_due_time_without_saving(card):
-    previews = card.preview(T0)
+def test_preview_gives_each_ratings_due_time_without_saving(card, alice):
+    previews = card.preview(learner=alice, now=T0)
     assert previews[Rating.AGAIN] == T0 + timedelta(minutes=1)
     assert previews[Rating.HARD] < previews[Rating.GOOD] < previews[Rating.EASY]
     assert not ReviewLog.objects.exists()

@@ -252,8 +252,8 @@ def test_the_preview_takes_a_constant_number_of_queries(
 def review_all(deck):
     now = timezone.now()
     for card in deck.cards.all():
-        card.review(Rating.GOOD, now=now - timedelta(days=3))
-        card.review(Rating.GOOD, now=now - timedelta(days=2))
+        card.review(Rating.GOOD, learner=deck.owner, now=now - timedelta(days=3))
+        card.review(Rating.GOOD, learner=deck.owner, now=now - timedelta(days=2))
 
 
 def test_adding_copies_the_cards_with_fresh_schedules(as_bob, bob, shared):

@@ -4,8 +4,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from cards.day import streaks
 from cards.models import Card, Deck, ReviewLog, State
-from cards.stats import learner_stats, streaks
+from cards.stats import learner_stats
 from conftest import auth_headers, htmx
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)  # a Sunday; 15:00 in Moscow

@@ -1,45 +1,50 @@
-import re
-
-from django.shortcuts import render
-from django.utils import timezone
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
-from django_htmx.http import replace_url
+from django_htmx.http import HttpResponseLocation, replace_url
 
-from accounts.decorators import telegram_user_required
-from cards.glance import Glance, add_allowance
-from cards.models import DailyProgress, Deck, decks_with_counts
-from cards.views.decks import deck_page
-from cards.views.sharing import shared_deck_launch
-
-# `deck_<id>` opens one of the learner's decks; `deck_<token>` (not all digits) is a share link.
-DECK_START_PARAM = re.compile(r"deck_([0-9]{1,18})")
+from accounts.decorators import LearnerRequest, telegram_user_required
+from cards.day import LearnerDay
+from cards.models import Deck, DeckShare
+from cards.sharing import parse_start_param
+from cards.views.helpers import render_deck
+from phraseweaver.htmx import page_or_part
 
 
 @require_GET
 @telegram_user_required
-def home(request):
+def home(request: LearnerRequest) -> HttpResponse:
     if (launch := _launch_screen(request)) is not None:
         return launch
-    now = timezone.now()
-    progress = DailyProgress(request.user, now)
-    decks = add_allowance(decks_with_counts(request.user, now), progress)
-    context = {"decks": decks, "glance": Glance.of(request.user, decks, progress)}
-    return render(request, "cards/home.html#home" if request.htmx else "cards/home.html", context)
+    day = LearnerDay(request.user)
+    decks = day.decks_today()
+    context = {"decks": decks, "glance": day.glance(decks)}
+    return render(request, page_or_part(request, "cards/home.html", "home"), context)
 
 
-def _launch_screen(request):
-    """The screen a deep link's start parameter opens, or None for home.
+def _launch_screen(request: LearnerRequest) -> HttpResponse | None:
+    """The screen a deep link's start parameter opens (a deck of the learner's, or a deck
+    shared with them), or None for home.
 
     Only the launch request carries `tgWebAppStartParam` in its query string (the shell
     re-requests the URL Telegram opened), while initData keeps the same start_param for the
     whole session: a later visit to home stays home.
     """
-    start = request.telegram.start_param
+    start = request.telegram.start_param if request.telegram else ""
     if not start or request.GET.get("tgWebAppStartParam") != start:
         return None
-    if not DECK_START_PARAM.fullmatch(start):
-        return shared_deck_launch(request)
-    deck_id = int(start.removeprefix("deck_"))
-    if not Deck.objects.for_user(request.user).filter(pk=deck_id).exists():
+    launch = parse_start_param(start)
+    if launch is None:
         return None
-    return replace_url(deck_page(request, deck_id), f"/decks/{deck_id}/")
+    if launch.deck_id is not None:
+        if not Deck.objects.for_user(request.user).filter(pk=launch.deck_id).exists():
+            return None
+        return replace_url(
+            render_deck(request, launch.deck_id), reverse("deck", args=[launch.deck_id])
+        )
+    # A shared deck opens its preview, unless it is the learner's own deck.
+    if DeckShare.objects.filter(token=launch.share_token, deck__owner=request.user).exists():
+        return None
+    url = reverse("shared_deck", args=[launch.share_token])
+    return HttpResponseLocation(url, target="#app") if request.htmx else redirect(url)

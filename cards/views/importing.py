@@ -1,16 +1,19 @@
 import secrets
 
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import telegram_user_required
+from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.importing import deck_import, preview_rows
 from cards.importing.formats import CARD_FIELDS
 from cards.importing.forms import ImportForm
-from cards.models import Card, get_deck_for_user
+from cards.models import Card, Deck, get_deck_for_user
+from phraseweaver.htmx import page_or_part
 
 TEMPLATE = "cards/import.html"
 REPORT_TTL = 600
@@ -18,19 +21,19 @@ REPORT_TTL = 600
 
 @require_http_methods(["GET", "POST"])
 @telegram_user_required
-def import_page_or_run(request, deck_id):
+def import_page_or_run(request: LearnerRequest, deck_id: int) -> HttpResponse:
     """GET: the import screen (with the report after a non-htmx import). POST: import."""
     deck = get_deck_for_user(request.user, deck_id)
     if request.method == "POST":
         return _run(request, deck)
     report = cache.get(_report_key(request.user, deck, request.GET.get("report", "")))
     context = {"deck": deck, "form": ImportForm(), "report": report}
-    return render(request, f"{TEMPLATE}#import" if request.htmx else TEMPLATE, context)
+    return render(request, page_or_part(request, TEMPLATE, "import"), context)
 
 
 @require_POST
 @telegram_user_required
-def import_preview(request, deck_id):
+def import_preview(request: LearnerRequest, deck_id: int) -> HttpResponse:
     deck = get_deck_for_user(request.user, deck_id)
     form = ImportForm(request.POST, request.FILES)
     context = {"deck": deck, "form": form}
@@ -42,10 +45,10 @@ def import_preview(request, deck_id):
             rows=preview_rows(source, options),
             pickers=_column_pickers(source, options),
         )
-    return render(request, f"{TEMPLATE}#preview" if request.htmx else TEMPLATE, context)
+    return render(request, page_or_part(request, TEMPLATE, "preview"), context)
 
 
-def _run(request, deck):
+def _run(request: LearnerRequest, deck: Deck) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
     report = None
     if (source := form.source()) is not None:
@@ -53,9 +56,9 @@ def _run(request, deck):
     if report is not None and not request.htmx:
         token = secrets.token_urlsafe(12)
         cache.set(_report_key(request.user, deck, token), report, REPORT_TTL)
-        return redirect(f"/decks/{deck.pk}/import/?report={token}")
+        return redirect(f"{reverse('deck_import', args=[deck.pk])}?report={token}")
     context = {"deck": deck, "form": form, "report": report}
-    return render(request, f"{TEMPLATE}#import" if request.htmx else TEMPLATE, context)
+    return render(request, page_or_part(request, TEMPLATE, "import"), context)
 
 
 def _report_key(user, deck, token: str) -> str:

@@ -7,15 +7,16 @@ card. The session (its start and deck) rides in the query string: see cards.revi
 from contextlib import suppress
 
 from django.db import transaction
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import telegram_user_required
+from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.models import StaleReview, get_card_for_user, get_deck_for_user
 from cards.review_forms import GradeForm, ScopeForm, UndoForm, first_error
 from cards.review_session import ReviewSession, grade_buttons
+from phraseweaver.htmx import page_or_part
 
 PAGE = "cards/review.html"
 
@@ -24,7 +25,9 @@ def invalid(*forms) -> HttpResponseBadRequest:
     return HttpResponseBadRequest(first_error(*forms), content_type="text/plain; charset=utf-8")
 
 
-def session_for(request, scope: ScopeForm, *, deck=None, card=None, opening=False):
+def session_for(
+    request: LearnerRequest, scope: ScopeForm, *, deck=None, card=None, opening=False
+) -> ReviewSession:
     """The session named by the query string; another learner's deck is a 404."""
     now = timezone.now()
     deck_id = scope.cleaned_data["deck"]
@@ -37,7 +40,9 @@ def session_for(request, scope: ScopeForm, *, deck=None, card=None, opening=Fals
     return ReviewSession(request.user, since=since, deck=deck, now=now)
 
 
-def render_screen(request, session: ReviewSession, *, card=None, show_answer=False):
+def render_screen(
+    request: LearnerRequest, session: ReviewSession, *, card=None, show_answer=False
+) -> HttpResponse:
     """The review screen: `card` (or the next one in the queue), or the session's summary."""
     next_card, left = session.next_card()
     card = card or next_card
@@ -45,14 +50,13 @@ def render_screen(request, session: ReviewSession, *, card=None, show_answer=Fal
     if card is None:
         context["next_due"], context["limit_reached"] = session.next_due()
     elif show_answer:
-        card.owner = request.user  # the scheduler reads the owner's desired retention
-        context["grades"] = grade_buttons(card, session.now)
-    return render(request, f"{PAGE}#screen" if request.htmx else PAGE, context)
+        context["grades"] = grade_buttons(card, learner=request.user, now=session.now)
+    return render(request, page_or_part(request, PAGE, "screen"), context)
 
 
 @require_GET
 @telegram_user_required
-def review(request, deck_id=None):
+def review(request: LearnerRequest, deck_id: int | None = None) -> HttpResponse:
     """The review page: all decks, or one deck. Opening it starts a session."""
     scope = ScopeForm(request.GET)
     if not scope.is_valid():
@@ -64,7 +68,7 @@ def review(request, deck_id=None):
 
 @require_GET
 @telegram_user_required
-def answer(request, card_id):
+def answer(request: LearnerRequest, card_id: int) -> HttpResponse:
     card = get_card_for_user(request.user, card_id)
     scope = ScopeForm(request.GET)
     if not scope.is_valid():
@@ -74,21 +78,20 @@ def answer(request, card_id):
     # a link opened without JavaScript) gets the whole screen.
     if not (request.htmx and request.htmx.target == "review-card"):
         return render_screen(request, session, card=card, show_answer=True)
-    card.owner = request.user  # the scheduler reads the owner's desired retention
-    context = {"session": session, "card": card, "grades": grade_buttons(card, session.now)}
+    grades = grade_buttons(card, learner=request.user, now=session.now)
+    context = {"session": session, "card": card, "grades": grades}
     return render(request, f"{PAGE}#answer", context)
 
 
 @require_POST
 @telegram_user_required
-def grade(request, card_id):
+def grade(request: LearnerRequest, card_id: int) -> HttpResponse:
     """Grade a card, then show the next one. A stale grade shows the next card unchanged."""
     card = get_card_for_user(request.user, card_id)
     form, scope = GradeForm(request.POST), ScopeForm(request.GET)
     if not (form.is_valid() and scope.is_valid()):
         return invalid(form, scope)
     session = session_for(request, scope, card=card)
-    card.owner = request.user
     # The grade and the next screen succeed or fail together: a learner who gets an error
     # (the database went away after the grade) grades again, and must not grade twice.
     with transaction.atomic():
@@ -97,6 +100,7 @@ def grade(request, card_id):
         with suppress(StaleReview):
             card.review(
                 form.cleaned_data["rating"],
+                learner=request.user,
                 now=session.now,
                 duration_ms=form.cleaned_data["duration_ms"],
                 version=form.cleaned_data["version"],
@@ -108,7 +112,7 @@ def grade(request, card_id):
 
 @require_POST
 @telegram_user_required
-def undo(request):
+def undo(request: LearnerRequest) -> HttpResponse:
     """Undo the session's latest grade and show that card's front again."""
     form, scope = UndoForm(request.POST), ScopeForm(request.GET)
     if not (form.is_valid() and scope.is_valid()):

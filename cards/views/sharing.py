@@ -3,34 +3,30 @@ the link."""
 
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseLocation
 
-from accounts.decorators import telegram_user_required
+from accounts.decorators import LearnerRequest, telegram_user_required
 from cards import sharing
-from cards.models import DeckShare, get_deck_for_user
+from cards.models import Deck, DeckShare, get_deck_for_user
+from phraseweaver.htmx import page_or_part
 
 PREVIEW_CARDS = 5
 
 
-def share_link(request, token: str) -> str:
+def share_link(request: LearnerRequest, token: str) -> str:
     """The link that opens the Mini App on the shared deck, wherever it is sent."""
-    start = urlencode({"startapp": f"{sharing.START_PARAM_PREFIX}{token}"})
-    bot = settings.TELEGRAM_BOT_USERNAME
-    if bot and settings.TELEGRAM_APP_NAME:
-        return f"https://t.me/{bot}/{settings.TELEGRAM_APP_NAME}?{start}"
-    if bot:
-        # Without an app short name: the bot's main Mini App, which takes startapp too.
-        return f"https://t.me/{bot}?{start}"
-    return request.build_absolute_uri(reverse("shared_deck", args=[token]))
+    link = sharing.mini_app_link(sharing.start_param_for(token))
+    return link or request.build_absolute_uri(reverse("shared_deck", args=[token]))
 
 
-def render_share(request, deck, share, *, part="screen"):
+def render_share(
+    request: LearnerRequest, deck: Deck, share: DeckShare | None, *, part: str = "screen"
+) -> HttpResponse:
     context = {"deck": deck, "share": share}
     if share is not None:
         link = share_link(request, share.token)
@@ -39,13 +35,13 @@ def render_share(request, deck, share, *, part="screen"):
         context["share_sheet_url"] = "https://t.me/share/url?" + urlencode(
             {"url": link, "text": text}
         )
-    template = f"cards/share.html#{part}" if request.htmx else "cards/share.html"
+    template = page_or_part(request, "cards/share.html", part)
     return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])
 @telegram_user_required
-def share(request, deck_id):
+def share(request: LearnerRequest, deck_id: int) -> HttpResponse:
     """GET: the deck's share screen. POST: create the share link (or keep the existing one)."""
     deck = get_deck_for_user(request.user, deck_id)
     if request.method == "GET":
@@ -58,7 +54,7 @@ def share(request, deck_id):
 
 @require_POST
 @telegram_user_required
-def share_revoke(request, deck_id):
+def share_revoke(request: LearnerRequest, deck_id: int) -> HttpResponse:
     deck = get_deck_for_user(request.user, deck_id)
     sharing.deck_share_revoke(deck=deck)
     if not request.htmx:
@@ -66,14 +62,14 @@ def share_revoke(request, deck_id):
     return render_share(request, deck, None, part="share")
 
 
-def render_missing(request):
-    template = "cards/shared_missing.html#missing" if request.htmx else "cards/shared_missing.html"
+def render_missing(request: LearnerRequest) -> HttpResponse:
+    template = page_or_part(request, "cards/shared_missing.html", "missing")
     return render(request, template, status=404)
 
 
 @require_http_methods(["GET", "POST"])
 @telegram_user_required
-def shared_deck(request, token):
+def shared_deck(request: LearnerRequest, token: str) -> HttpResponse:
     """GET: a preview of a shared deck. POST: copy its cards into a new deck of the learner."""
     shares = DeckShare.objects.select_related("deck__owner")
     found = shares.annotate(card_count=Count("deck__cards")).filter(token=token).first()
@@ -86,24 +82,10 @@ def shared_deck(request, token):
         except DeckShare.DoesNotExist:  # revoked while the preview was open
             return render_missing(request)
         if not request.htmx:
-            return redirect(f"/decks/{context['added'].pk}/")
+            return redirect(context["added"])
     else:
         context["is_own"] = found.deck.owner_id == request.user.pk
         context["cards"] = found.deck.cards.order_by("id")[:PREVIEW_CARDS]
         context["more"] = max(found.card_count - PREVIEW_CARDS, 0)
-    template = "cards/shared.html#shared" if request.htmx else "cards/shared.html"
+    template = page_or_part(request, "cards/shared.html", "shared")
     return render(request, template, context)
-
-
-def shared_deck_launch(request):
-    """The response that opens a shared deck, for home's launch request (see home.py).
-
-    None when the start parameter names no share, or the deck is the learner's own.
-    """
-    token = sharing.token_from_start_param(request.telegram.start_param)
-    if token is None:
-        return None
-    if DeckShare.objects.filter(token=token, deck__owner=request.user).exists():
-        return None
-    url = reverse("shared_deck", args=[token])
-    return HttpResponseLocation(url, target="#app") if request.htmx else redirect(url)

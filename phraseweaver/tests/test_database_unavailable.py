@@ -28,7 +28,7 @@ def test_it_answers_503_when_the_database_fails_during_authentication(client, al
 
 
 def test_it_answers_503_when_the_database_connection_breaks_in_a_view(client, alice):
-    with mock.patch("cards.views.home.decks_with_counts", side_effect=InterfaceError("closed")):
+    with mock.patch("cards.day.LearnerDay.decks", side_effect=InterfaceError("closed")):
         response = client.get("/", **htmx(), headers=auth_headers(alice))
 
     assert response.status_code == 503
@@ -36,7 +36,7 @@ def test_it_answers_503_when_the_database_connection_breaks_in_a_view(client, al
 
 
 def test_it_keeps_other_errors_a_500(client, alice):
-    with mock.patch("cards.views.home.decks_with_counts", side_effect=RuntimeError("a bug")):
+    with mock.patch("cards.day.LearnerDay.decks", side_effect=RuntimeError("a bug")):
         response = client.get("/", **htmx(), headers=auth_headers(alice))
 
     assert response.status_code == 500

@@ -40,7 +40,7 @@ OBJECT_URLS = sorted(object_urls())
 def bobs(bob, alice):
     deck = Deck.objects.create(owner=bob, name="Bob's deck")
     card = Card.objects.create(deck=deck, front="bob front", back="bob back")
-    log = card.review(Rating.GOOD)
+    log = card.review(Rating.GOOD, learner=bob)
     # Alice has objects of her own, so that her requests reach the code that fetches objects.
     own_deck = Deck.objects.create(owner=alice, name="Alice's deck")
     Card.objects.create(deck=own_deck, front="alice front", back="alice back")

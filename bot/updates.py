@@ -7,34 +7,19 @@ types, malformed fields) is ignored quietly: Telegram would redeliver an update 
 
 import dataclasses
 import logging
-import re
-from html import escape
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import translation
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
 
-from accounts import chat_review
-from accounts.chat_review import web_app_button
+from accounts import initdata
 from accounts.initdata import TelegramUser
-from accounts.models import ProcessedUpdate, User
+from accounts.models import User
 from accounts.services import user_from_telegram
-from accounts.telegram_api import BotBlocked, TelegramError, bot_api
-from cards.glance import streak_days
-from cards.models import Card, DailyProgress
+from bot import chat_review, commands
+from bot.models import ProcessedUpdate
+from bot.telegram_api import BotBlocked, TelegramError, bot_api
 
 logger = logging.getLogger(__name__)
-
-SHARED_DECK = re.compile(r"deck_([A-Za-z0-9_-]{1,59})")
-# Shown in Telegram's command menu (setup_bot) and by /help, in each interface language.
-COMMANDS = {
-    "start": _("Open PhraseWeaver"),
-    "stats": _("Today's progress"),
-    "remind": _("Turn daily reminders on or off"),
-    "help": _("What this bot can do"),
-}
 
 
 def process_update(update) -> None:
@@ -76,24 +61,13 @@ def _sender_id(payload: dict):
 
 
 def _telegram_user(sender) -> TelegramUser | None:
+    """The sender of a message or button press, if it is a person (not a bot) we can key on."""
     if not isinstance(sender, dict) or sender.get("is_bot") is not False:
         return None
-    uid = sender.get("id")
-    if type(uid) is not int or not 0 < uid < 2**63:
+    try:
+        return initdata.telegram_user(sender)
+    except initdata.MalformedUser:
         return None
-
-    def text(key: str) -> str:
-        value = sender.get(key)
-        return value if isinstance(value, str) else ""
-
-    return TelegramUser(
-        id=uid,
-        first_name=text("first_name"),
-        last_name=text("last_name"),
-        username=text("username"),
-        language_code=text("language_code"),
-        is_premium=sender.get("is_premium") is True,
-    )
 
 
 def _learner(sender) -> User | None:
@@ -128,64 +102,9 @@ def _on_message(message: dict, api) -> None:
         return  # a sticker, or the service message saying we may now write: nothing to say
     word, _space, payload = text.strip().partition(" ")
     command = word.split("@", 1)[0].lower()
-    handler = COMMAND_HANDLERS.get(command, _help)
+    handler = commands.HANDLERS.get(command, commands.on_help)
     with translation.override(user.language):
         api.call("sendMessage", chat_id=chat["id"], **handler(user, payload.strip()))
-
-
-def _start(user: User, payload: str) -> dict:
-    shared = SHARED_DECK.fullmatch(payload)
-    if shared:
-        text = gettext("Someone shared a deck of phrases with you. Open it to add it to yours.")
-        button = web_app_button(gettext("Open the shared deck"), f"/shared/{shared[1]}/")
-    else:
-        text = gettext(
-            "Hello, %(name)s! PhraseWeaver helps you remember phrases with flashcards and "
-            "spaced repetition. Open the app to make a deck or carry on studying."
-        ) % {"name": escape(user.first_name or user.telegram_username or "")}
-        button = web_app_button(gettext("Open PhraseWeaver"), "/")
-    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": [[button]]}}
-
-
-def _help(user: User, payload: str) -> dict:
-    lines = [gettext("PhraseWeaver helps you learn phrases with flashcards."), ""]
-    lines += [f"/{name} — {description}" for name, description in COMMANDS.items()]
-    button = web_app_button(gettext("Open PhraseWeaver"), "/")
-    return {"text": "\n".join(lines), "reply_markup": {"inline_keyboard": [[button]]}}
-
-
-def _stats(user: User, payload: str) -> dict:
-    progress = DailyProgress(user)
-    due_today = (
-        Card.objects.for_user(user)
-        .active()
-        .filter(last_review__isnull=False, due__lt=progress.next_day_start)
-        .count()
-    )
-    streak = streak_days(user, progress)
-    lines = [
-        gettext("Today"),
-        gettext("Due today: %(count)d") % {"count": due_today},
-        gettext("Reviewed today: %(count)d") % {"count": progress.new_done + progress.reviews_done},
-        ngettext("Streak: %(count)d day", "Streak: %(count)d days", streak) % {"count": streak},
-    ]
-    return {"text": "\n".join(lines)}
-
-
-def _remind(user: User, payload: str) -> dict:
-    wanted = {"on": True, "off": False}.get(payload.lower(), not user.reminders_enabled)
-    User.objects.filter(pk=user.pk).update(reminders_enabled=wanted)
-    if wanted:
-        text = gettext(
-            "Reminders are on: when cards are due, I will write at %(hour)02d:00 (%(zone)s). "
-            "You can change the hour in the app's settings."
-        ) % {"hour": user.reminder_hour, "zone": user.time_zone}
-    else:
-        text = gettext("Reminders are off. Send /remind to turn them back on.")
-    return {"text": text}
-
-
-COMMAND_HANDLERS = {"/start": _start, "/help": _help, "/stats": _stats, "/remind": _remind}
 
 
 def _on_callback_query(query: dict, api) -> None:
@@ -208,9 +127,3 @@ def _on_callback_query(query: dict, api) -> None:
                 )
     # Always answer, or the learner's Telegram shows a spinner on the button.
     api.call("answerCallbackQuery", callback_query_id=query_id, text=notice or None)
-
-
-def app_link(startapp: str = "") -> str:
-    """A link that opens the Mini App directly, anywhere in Telegram."""
-    link = f"https://t.me/{settings.TELEGRAM_BOT_USERNAME}/{settings.TELEGRAM_APP_NAME}"
-    return f"{link}?startapp={startapp}" if startapp else link

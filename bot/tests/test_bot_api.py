@@ -6,7 +6,7 @@ import traceback
 
 import pytest
 
-from accounts.telegram_api import (
+from bot.telegram_api import (
     BotAPI,
     BotBlocked,
     RetryAfter,

@@ -3,7 +3,7 @@ test_setup_bot)."""
 
 import pytest
 
-from accounts.tests.fake_telegram import FakeTelegramServer
+from bot.tests.fake_telegram import FakeTelegramServer
 
 WEBHOOK_SECRET = "webhook-secret_42"
 

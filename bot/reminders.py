@@ -4,7 +4,7 @@
 conditional UPDATE of `last_reminded_on` before the message goes out, so a crash half-way or a
 second run in the same hour never sends anyone a second reminder (at most once a day: a send
 that fails after the claim is not retried that day). The hourly run also forgets webhook
-updates older than a week (accounts.bot keeps them to spot redeliveries).
+updates older than a week (bot.updates keeps them to spot redeliveries).
 """
 
 import logging
@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-from django import forms
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
 
-from accounts import chat_review
-from accounts.models import ProcessedUpdate, User
-from accounts.telegram_api import BotBlocked, TelegramError, bot_api
+from accounts.models import User
+from bot import chat_review
+from bot.models import ProcessedUpdate
+from bot.telegram_api import BotBlocked, TelegramError, bot_api
+from cards.day import LearnerDay
 from cards.models import Card
 
 logger = logging.getLogger(__name__)
@@ -32,35 +32,6 @@ MESSAGES_PER_SECOND = 25  # Telegram allows about 30 a second in bulk
 # A late or missed hourly run still reminds learners whose hour was up to this many hours ago.
 CATCH_UP_HOURS = 2
 PROCESSED_UPDATES_KEPT = timedelta(days=7)  # Telegram gives up redelivering long before
-
-
-class ReminderForm(forms.ModelForm):
-    reminder_hour = forms.TypedChoiceField(
-        label=_("Remind me at"),
-        coerce=int,
-        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
-    )
-
-    class Meta:
-        model = User
-        fields = ["reminders_enabled", "reminder_hour"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if not self.instance.bot_reachable:
-            # static/js/app.js asks Telegram for write access when this box gets ticked.
-            self.fields["reminders_enabled"].widget.attrs["data-tg-request-write-access"] = ""
-
-
-def reminders_save(*, user: User, enabled: bool, hour: int) -> None:
-    user.reminders_enabled = enabled
-    user.reminder_hour = hour
-    fields = ["reminders_enabled", "reminder_hour"]
-    if enabled and user.bot_blocked:
-        # The learner asks for messages again: try; a 403 on the next send blocks them again.
-        user.bot_blocked = False
-        fields.append("bot_blocked")
-    user.save(update_fields=fields)
 
 
 class RateLimiter:
@@ -112,7 +83,8 @@ def _reminder_time(now) -> Q:
 
 
 def learners_to_remind(now):
-    """Learners to remind now, each with `due_count` and `first_card_id` (one query)."""
+    """Learners whose reminder time has come and who have cards due (one query); how many of
+    those today's limits still let them study is the learner's day's to say (cards.day)."""
     due = Card.objects.filter(
         owner=OuterRef("pk"), suspended=False, last_review__isnull=False, due__lte=now
     )
@@ -120,13 +92,7 @@ def learners_to_remind(now):
         User.objects.filter(reminders_enabled=True, bot_blocked=False, telegram_id__isnull=False)
         .filter(Q(bot_can_write=True) | Q(allows_write_to_pm=True))
         .filter(_reminder_time(now))
-        .annotate(
-            due_count=Subquery(
-                due.order_by().values("owner").annotate(count=Count("pk")).values("count")
-            ),
-            first_card_id=Subquery(due.order_by("due", "pk").values("pk")[:1]),
-        )
-        .filter(due_count__gt=0)
+        .filter(Exists(due))
         .order_by("pk")
     )
 
@@ -137,15 +103,15 @@ def _claim(user: User, day) -> bool:
     return bool(User.objects.filter(unclaimed, pk=user.pk).update(last_reminded_on=day))
 
 
-def _reminder(user: User, card: Card | None) -> dict:
+def _reminder(user: User, due: int, card: Card | None) -> dict:
     with translation.override(user.language):
         waiting = ngettext(
             "%(count)d card is waiting for you.",
             "%(count)d cards are waiting for you.",
-            user.due_count,
-        ) % {"count": user.due_count}
-        if card is None:  # deleted since the selection: the reminder alone still helps
-            button = chat_review.web_app_button(gettext("Open the app"), "/review/")
+            due,
+        ) % {"count": due}
+        if card is None:  # deleted since the count: the reminder alone still helps
+            button = chat_review.web_app_button(gettext("Open the app"), "review")
             return {"text": waiting, "reply_markup": {"inline_keyboard": [[button]]}}
         return chat_review.front_message(card, header=waiting)
 
@@ -155,17 +121,18 @@ def send_reminders(*, now=None, api=None, limiter=None) -> Outcome:
     api = api or bot_api()
     limiter = limiter or RateLimiter()
     outcome = Outcome()
-    users = list(learners_to_remind(now))
-    cards = Card.objects.select_related("deck").in_bulk([u.first_card_id for u in users])
-    for user in users:
-        if not _claim(user, timezone.localtime(now, user.tz).date()):
+    for user in learners_to_remind(now):
+        day = LearnerDay(user, now)
+        # The number home shows as "Due now": none when today's review limit is used up.
+        card, due, _new = day.next_in_queue()
+        if not due or not _claim(user, day.today):
             continue
         limiter.wait()
         try:
             api.call(
                 "sendMessage",
                 chat_id=user.telegram_id,
-                **_reminder(user, cards.get(user.first_card_id)),
+                **_reminder(user, due, card),
             )
         except BotBlocked:
             User.objects.filter(pk=user.pk).update(bot_blocked=True)

@@ -7,9 +7,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import ProcessedUpdate, User
-from accounts.tests.conftest import WEBHOOK_SECRET
-from accounts.tests.fake_telegram import message_update, sender
+from accounts.models import User
+from bot.models import ProcessedUpdate
+from bot.tests.conftest import WEBHOOK_SECRET
+from bot.tests.fake_telegram import message_update, sender
 from cards.models import Card, Deck, ReviewLog, State
 from conftest import TEST_BOT_TOKEN
 
@@ -292,7 +293,7 @@ def review_log(card, at):
     )
 
 
-def test_stats_shows_due_today_reviewed_today_and_the_streak(client, telegram, alice):
+def test_stats_shows_what_home_shows_due_new_reviewed_and_the_streak(client, telegram, alice):
     now = timezone.now()
     deck = Deck.objects.create(owner=alice, name="Spanish")
     due = [reviewed_card(deck, due=now - timedelta(hours=1)) for _ in range(3)]
@@ -305,7 +306,8 @@ def test_stats_shows_due_today_reviewed_today_and_the_streak(client, telegram, a
     post(client, start(text="/stats", frm=sender(alice)))
 
     [call] = telegram.calls("sendMessage")
-    assert "Due today: 3" in call["text"]
+    assert "Due now: 3" in call["text"]
+    assert "New today: 1" in call["text"]
     assert "Reviewed today: 1" in call["text"]
     assert "Streak: 2 days" in call["text"]
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.chat_review import BATCH, front_message
 from accounts.models import User
-from accounts.tests.conftest import WEBHOOK_SECRET
-from accounts.tests.fake_telegram import callback_update, sender
+from bot.chat_review import BATCH, front_message
+from bot.tests.conftest import WEBHOOK_SECRET
+from bot.tests.fake_telegram import callback_update, sender
 from cards.models import Card, Deck, ReviewLog, State
 from cards.scheduling import Rating
 
@@ -154,9 +154,9 @@ def test_someone_elses_card_changes_nothing_and_says_so(chat, bob):
     assert not ReviewLog.objects.exists()
 
 
-def test_an_already_graded_card_changes_nothing_and_says_so(chat, deck):
+def test_an_already_graded_card_changes_nothing_and_says_so(chat, deck, alice):
     card = due_card(deck)
-    card.review(Rating.GOOD)  # graded in the Mini App meanwhile
+    card.review(Rating.GOOD, learner=alice)  # graded in the Mini App meanwhile
 
     chat.press(f"rv:{card.pk}:0:{Rating.AGAIN}:0")
     chat.press(f"rv:{card.pk}:0:show:0")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.reminders import send_reminders
+from bot.reminders import send_reminders
 
 
 class Command(BaseCommand):

@@ -10,27 +10,26 @@ import re
 from html import escape
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
 
-from accounts.telegram_api import TelegramError
-from cards.models import Card, DailyProgress, StaleReview, study_queue
-from cards.scheduling import Rating, format_interval
+from accounts.models import User
+from bot.telegram_api import TelegramError
+from cards.day import LearnerDay
+from cards.models import Card, StaleReview
+from cards.scheduling import RATING_LABELS, format_interval
 
 BATCH = 5  # cards graded in the chat before we suggest the app
 CALLBACK_DATA = re.compile(r"rv:([0-9]{1,19}):([0-9]{1,10}):(show|[1-4]):([0-9]{1,2})")
-RATING_LABELS = {
-    Rating.AGAIN: _("Again"),
-    Rating.HARD: _("Hard"),
-    Rating.GOOD: _("Good"),
-    Rating.EASY: _("Easy"),
-}
 
 
-def web_app_button(text: str, path: str) -> dict:
-    # web_app buttons work in the private chat with the bot, which is the only chat we write to.
-    return {"text": text, "web_app": {"url": f"{settings.PUBLIC_URL}{path}"}}
+def web_app_button(text: str, url_name: str, *args) -> dict:
+    """A button that opens the Mini App on one of its pages (a URL name and its arguments).
+
+    web_app buttons work in the private chat with the bot, the only chat we write to.
+    """
+    return {"text": text, "web_app": {"url": settings.PUBLIC_URL + reverse(url_name, args=args)}}
 
 
 def _callback_data(card: Card, action, graded: int) -> str:
@@ -46,12 +45,12 @@ def front_message(card: Card, *, graded: int = 0, header: str = "") -> dict:
         "text": "\n".join(lines),
         "parse_mode": "HTML",
         "reply_markup": {
-            "inline_keyboard": [[show], [web_app_button(gettext("Open the app"), "/review/")]]
+            "inline_keyboard": [[show], [web_app_button(gettext("Open the app"), "review")]]
         },
     }
 
 
-def answer_message(card: Card, *, graded: int, now) -> dict:
+def answer_message(card: Card, *, learner: User, graded: int, now) -> dict:
     lines = [
         f"<i>{escape(card.deck.name)}</i>",
         f"<b>{escape(card.front)}</b>",
@@ -65,7 +64,7 @@ def answer_message(card: Card, *, graded: int, now) -> dict:
             "text": f"{RATING_LABELS[rating]} · {format_interval(due - now)}",
             "callback_data": _callback_data(card, rating, graded),
         }
-        for rating, due in card.preview(now).items()
+        for rating, due in card.preview(learner=learner, now=now).items()
     ]
     return {
         "text": "\n".join(lines),
@@ -80,22 +79,21 @@ def _finished_message(graded: int, *, more: bool) -> dict:
     }
     if more:
         text = " ".join([reviewed, gettext("More cards are waiting in the app.")])
-        button = web_app_button(gettext("Continue in the app"), "/review/")
+        button = web_app_button(gettext("Continue in the app"), "review")
     else:
         text = " ".join([reviewed, gettext("All done for now!")])
-        button = web_app_button(gettext("Open the app"), "/")
+        button = web_app_button(gettext("Open the app"), "home")
     return {"text": text, "reply_markup": {"inline_keyboard": [[button]]}}
 
 
-def _next_message(user, graded: int, now) -> dict:
-    queue = study_queue(user, DailyProgress(user, now))
-    card = queue.first()
+def _next_message(user: User, graded: int, now) -> dict:
+    card = LearnerDay(user, now).queue().first()
     if card is None or graded >= BATCH:
         return _finished_message(graded, more=card is not None)
     return front_message(card, graded=graded)
 
 
-def review_callback(user, data: str, *, now=None) -> tuple[str, dict | None]:
+def review_callback(user: User, data: str, *, now=None) -> tuple[str, dict | None]:
     """Handle a review button: (a notice for answerCallbackQuery, the message's new content).
 
     A button for a card that is not the learner's, or for a version already graded, changes
@@ -106,16 +104,16 @@ def review_callback(user, data: str, *, now=None) -> tuple[str, dict | None]:
         return "", None
     card_id, version, action, graded = match.groups()
     version, graded = int(version), int(graded)
-    card = Card.objects.for_user(user).select_related("deck", "owner").filter(pk=card_id).first()
+    card = Card.objects.for_user(user).select_related("deck").filter(pk=card_id).first()
     if card is None:
         return gettext("This card is no longer in your decks."), None
     now = now or timezone.now()
     if action == "show":
         if card.version != version:
             return gettext("This card was already graded."), None
-        return "", answer_message(card, graded=graded, now=now)
+        return "", answer_message(card, learner=user, graded=graded, now=now)
     try:
-        card.review(int(action), now=now, version=version)
+        card.review(int(action), learner=user, now=now, version=version)
     except StaleReview:
         return gettext("This card was already graded."), None
     return "", _next_message(user, graded + 1, now)

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.tests.conftest import WEBHOOK_SECRET
+from bot.tests.conftest import WEBHOOK_SECRET
 from conftest import TEST_BOT_TOKEN
 
 

@@ -2,10 +2,12 @@ import re
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 from django.utils import translation
 
-from accounts.bot import COMMANDS, app_link
-from accounts.telegram_api import TelegramError, bot_api
+from bot.commands import COMMANDS
+from bot.telegram_api import TelegramError, bot_api
+from cards.sharing import mini_app_link
 
 SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 
@@ -26,7 +28,7 @@ class Command(BaseCommand):
                 "TELEGRAM_WEBHOOK_SECRET must be set: 1-256 characters of A-Z, a-z, 0-9, _ and -"
             )
         api = bot_api()
-        webhook = f"{public_url}/telegram/webhook/"
+        webhook = public_url + reverse("telegram_webhook")
         try:
             api.call(
                 "setWebhook",
@@ -39,10 +41,10 @@ class Command(BaseCommand):
             button = {
                 "type": "web_app",
                 "text": "PhraseWeaver",
-                "web_app": {"url": f"{public_url}/"},
+                "web_app": {"url": public_url + reverse("home")},
             }
             api.call("setChatMenuButton", menu_button=button)
-            self.stdout.write(f"Menu button: PhraseWeaver -> {public_url}/")
+            self.stdout.write(f"Menu button: PhraseWeaver -> {button['web_app']['url']}")
             for language in ("en", "ru"):
                 with translation.override(language):
                     commands = [
@@ -59,4 +61,4 @@ class Command(BaseCommand):
         except TelegramError as error:
             raise CommandError(f"Telegram refused: {error}") from None
         if settings.TELEGRAM_BOT_USERNAME and settings.TELEGRAM_APP_NAME:
-            self.stdout.write(f"Mini App link: {app_link()}")
+            self.stdout.write(f"Mini App link: {mini_app_link()}")

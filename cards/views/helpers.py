@@ -1,0 +1,53 @@
+"""What several of the cards views share: the deck screen and its card list."""
+
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse, QueryDict
+from django.shortcuts import render
+
+from accounts.decorators import LearnerRequest
+from cards.day import LearnerDay
+from cards.forms import CardForm, language_name
+from cards.models import Deck
+
+CARDS_PER_PAGE = 50
+
+
+def deck_today(request: LearnerRequest, deck_id: int) -> Deck:
+    """The learner's deck (404 for anyone else's) with its counts as today's limits allow."""
+    return LearnerDay(request.user).deck_today(deck_id)
+
+
+def card_page(deck: Deck, params: QueryDict | dict) -> dict:
+    """One page of the deck's cards, newest first, filtered by the `q` search parameter."""
+    q = params.get("q", "").strip()
+    cards = deck.cards.order_by("-id")
+    if q:
+        cards = cards.filter(
+            Q(front__icontains=q)
+            | Q(back__icontains=q)
+            | Q(example__icontains=q)
+            | Q(tags__icontains=q)
+        )
+    return {"q": q, "page": Paginator(cards, CARDS_PER_PAGE).get_page(params.get("page"))}
+
+
+def render_deck(
+    request: LearnerRequest, deck_id: int, *, add_form: CardForm | None = None
+) -> HttpResponse:
+    """The deck screen; just its card list when the search or the pagination asks for it."""
+    deck = deck_today(request, deck_id)
+    context = {
+        "deck": deck,
+        "front_lang_name": language_name(deck.front_lang),
+        "back_lang_name": language_name(deck.back_lang),
+        "add_form": add_form or CardForm(auto_id="add-%s"),
+        **card_page(deck, request.GET),
+    }
+    if not request.htmx:
+        template = "cards/deck.html"
+    elif request.htmx.target == "card-list":
+        template = "cards/deck.html#card-list"
+    else:
+        template = "cards/deck.html#deck"
+    return render(request, template, context)
