@@ -7,11 +7,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import initdata
 from accounts.decorators import LearnerRequest, telegram_user_required
 from accounts.forms import ReminderForm, SettingsForm
+from accounts.middleware import unauthorized
 from accounts.services import reminders_save
 from phraseweaver.htmx import page_or_part
 
@@ -76,3 +77,18 @@ def reminder_settings(request: LearnerRequest) -> HttpResponse:
         saved = True
     template = page_or_part(request, "accounts/reminders.html", "reminders")
     return render(request, template, {"reminder_form": form, "saved": saved})
+
+
+@require_GET
+def benchmark_floor(request: HttpRequest) -> HttpResponse:
+    """The floor for bench/review_load.py: a constant answer behind the real middleware.
+
+    Comparing the review loop with it separates what the review views cost from what Django,
+    gunicorn and initData authentication cost on every request anyway.
+    """
+    # Off unless a benchmark asks for it: then the URL does not exist, whoever asks.
+    if not settings.BENCHMARK_FLOOR_VIEW:
+        raise Http404("the benchmark floor view is off")
+    if request.telegram is None:
+        return unauthorized("init data is missing")
+    return HttpResponse("ok", content_type="text/plain")

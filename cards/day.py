@@ -3,7 +3,7 @@ and when the next card comes.
 
 Every screen and message that speaks of "today" asks a LearnerDay: home, the deck screens, the
 review, the bot's /stats and in-chat review, reminders and statistics. So the same thing has
-the same number everywhere (cards/tests/test_same_numbers.py puts one learner in front of each).
+the same number everywhere (bot/tests/test_same_numbers.py puts one learner in front of each).
 
 Days are the learner's local days (midnight in `user.time_zone`). "New" is a card never
 reviewed; "due" is a card seen before whose time has come. The daily limits count today's
