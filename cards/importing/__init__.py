@@ -15,6 +15,7 @@ __all__ = [
     "deck_import",
     "preview_rows",
     "read_source",
+    "too_large",
 ]
 
 
@@ -24,9 +25,7 @@ def read_source(data: bytes, *, separator: str = "", row_separator: str = "") ->
     Raises ImportRefused with a message for the learner when they cannot be imported.
     """
     if len(data) > settings.IMPORT_MAX_BYTES:
-        raise ImportRefused(
-            _("The file is larger than %(size)s.") % {"size": _megabytes(settings.IMPORT_MAX_BYTES)}
-        )
+        raise ImportRefused(too_large())
     max_rows = settings.IMPORT_MAX_ROWS
     if data.startswith(apkg.ZIP_MAGIC):
         return apkg.read_package(data, max_rows=max_rows)
@@ -35,5 +34,7 @@ def read_source(data: bytes, *, separator: str = "", row_separator: str = "") ->
     return parse_text(data, max_rows=max_rows, separator=separator, row_separator=row_separator)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:g} MB"
+def too_large() -> str:
+    """What the learner is told about a file or text over IMPORT_MAX_BYTES."""
+    size = f"{settings.IMPORT_MAX_BYTES / 1_000_000:g} MB"
+    return _("The file is larger than %(size)s.") % {"size": size}

@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from cards.importing import ImportOptions, ImportRefused, Source, read_source
+from cards.importing import ImportOptions, ImportRefused, Source, read_source, too_large
 from cards.importing.formats import CARD_FIELDS, SEPARATORS
 
 SEPARATOR_CHOICES = [
@@ -51,8 +51,7 @@ class ImportForm(forms.Form):
         if not upload and not text.strip() and "text" not in self.errors:
             raise forms.ValidationError(_("Choose a file or paste some text."))
         if upload and upload.size > settings.IMPORT_MAX_BYTES:
-            size = f"{settings.IMPORT_MAX_BYTES / 1_000_000:g} MB"
-            raise forms.ValidationError(_("The file is larger than %(size)s.") % {"size": size})
+            raise forms.ValidationError(too_large())
         return data
 
     def read(self) -> Source:
