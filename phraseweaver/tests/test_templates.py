@@ -1,4 +1,4 @@
-"""The templates themselves: no path written by hand."""
+"""The templates themselves: no path written by hand, and lines short enough to read."""
 
 import re
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+MAX_LINE = 120
 
 # An attribute value that is, or continues after a template tag with, a path: href="/decks/…",
 # data-tg-back="{% if deck %}/decks/…". Such paths are {% url %}'s (or {% static %}'s) job.
@@ -64,3 +65,8 @@ def test_no_template_writes_a_path_by_hand():
         if HAND_WRITTEN_PATH.search(line)
     ]
     assert found == [], "use {% url %} or {% static %}:\n" + "\n".join(found)
+
+
+def test_no_template_line_is_over_120_characters():
+    long = [f"{where} ({len(line)})" for where, line in template_lines() if len(line) > MAX_LINE]
+    assert long == [], "\n".join(long)
