@@ -41,6 +41,24 @@ def auth_headers(user, **extra) -> dict:
     return {"Authorization": f"tma {sign_for(user, **extra)}"}
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite the tests run on a database file, as the app does, not in memory.
+
+    Django's in-memory test database is shared between threads through SQLite's shared cache,
+    which locks whole tables and fails at once ("database table is locked") whatever the busy
+    timeout. A file is locked as in production: a connection waits for the write lock
+    (phraseweaver.environment.database_config), so threads that write at once take turns.
+    """
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        if database["ENGINE"] == "django.db.backends.sqlite3":
+            test = database.setdefault("TEST", {})
+            if not test.get("NAME"):
+                test["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _settings_for_tests(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -73,6 +73,16 @@ def database_config(url: str) -> dict:
         # A database that stops answering must fail the request well within gunicorn's
         # timeout, not hang the worker thread (libpq waits forever by default).
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    else:
+        # SQLite lets one connection write at a time, and gunicorn's threads write at once.
+        # A transaction takes the write lock when it begins (IMMEDIATE): in the default
+        # (DEFERRED) mode, one that has read and then wants to write while another holds the
+        # lock fails at once with "database is locked", since waiting could deadlock. A
+        # connection that finds the lock taken waits for it (timeout, in seconds; below
+        # gunicorn's 30 s timeout) instead of failing the request.
+        options = config.setdefault("OPTIONS", {})
+        options.setdefault("transaction_mode", "IMMEDIATE")
+        options.setdefault("timeout", 20)
     return config
 
 
