@@ -98,6 +98,38 @@ def test_the_archive_holds_every_deck_card_and_review(deck, alice, bob):
     assert b'"telegram_id": 111' in archive.read("account.json")
 
 
+def test_the_archive_holds_nothing_of_another_learners_decks_cards_or_reviews(deck, alice, bob):
+    deck.cards.first().review(3, learner=alice, now=datetime(2025, 1, 1, tzinfo=UTC))
+    bobs = Deck.objects.create(owner=bob, name="Bob's German")
+    bobs_cards = [
+        Card.objects.create(deck=bobs, front=f"bobs-front-{n}", back=f"bobs-back-{n}")
+        for n in range(2)
+    ]
+    for card in bobs_cards:
+        card.review(4, learner=bob, now=datetime(2025, 2, 1, tzinfo=UTC))
+    assert ReviewLog.objects.filter(user=bob).count() == 2
+
+    archive = zipfile.ZipFile(io.BytesIO(user_archive(alice)))
+
+    def rows(name):
+        return list(csv.DictReader(io.StringIO(archive.read(name).decode())))
+
+    assert [row["name"] for row in rows("decks.csv")] == ["Spanish / Verbs"]
+    cards = rows("cards.csv")
+    assert sorted(row["id"] for row in cards) == sorted(
+        str(pk) for pk in deck.cards.values_list("pk", flat=True)
+    )
+    assert {row["deck_id"] for row in cards} == {str(deck.pk)}
+    reviews = rows("reviews.csv")
+    assert [row["card_id"] for row in reviews] == [str(deck.cards.first().pk)]
+    assert not {row["card_id"] for row in reviews} & {str(card.pk) for card in bobs_cards}
+    for name in archive.namelist():
+        content = archive.read(name)
+        assert b"bobs-" not in content
+        assert b"Bob's German" not in content
+        assert b'"telegram_id": 222' not in content
+
+
 def test_the_export_page_renders_in_full_and_as_a_partial(as_alice, deck):
     page = as_alice.get(f"/decks/{deck.pk}/export/")
     assert b"<html" in page.content
