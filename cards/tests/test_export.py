@@ -3,10 +3,15 @@
 import csv
 import io
 import re
+import time
 import zipfile
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from unittest.mock import patch
 
 import pytest
+from django.core import signing
 
 from cards.exporting import deck_apkg, deck_csv, neutralise, user_archive
 from cards.importing import ImportOptions, deck_import, read_source
@@ -160,6 +165,68 @@ def test_a_signed_link_downloads_without_init_data_for_ten_minutes(as_alice, cli
     moved = link.replace(f"/decks/{deck.pk}/", f"/decks/{other.pk}/")
     assert client.get(moved).status_code == 403
     assert client.get(link[:-3] + "abc").status_code == 403
+
+
+def download_link(client, page_url, query):
+    """The signed download link that an export page offers."""
+    page = client.get(page_url, **htmx()).content.decode()
+    return re.search(rf'href="([^"]*{query}[^"]*)"', page)[1].replace("&amp;", "&")
+
+
+@contextmanager
+def minutes_later(minutes):
+    """Django's signing sees its clock moved on by this many minutes; nothing else does."""
+    later = time.time() + minutes * 60
+    with patch.object(signing, "time", SimpleNamespace(time=lambda: later)):
+        yield
+
+
+def test_a_signed_deck_link_works_at_nine_minutes_and_is_refused_at_eleven(as_alice, deck):
+    link = download_link(as_alice, f"/decks/{deck.pk}/export/", "format=csv")
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+    with minutes_later(9):
+        response = as_alice.get(link)
+    assert response.status_code == 200
+    assert response.content == deck_csv(deck)
+    with minutes_later(11):
+        response = as_alice.get(link)
+    assert response.status_code == 403
+    assert b"comer" not in response.content
+
+
+def test_a_signed_all_my_data_link_works_at_nine_minutes_and_is_refused_at_eleven(as_alice, deck):
+    link = download_link(as_alice, "/settings/export/", "download=zip")
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+    with minutes_later(9):
+        response = as_alice.get(link)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    with minutes_later(11):
+        response = as_alice.get(link)
+    assert response.status_code == 403
+    assert not response.content.startswith(b"PK")
+
+
+def test_a_signed_link_for_one_path_opens_no_other(as_alice, alice, deck):
+    everything = download_link(as_alice, "/settings/export/", "download=zip")
+    deck_link = download_link(as_alice, f"/decks/{deck.pk}/export/", "format=csv")
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+    deck_token = deck_link.rsplit("token=", 1)[1]
+    everything_token = everything.rsplit("token=", 1)[1]
+
+    # A deck's link is no key to all of the learner's data, nor the other way round.
+    response = as_alice.get(f"/settings/export/?download=zip&token={deck_token}")
+    assert response.status_code == 403
+    assert not response.content.startswith(b"PK")
+    response = as_alice.get(f"/decks/{deck.pk}/export/?format=csv&token={everything_token}")
+    assert response.status_code == 403
+    assert b"comer" not in response.content
+    # Nor is one deck's link a key to another deck of the same learner.
+    other = Deck.objects.create(owner=alice, name="Other")
+    Card.objects.create(deck=other, front="secret-other", back="b")
+    response = as_alice.get(f"/decks/{other.pk}/export/?format=csv&token={deck_token}")
+    assert response.status_code == 403
+    assert b"secret-other" not in response.content
 
 
 def test_all_my_data_downloads_as_a_zip(as_alice, deck):
