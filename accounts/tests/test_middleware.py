@@ -8,6 +8,7 @@ from django.test import Client, RequestFactory
 from accounts import initdata
 from accounts.middleware import TelegramInitDataMiddleware
 from accounts.models import User
+from cards.models import Card, Deck, ReviewLog
 from conftest import TEST_BOT_TOKEN, htmx, sign_for
 
 NEW_LEARNER = {"id": 777, "first_name": "Zoë", "last_name": "Ng", "language_code": "ru"}
@@ -84,6 +85,174 @@ def test_expired_init_data_is_a_401_that_says_so(client, settings):
 def test_init_data_signed_with_another_token_is_a_401(client):
     signed = initdata.sign_user(NEW_LEARNER, "999:another-bots-token")
     assert client.get("/", **tma(signed), **htmx()).status_code == 401
+
+
+# Correctly signed initData that names no learner
+
+NO_USER_REQUESTS = [
+    pytest.param("get", "/", {}, id="home"),
+    pytest.param("get", "/decks/new/", {}, id="new-deck-form"),
+    pytest.param("post", "/decks/new/", {"name": "Nobody's"}, id="new-deck"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_htmx", [True, False], ids=["htmx", "plain"])
+@pytest.mark.parametrize(("method", "url", "data"), NO_USER_REQUESTS)
+def test_correctly_signed_init_data_without_a_user_is_a_401_not_a_500(method, url, data, as_htmx):
+    signed = initdata.sign({"auth_date": str(int(time.time()))}, TEST_BOT_TOKEN)
+    assert initdata.validate(signed, TEST_BOT_TOKEN).user is None  # it is valid, only userless
+    client = Client(raise_request_exception=False)
+    extra = htmx() if as_htmx else {}
+
+    response = getattr(client, method)(url, data, **tma(signed), **extra)
+
+    assert response.status_code == 401
+    assert response.content == b"init data carries no user"
+    assert not User.objects.exists()
+    assert not Deck.objects.exists()
+
+
+# A header that is there but wrong, in front of real learner pages: always the middleware's
+# 401 with its reason, never the page, never the shell, and nothing written.
+
+
+def _with_hash(init_data: str, new_hash: str) -> str:
+    fields = [field for field in init_data.split("&") if not field.startswith("hash=")]
+    return "&".join([*fields, f"hash={new_hash}"] if new_hash is not None else fields)
+
+
+def _wrong_hash(alice):
+    signed = sign_for(alice)
+    good = signed.rsplit("hash=", 1)[1]
+    return _with_hash(signed, "0" * 64 if good != "0" * 64 else "1" * 64)
+
+
+BAD_HEADERS = [
+    pytest.param(_wrong_hash, "init data signature is invalid", id="wrong-hash"),
+    pytest.param(
+        lambda alice: sign_for(alice).replace("%22id%22%3A111%2C", "%22id%22%3A222%2C"),
+        "init data signature is invalid",
+        id="forged-user-id",
+    ),
+    pytest.param(
+        lambda alice: initdata.sign_user({"id": 111, "first_name": "Alice"}, "999:other-bot"),
+        "init data signature is invalid",
+        id="another-bots-token",
+    ),
+    pytest.param(
+        lambda alice: "tma " + sign_for(alice), "init data signature is invalid", id="tma-twice"
+    ),
+    pytest.param(
+        lambda alice: sign_for(alice, auth_date=int(time.time()) - 86401),
+        "init data has expired",
+        id="expired",
+    ),
+    pytest.param(
+        lambda alice: sign_for(alice, auth_date=int(time.time()) + 3600),
+        "init data is from the future",
+        id="from-the-future",
+    ),
+    pytest.param(
+        lambda alice: _with_hash(sign_for(alice), None), "init data has no hash", id="no-hash"
+    ),
+    pytest.param(
+        lambda alice: sign_for(alice) + "&hash=00",
+        "init data has a duplicate key",
+        id="duplicate-hash",
+    ),
+    pytest.param(lambda alice: "garbage", "init data is malformed", id="garbage"),
+    pytest.param(
+        lambda alice: "", "init data is empty: open the app from the bot's button", id="empty"
+    ),
+    pytest.param(
+        lambda alice: "user=\xff\xfe&auth_date=1&hash=" + "0" * 64,
+        "init data signature is invalid",
+        id="not-utf8",
+    ),
+    pytest.param(
+        lambda alice: initdata.sign(
+            {"auth_date": str(int(time.time())), "user": "[111]"}, TEST_BOT_TOKEN
+        ),
+        "init data user is malformed",
+        id="signed-malformed-user",
+    ),
+]
+
+
+@pytest.fixture
+def learner_data(alice):
+    """Alice with a deck and a new card: what a let-through request could show or change."""
+    deck = Deck.objects.create(owner=alice, name="Alice's secret deck")
+    card = Card.objects.create(deck=deck, front="alice-front", back="alice-back")
+    return deck, card
+
+
+def everything_stored():
+    return [list(model.objects.order_by("pk").values()) for model in (User, Deck, Card, ReviewLog)]
+
+
+def assert_refused_by_the_middleware(response, reason):
+    assert response.status_code == 401
+    assert response.content.decode() == reason
+    assert response["WWW-Authenticate"] == 'tma realm="phraseweaver"'
+    assert b"data-shell" not in response.content
+    assert b"alice-" not in response.content
+
+
+LEARNER_PAGES = [
+    pytest.param("/", id="home"),
+    pytest.param("/decks/{deck}/", id="deck"),
+    pytest.param("/review/", id="review"),
+    pytest.param("/settings/", id="settings"),
+    pytest.param("/decks/{deck}/export/?format=csv", id="deck-csv"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_htmx", [True, False], ids=["htmx", "plain"])
+@pytest.mark.parametrize("page", LEARNER_PAGES)
+@pytest.mark.parametrize(("header", "reason"), BAD_HEADERS)
+def test_a_bad_header_on_a_learner_page_is_the_middlewares_401_not_the_page_nor_the_shell(
+    client, alice, learner_data, header, reason, page, as_htmx
+):
+    deck, card = learner_data
+    before = everything_stored()
+    extra = htmx() if as_htmx else {}
+
+    response = client.get(page.format(deck=deck.pk), **tma(header(alice)), **extra)
+
+    assert_refused_by_the_middleware(response, reason)
+    assert everything_stored() == before
+
+
+LEARNER_POSTS = [
+    pytest.param("/decks/new/", {"name": "Written anyway"}, id="new-deck"),
+    pytest.param("/review/cards/{card}/grade/", {"rating": 3, "version": 0}, id="grade"),
+    pytest.param(
+        "/settings/reminders/", {"reminders_enabled": "on", "reminder_hour": "7"}, id="reminders"
+    ),
+    pytest.param("/decks/{deck}/delete/", {}, id="delete-deck"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_htmx", [True, False], ids=["htmx", "plain"])
+@pytest.mark.parametrize(("url", "data"), LEARNER_POSTS)
+@pytest.mark.parametrize(("header", "reason"), BAD_HEADERS)
+def test_a_bad_header_on_a_learner_post_is_the_middlewares_401_and_writes_nothing(
+    client, alice, learner_data, header, reason, url, data, as_htmx
+):
+    deck, card = learner_data
+    before = everything_stored()
+    extra = htmx() if as_htmx else {}
+
+    response = client.post(
+        url.format(deck=deck.pk, card=card.pk), data, **tma(header(alice)), **extra
+    )
+
+    assert_refused_by_the_middleware(response, reason)
+    assert everything_stored() == before
 
 
 @pytest.mark.django_db

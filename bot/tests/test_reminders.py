@@ -1,7 +1,7 @@
 """Daily reminders (send_reminders) and their settings partial (/settings/reminders/)."""
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -213,6 +213,59 @@ def test_a_rerun_after_a_crash_half_way_sends_nobody_a_second_reminder(
 
     # The learner claimed when the crash came misses today's reminder: at most once a day.
     assert recipients(telegram) == [1, 2, 4, 5]
+
+
+def test_two_overlapping_runs_remind_each_learner_once(learner, telegram, run, clock):
+    for telegram_id in range(1, 4):
+        learner(telegram_id)
+    overlapping = []
+
+    def next_run_starts_meanwhile(seconds):
+        # The first run has selected all three learners and claimed the second; while it
+        # waits to send, the next hourly run selects, claims and reminds the third.
+        if not overlapping:
+            overlapping.append(run(TOKYO_EVENING + timedelta(hours=1)))
+        clock.sleep(seconds)
+
+    first = run(TOKYO_EVENING, limiter=RateLimiter(1, clock=clock, sleep=next_run_starts_meanwhile))
+
+    [second] = overlapping
+    assert (first.sent, second.sent) == (2, 1)
+    assert Counter(recipients(telegram)) == {1: 1, 2: 1, 3: 1}
+    assert recipients(telegram) == [1, 3, 2]
+
+
+def test_a_learner_reminded_on_their_local_date_is_not_selected_again_that_day(learner):
+    reminded = learner(1)
+    yesterday = learner(2)
+    never = learner(3)
+    User.objects.filter(pk=reminded.pk).update(last_reminded_on=TOKYO_EVENING.date())
+    User.objects.filter(pk=yesterday.pk).update(
+        last_reminded_on=TOKYO_EVENING.date() - timedelta(days=1)
+    )
+    # New York's 20:00 on the 15th is already the 16th in UTC: the learner's own date counts.
+    new_york_today = learner(4, "America/New_York", last_reminded_on=date(2026, 1, 15))
+    new_york_yesterday = learner(5, "America/New_York", last_reminded_on=date(2026, 1, 14))
+
+    assert list(learners_to_remind(TOKYO_EVENING + timedelta(hours=1))) == [yesterday, never]
+    assert list(learners_to_remind(NEXT_TOKYO_EVENING)) == [reminded, yesterday, never]
+    new_york_evening = list(learners_to_remind(NEW_YORK_EVENING + timedelta(hours=1)))
+    assert new_york_evening == [new_york_yesterday]
+    assert new_york_today not in new_york_evening
+
+
+def test_a_second_run_in_the_same_hour_costs_the_selection_and_the_clean_up_alone(
+    learner, telegram, run, django_assert_num_queries
+):
+    for telegram_id in range(1, 6):
+        learner(telegram_id)
+    assert run(TOKYO_EVENING).sent == 5
+
+    with django_assert_num_queries(2):
+        rerun = run(TOKYO_EVENING + timedelta(minutes=30))
+
+    assert rerun.sent == 0
+    assert len(recipients(telegram)) == 5
 
 
 def test_a_learner_who_blocked_the_bot_is_skipped_from_then_on(learner, telegram, run):

@@ -3,10 +3,15 @@
 import csv
 import io
 import re
+import time
 import zipfile
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from unittest.mock import patch
 
 import pytest
+from django.core import signing
 
 from cards.exporting import deck_apkg, deck_csv, neutralise, user_archive
 from cards.importing import ImportOptions, deck_import, read_source
@@ -98,6 +103,38 @@ def test_the_archive_holds_every_deck_card_and_review(deck, alice, bob):
     assert b'"telegram_id": 111' in archive.read("account.json")
 
 
+def test_the_archive_holds_nothing_of_another_learners_decks_cards_or_reviews(deck, alice, bob):
+    deck.cards.first().review(3, learner=alice, now=datetime(2025, 1, 1, tzinfo=UTC))
+    bobs = Deck.objects.create(owner=bob, name="Bob's German")
+    bobs_cards = [
+        Card.objects.create(deck=bobs, front=f"bobs-front-{n}", back=f"bobs-back-{n}")
+        for n in range(2)
+    ]
+    for card in bobs_cards:
+        card.review(4, learner=bob, now=datetime(2025, 2, 1, tzinfo=UTC))
+    assert ReviewLog.objects.filter(user=bob).count() == 2
+
+    archive = zipfile.ZipFile(io.BytesIO(user_archive(alice)))
+
+    def rows(name):
+        return list(csv.DictReader(io.StringIO(archive.read(name).decode())))
+
+    assert [row["name"] for row in rows("decks.csv")] == ["Spanish / Verbs"]
+    cards = rows("cards.csv")
+    assert sorted(row["id"] for row in cards) == sorted(
+        str(pk) for pk in deck.cards.values_list("pk", flat=True)
+    )
+    assert {row["deck_id"] for row in cards} == {str(deck.pk)}
+    reviews = rows("reviews.csv")
+    assert [row["card_id"] for row in reviews] == [str(deck.cards.first().pk)]
+    assert not {row["card_id"] for row in reviews} & {str(card.pk) for card in bobs_cards}
+    for name in archive.namelist():
+        content = archive.read(name)
+        assert b"bobs-" not in content
+        assert b"Bob's German" not in content
+        assert b'"telegram_id": 222' not in content
+
+
 def test_the_export_page_renders_in_full_and_as_a_partial(as_alice, deck):
     page = as_alice.get(f"/decks/{deck.pk}/export/")
     assert b"<html" in page.content
@@ -128,6 +165,68 @@ def test_a_signed_link_downloads_without_init_data_for_ten_minutes(as_alice, cli
     moved = link.replace(f"/decks/{deck.pk}/", f"/decks/{other.pk}/")
     assert client.get(moved).status_code == 403
     assert client.get(link[:-3] + "abc").status_code == 403
+
+
+def download_link(client, page_url, query):
+    """The signed download link that an export page offers."""
+    page = client.get(page_url, **htmx()).content.decode()
+    return re.search(rf'href="([^"]*{query}[^"]*)"', page)[1].replace("&amp;", "&")
+
+
+@contextmanager
+def minutes_later(minutes):
+    """Django's signing sees its clock moved on by this many minutes; nothing else does."""
+    later = time.time() + minutes * 60
+    with patch.object(signing, "time", SimpleNamespace(time=lambda: later)):
+        yield
+
+
+def test_a_signed_deck_link_works_at_nine_minutes_and_is_refused_at_eleven(as_alice, deck):
+    link = download_link(as_alice, f"/decks/{deck.pk}/export/", "format=csv")
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+    with minutes_later(9):
+        response = as_alice.get(link)
+    assert response.status_code == 200
+    assert response.content == deck_csv(deck)
+    with minutes_later(11):
+        response = as_alice.get(link)
+    assert response.status_code == 403
+    assert b"comer" not in response.content
+
+
+def test_a_signed_all_my_data_link_works_at_nine_minutes_and_is_refused_at_eleven(as_alice, deck):
+    link = download_link(as_alice, "/settings/export/", "download=zip")
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+    with minutes_later(9):
+        response = as_alice.get(link)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    with minutes_later(11):
+        response = as_alice.get(link)
+    assert response.status_code == 403
+    assert not response.content.startswith(b"PK")
+
+
+def test_a_signed_link_for_one_path_opens_no_other(as_alice, alice, deck):
+    everything = download_link(as_alice, "/settings/export/", "download=zip")
+    deck_link = download_link(as_alice, f"/decks/{deck.pk}/export/", "format=csv")
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+    deck_token = deck_link.rsplit("token=", 1)[1]
+    everything_token = everything.rsplit("token=", 1)[1]
+
+    # A deck's link is no key to all of the learner's data, nor the other way round.
+    response = as_alice.get(f"/settings/export/?download=zip&token={deck_token}")
+    assert response.status_code == 403
+    assert not response.content.startswith(b"PK")
+    response = as_alice.get(f"/decks/{deck.pk}/export/?format=csv&token={everything_token}")
+    assert response.status_code == 403
+    assert b"comer" not in response.content
+    # Nor is one deck's link a key to another deck of the same learner.
+    other = Deck.objects.create(owner=alice, name="Other")
+    Card.objects.create(deck=other, front="secret-other", back="b")
+    response = as_alice.get(f"/decks/{other.pk}/export/?format=csv&token={deck_token}")
+    assert response.status_code == 403
+    assert b"secret-other" not in response.content
 
 
 def test_all_my_data_downloads_as_a_zip(as_alice, deck):
