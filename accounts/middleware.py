@@ -9,8 +9,12 @@ AUTH_SCHEME = "tma "
 
 
 def unauthorized(reason: str) -> HttpResponse:
+    """A 401 whose reason is in words in the body and as a code in WWW-Authenticate's `error`
+    (RFC 6750's form): "expired" for initData past its max age, which the Mini App can only
+    renew by being reopened (static/js/app.js reads the code), "invalid" for anything else."""
+    code = "expired" if reason == initdata.Expired.reason else "invalid"
     response = HttpResponse(reason, status=401, content_type="text/plain; charset=utf-8")
-    response["WWW-Authenticate"] = 'tma realm="phraseweaver"'
+    response["WWW-Authenticate"] = f'tma realm="phraseweaver", error="{code}"'
     return response
 
 

@@ -8,6 +8,7 @@ as Telegram's Android client does. Screenshots go to test-artifacts/screenshots/
 
 import json
 import os
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -97,16 +98,26 @@ class MiniApp:
     def __init__(self, page, base_url):
         self.page = page
         self.base_url = base_url
+        self.errors = []  # what the page logged as errors: none, unless a test expects some
 
-    def open(self, user, *, theme=DAY, path="/"):
-        """Open the app as Telegram's Android client does, for a User or Telegram's user dict."""
-        init_data = quote(sign_for(user), safe="")
+    def open(self, user, *, theme=DAY, path="/", init_data=None, screen="[data-tg-back], .home"):
+        """Open the app as Telegram's Android client does, for a User or Telegram's user dict
+        (or with the given initData), and wait for a `screen` in #app."""
+        init_data = quote(init_data or sign_for(user), safe="")
         fragment = (
             f"tgWebAppData={init_data}&tgWebAppVersion=8.0&tgWebAppPlatform=android"
             f"&tgWebAppThemeParams={quote(json.dumps(theme), safe='')}"
         )
         self.page.goto(f"{self.base_url}{path}#{fragment}")
-        expect(self.page.locator("#app [data-tg-back], #app .home")).to_have_count(1)
+        selector = ", ".join(f"#app {part.strip()}" for part in screen.split(","))
+        expect(self.page.locator(selector)).to_have_count(1)
+
+    def expect_errors(self, *fragments):
+        """The page logged errors, each naming one of `fragments` (say, a refused request):
+        they are expected, and forgotten."""
+        unexpected = [e for e in self.errors if not any(f in e for f in fragments)]
+        assert len(unexpected) < len(self.errors), "no error was logged"
+        self.errors[:] = unexpected
 
     def idle(self):
         """Wait until htmx has no request in flight and has settled its last swap (the app
@@ -172,12 +183,12 @@ def mini_app(browser, live_server):
     )
     context.add_init_script(RECORD_TELEGRAM_EVENTS)
     page = context.new_page()
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield MiniApp(page, live_server.url)
+    app = MiniApp(page, live_server.url)
+    page.on("console", lambda m: app.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: app.errors.append(str(error)))
+    yield app
     context.close()
-    assert errors == [], "the page logged errors"
+    assert app.errors == [], "the page logged errors"
 
 
 def color(page, selector, prop) -> str:
@@ -394,3 +405,70 @@ def test_the_speaker_shows_only_for_a_language_the_device_can_speak(mini_app, ma
     app.open(ana, path=f"/decks/{german.pk}/review/")
     expect(page.locator("#review-front")).to_have_text("guten Tag")
     expect(page.locator(".speak")).to_be_hidden()
+
+
+def expired_init_data(user) -> str:
+    return sign_for(user, auth_date=int(time.time()) - settings.TELEGRAM_INIT_DATA_MAX_AGE - 60)
+
+
+def test_an_expired_session_asks_to_reopen_the_app(mini_app):
+    """The server's 401 says error="expired" in WWW-Authenticate; app.js reads that header."""
+    app, page = mini_app, mini_app.page
+    eve = {"id": 5006, "first_name": "Eve", "language_code": "en"}
+    app.open(eve, init_data=expired_init_data(eve), screen=".reopen")
+    expect(page.locator("#app h1")).to_have_text("Please reopen the app")
+    expect(page.locator("#flash")).to_be_hidden()
+    assert not app.main_button()["is_visible"]
+    assert {"type": "notification", "notification_type": "error"} in app.haptics()
+    app.tap("#app [data-tg-close]")
+    assert app.events("web_app_close")
+    app.expect_errors("401")
+
+
+def test_a_refused_session_that_has_not_expired_is_an_error_not_a_reopen(mini_app):
+    app, page = mini_app, mini_app.page
+    fay = {"id": 5007, "first_name": "Fay", "language_code": "en"}
+    forged = sign_for(fay).replace("Fay", "Kay")  # the signature no longer matches
+    app.open(fay, init_data=forged, screen=".shell")
+    expect(page.locator("#flash")).to_have_text("Something went wrong. Please try again.")
+    expect(page.locator("#app .reopen")).to_have_count(0)
+    app.tap("#flash")
+    expect(page.locator("#flash")).to_be_hidden()
+    app.expect_errors("401")
+
+
+def test_telegram_shows_its_own_sheets_dialogs_and_requests(mini_app, make_user):
+    """Sharing, downloading, confirming and asking for write access go through Telegram."""
+    app, page = mini_app, mini_app.page
+    gus = make_user(5008, "Gus")
+    deck = seed_deck(gus, "Spanish", ["hola", "gracias"])
+
+    app.open(gus, path=f"/decks/{deck.pk}/share/")
+    app.tap("#share button[type=submit]")  # Create a share link
+    app.forget_events()
+    app.tap("[data-tg-share-url]")
+    (opened,) = app.events("web_app_open_tg_link")
+    assert opened["data"]["path_full"].startswith("/share/url?url=")
+    assert {"type": "impact", "impact_style": "light"} in app.haptics()
+
+    app.open(gus, path=f"/decks/{deck.pk}/export/")
+    # Telegram downloads only over HTTPS; the test server speaks HTTP.
+    page.eval_on_selector("a[data-tg-download]", "a => { a.href = 'https://example.com/x.csv'; }")
+    app.tap("a[data-tg-download]")
+    (download,) = app.events("web_app_request_file_download")
+    assert download["data"] == {"url": "https://example.com/x.csv", "file_name": "Spanish.csv"}
+
+    app.open(gus, path=f"/decks/{deck.pk}/")
+    app.tap("#card-list li:first-child button.danger")
+    (popup,) = app.events("web_app_open_popup")
+    assert popup["data"]["message"] == "Delete the card “gracias”?"
+    page.evaluate("window.Telegram.WebView.receiveEvent('popup_closed', {button_id: 'ok'})")
+    expect(page.locator("#card-list li")).to_have_count(1)
+
+    app.open(gus, path="/settings/")
+    page.check("[data-tg-request-write-access]")
+    assert app.events("web_app_request_write_access")
+    page.evaluate(
+        "window.Telegram.WebView.receiveEvent('write_access_requested', {status: 'cancelled'})"
+    )
+    expect(page.locator("[data-tg-request-write-access]")).not_to_be_checked()

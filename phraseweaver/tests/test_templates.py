@@ -1,9 +1,13 @@
-"""The templates themselves: no path written by hand, and lines short enough to read."""
+"""The templates themselves: no path written by hand, and lines short enough to read; and
+what static/js/app.js reads from the server beside them."""
 
 import re
+import time
 from pathlib import Path
 
 import pytest
+
+from conftest import htmx, sign_for
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MAX_LINE = 120
@@ -70,3 +74,33 @@ def test_no_template_writes_a_path_by_hand():
 def test_no_template_line_is_over_120_characters():
     long = [f"{where} ({len(line)})" for where, line in template_lines() if len(line) > MAX_LINE]
     assert long == [], "\n".join(long)
+
+
+# static/js/app.js shows the "reopen the app" screen for error="expired" and nothing else; the
+# browser test of that screen is in cards/tests/test_browser.py.
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("age", "tamper", "code", "body"),
+    [
+        (120, False, "expired", b"init data has expired"),
+        (0, True, "invalid", b"init data signature is invalid"),
+    ],
+)
+def test_a_refused_session_names_its_reason_in_www_authenticate(
+    client, settings, age, tamper, code, body
+):
+    settings.TELEGRAM_INIT_DATA_MAX_AGE = 60
+    signed = sign_for({"id": 778, "first_name": "Ann"}, auth_date=int(time.time()) - age)
+    if tamper:
+        signed = signed.replace("Ann", "Bob")
+    response = client.get("/", HTTP_AUTHORIZATION=f"tma {signed}", **htmx())
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == f'tma realm="phraseweaver", error="{code}"'
+    assert response.content == body  # the reason in words stays, for people and logs
+
+
+@pytest.mark.django_db
+def test_a_request_without_init_data_is_an_invalid_401(client):
+    response = client.get("/", **htmx())
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'tma realm="phraseweaver", error="invalid"'
