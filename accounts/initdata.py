@@ -23,6 +23,7 @@ _PLAIN_FIELDS = ("start_param", "chat_type", "chat_instance", "query_id")
 
 class InitDataError(Exception):
     reason = "invalid init data"
+    code = "invalid"  # for the client's script; only an expired one is worth telling apart
 
     def __init__(self, detail: str = ""):
         super().__init__(detail or self.reason)  # detail is for logs, `reason` for clients
@@ -38,6 +39,7 @@ class BadSignature(InitDataError):
 
 class Expired(InitDataError):
     reason = "init data has expired"
+    code = "expired"
 
 
 class FromTheFuture(InitDataError):

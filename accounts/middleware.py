@@ -3,16 +3,16 @@ from django.http import HttpResponse
 from django.utils import translation
 
 from accounts import initdata
+from accounts.initdata import InitDataError
 from accounts.services import user_from_telegram
 
 AUTH_SCHEME = "tma "
 
 
-def unauthorized(reason: str) -> HttpResponse:
+def unauthorized(reason: str, code: str = InitDataError.code) -> HttpResponse:
     """A 401 whose reason is in words in the body and as a code in WWW-Authenticate's `error`
     (RFC 6750's form): "expired" for initData past its max age, which the Mini App can only
     renew by being reopened (static/js/app.js reads the code), "invalid" for anything else."""
-    code = "expired" if reason == initdata.Expired.reason else "invalid"
     response = HttpResponse(reason, status=401, content_type="text/plain; charset=utf-8")
     response["WWW-Authenticate"] = f'tma realm="phraseweaver", error="{code}"'
     return response
@@ -41,7 +41,7 @@ class TelegramInitDataMiddleware:
                 max_age=settings.TELEGRAM_INIT_DATA_MAX_AGE,
             )
         except initdata.InitDataError as error:
-            return unauthorized(error.reason)
+            return unauthorized(error.reason, error.code)
         if data.user is None:
             return unauthorized("init data carries no user")
         request.telegram = data

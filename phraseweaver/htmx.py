@@ -5,6 +5,10 @@ from django.shortcuts import redirect
 from django_htmx.http import HttpResponseLocation
 from django_htmx.middleware import HtmxDetails
 
+# On a 4xx answer, this header asks static/js/app.js to show the page instead of an error flash
+# (htmx swaps no error answer by itself).
+ERROR_PAGE_HEADER = "X-Error-Page"
+
 
 class HtmxHttpRequest(HttpRequest):
     """A request that went through django-htmx's middleware (the type django-htmx documents)."""
@@ -15,6 +19,12 @@ class HtmxHttpRequest(HttpRequest):
 def page_or_part(request: HtmxHttpRequest, template: str, part: str) -> str:
     """The template to render: the named partial for htmx, the whole page otherwise."""
     return f"{template}#{part}" if request.htmx else template
+
+
+def error_page(response: HttpResponse) -> HttpResponse:
+    """Mark an error answer (a 404 that explains itself) as a page for htmx to show."""
+    response[ERROR_PAGE_HEADER] = "1"
+    return response
 
 
 def is_fragment(request: HtmxHttpRequest) -> bool:

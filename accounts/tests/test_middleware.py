@@ -129,52 +129,48 @@ def _wrong_hash(alice):
 
 
 BAD_HEADERS = [
-    pytest.param(_wrong_hash, "init data signature is invalid", id="wrong-hash"),
+    pytest.param(_wrong_hash, initdata.BadSignature, id="wrong-hash"),
     pytest.param(
         lambda alice: sign_for(alice).replace("%22id%22%3A111%2C", "%22id%22%3A222%2C"),
-        "init data signature is invalid",
+        initdata.BadSignature,
         id="forged-user-id",
     ),
     pytest.param(
         lambda alice: initdata.sign_user({"id": 111, "first_name": "Alice"}, "999:other-bot"),
-        "init data signature is invalid",
+        initdata.BadSignature,
         id="another-bots-token",
     ),
-    pytest.param(
-        lambda alice: "tma " + sign_for(alice), "init data signature is invalid", id="tma-twice"
-    ),
+    pytest.param(lambda alice: "tma " + sign_for(alice), initdata.BadSignature, id="tma-twice"),
     pytest.param(
         lambda alice: sign_for(alice, auth_date=int(time.time()) - 86401),
-        "init data has expired",
+        initdata.Expired,
         id="expired",
     ),
     pytest.param(
         lambda alice: sign_for(alice, auth_date=int(time.time()) + 3600),
-        "init data is from the future",
+        initdata.FromTheFuture,
         id="from-the-future",
     ),
     pytest.param(
-        lambda alice: _with_hash(sign_for(alice), None), "init data has no hash", id="no-hash"
+        lambda alice: _with_hash(sign_for(alice), None), initdata.MissingHash, id="no-hash"
     ),
     pytest.param(
         lambda alice: sign_for(alice) + "&hash=00",
-        "init data has a duplicate key",
+        initdata.DuplicateKey,
         id="duplicate-hash",
     ),
-    pytest.param(lambda alice: "garbage", "init data is malformed", id="garbage"),
-    pytest.param(
-        lambda alice: "", "init data is empty: open the app from the bot's button", id="empty"
-    ),
+    pytest.param(lambda alice: "garbage", initdata.Malformed, id="garbage"),
+    pytest.param(lambda alice: "", initdata.Empty, id="empty"),
     pytest.param(
         lambda alice: "user=\xff\xfe&auth_date=1&hash=" + "0" * 64,
-        "init data signature is invalid",
+        initdata.BadSignature,
         id="not-utf8",
     ),
     pytest.param(
         lambda alice: initdata.sign(
             {"auth_date": str(int(time.time())), "user": "[111]"}, TEST_BOT_TOKEN
         ),
-        "init data user is malformed",
+        initdata.MalformedUser,
         id="signed-malformed-user",
     ),
 ]
@@ -192,10 +188,10 @@ def everything_stored():
     return [list(model.objects.order_by("pk").values()) for model in (User, Deck, Card, ReviewLog)]
 
 
-def assert_refused_by_the_middleware(response, reason):
+def assert_refused_by_the_middleware(response, error):
     assert response.status_code == 401
-    assert response.content.decode() == reason
-    assert response["WWW-Authenticate"] == 'tma realm="phraseweaver"'
+    assert response.content.decode() == error.reason
+    assert response["WWW-Authenticate"] == f'tma realm="phraseweaver", error="{error.code}"'
     assert b"data-shell" not in response.content
     assert b"alice-" not in response.content
 
@@ -212,9 +208,9 @@ LEARNER_PAGES = [
 @pytest.mark.django_db
 @pytest.mark.parametrize("as_htmx", [True, False], ids=["htmx", "plain"])
 @pytest.mark.parametrize("page", LEARNER_PAGES)
-@pytest.mark.parametrize(("header", "reason"), BAD_HEADERS)
+@pytest.mark.parametrize(("header", "error"), BAD_HEADERS)
 def test_a_bad_header_on_a_learner_page_is_the_middlewares_401_not_the_page_nor_the_shell(
-    client, alice, learner_data, header, reason, page, as_htmx
+    client, alice, learner_data, header, error, page, as_htmx
 ):
     deck, card = learner_data
     before = everything_stored()
@@ -222,7 +218,7 @@ def test_a_bad_header_on_a_learner_page_is_the_middlewares_401_not_the_page_nor_
 
     response = client.get(page.format(deck=deck.pk), **tma(header(alice)), **extra)
 
-    assert_refused_by_the_middleware(response, reason)
+    assert_refused_by_the_middleware(response, error)
     assert everything_stored() == before
 
 
@@ -239,9 +235,9 @@ LEARNER_POSTS = [
 @pytest.mark.django_db
 @pytest.mark.parametrize("as_htmx", [True, False], ids=["htmx", "plain"])
 @pytest.mark.parametrize(("url", "data"), LEARNER_POSTS)
-@pytest.mark.parametrize(("header", "reason"), BAD_HEADERS)
+@pytest.mark.parametrize(("header", "error"), BAD_HEADERS)
 def test_a_bad_header_on_a_learner_post_is_the_middlewares_401_and_writes_nothing(
-    client, alice, learner_data, header, reason, url, data, as_htmx
+    client, alice, learner_data, header, error, url, data, as_htmx
 ):
     deck, card = learner_data
     before = everything_stored()
@@ -251,7 +247,7 @@ def test_a_bad_header_on_a_learner_post_is_the_middlewares_401_and_writes_nothin
         url.format(deck=deck.pk, card=card.pk), data, **tma(header(alice)), **extra
     )
 
-    assert_refused_by_the_middleware(response, reason)
+    assert_refused_by_the_middleware(response, error)
     assert everything_stored() == before
 
 

@@ -437,6 +437,17 @@ def test_a_refused_session_that_has_not_expired_is_an_error_not_a_reopen(mini_ap
     app.expect_errors("401")
 
 
+def test_a_link_that_no_longer_works_shows_why_inside_the_app(mini_app):
+    """The 404 carries X-Error-Page, so app.js swaps the page in instead of flashing an error."""
+    app, page = mini_app, mini_app.page
+    gus = {"id": 5008, "first_name": "Gus", "language_code": "en"}
+    app.open(gus, path="/shared/no-such-token/", screen=".shared-missing")
+    expect(page.locator("#app .shared-missing")).to_contain_text("This link does not work")
+    expect(page.locator("#flash")).to_be_hidden()
+    assert app.back_button_visible()
+    app.expect_errors("404")
+
+
 def test_telegram_shows_its_own_sheets_dialogs_and_requests(mini_app, make_user):
     """Sharing, downloading, confirming and asking for write access go through Telegram."""
     app, page = mini_app, mini_app.page

@@ -332,7 +332,7 @@ def test_an_empty_deck_can_be_added(as_bob, bob, shared):
 def test_an_unknown_token_is_a_clear_404(as_bob, bob, db, method):
     response = getattr(as_bob, method)("/shared/no-such-token/", **htmx())
     assert response.status_code == 404
-    assert b"data-error-page" in response.content
+    assert response["X-Error-Page"] == "1"
     assert b"This link does not work" in response.content
     assert b"<html" not in response.content
     assert not Deck.objects.filter(owner=bob).exists()

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards import sharing
 from cards.models import Deck, DeckShare, get_deck_for_user
-from phraseweaver.htmx import page_or_part
+from phraseweaver.htmx import error_page, page_or_part
 
 PREVIEW_CARDS = 5
 
@@ -64,7 +64,7 @@ def share_revoke(request: LearnerRequest, deck_id: int) -> HttpResponse:
 
 def render_missing(request: LearnerRequest) -> HttpResponse:
     template = page_or_part(request, "cards/shared_missing.html", "missing")
-    return render(request, template, status=404)
+    return error_page(render(request, template, status=404))
 
 
 @require_http_methods(["GET", "POST"])

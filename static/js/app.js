@@ -284,11 +284,11 @@
     flash("offline");
   }
 
-  // htmx leaves the screen as it was on a 404; our own not-found pages (data-error-page, e.g.
-  // a revoked share link) are swapped in so the learner reads why.
+  // htmx leaves the screen as it was on an error; our own error pages (a revoked share link),
+  // marked by the X-Error-Page header, are swapped in so the learner reads why.
   function beforeSwap(event) {
     var xhr = event.detail.xhr;
-    if (xhr.status === 404 && xhr.responseText.indexOf("data-error-page") !== -1) {
+    if (xhr.status >= 400 && xhr.getResponseHeader("X-Error-Page")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
