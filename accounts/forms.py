@@ -2,6 +2,7 @@ import zoneinfo
 from functools import cache
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import INTERFACE_LANGUAGES, User
@@ -14,7 +15,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-def interface_language_choices() -> list[tuple[str, str]]:
+def interface_language_choices() -> list[tuple[str, str | Promise]]:
     # The languages are named in themselves, so that anyone can find their own.
     return [("", _("As in Telegram")), *INTERFACE_LANGUAGES]
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +23,7 @@ def language_name(code: str) -> str:
         return code
 
 
-def language_choices() -> list[tuple[str, str]]:
+def language_choices() -> list[tuple[str, str | Promise]]:
     names = sorted(((code, language_name(code)) for code in LANGUAGE_CODES), key=lambda c: c[1])
     return [("", _("Not set")), *names]
 

@@ -35,9 +35,9 @@ def check_database() -> None:
 def check_cache() -> None:
     # django-redis hides Redis errors from ordinary requests (IGNORE_EXCEPTIONS), so ask the
     # client directly: readiness must see the outage that requests are shielded from.
-    client = getattr(cache, "client", None)
-    if hasattr(client, "get_client"):
-        client.get_client(write=True).ping()
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if get_client is not None:
+        get_client(write=True).ping()
         return
     cache.set("health-check", "ok", 5)
     if cache.get("health-check") != "ok":
