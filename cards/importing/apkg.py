@@ -19,9 +19,16 @@ import zstandard
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from cards.importing.formats import ImportRefused, Row, Source, html_to_text, refuse_too_many_rows
+from cards.importing.formats import (
+    ColumnMapping,
+    ImportRefused,
+    Row,
+    Source,
+    html_to_text,
+    refuse_too_many_rows,
+)
 
-APKG_MAPPING = {"front": 0, "back": 1, "notes": 2, "example": 3}
+APKG_MAPPING: ColumnMapping = {"front": 0, "back": 1, "notes": 2, "example": 3}
 ZIP_MAGIC = b"PK\x03\x04"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"

@@ -10,11 +10,14 @@ import io
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import TypeAlias
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 CARD_FIELDS = ("front", "back", "example", "notes", "tags")
+# Card field → the index of the column it is read from (None or absent: not imported).
+ColumnMapping: TypeAlias = dict[str, int | None]
 # Our own CSV export's header: a file that starts with it gets its formula guards taken off.
 EXPORT_HEADER = list(CARD_FIELDS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -72,7 +75,7 @@ class Source:
     format: str
     rows: list[Row]
     columns: list[str] = field(default_factory=list)
-    mapping: dict = field(default_factory=dict)
+    mapping: ColumnMapping = field(default_factory=dict)
     separator: str = ""
     encoding: str = ""
     deck_name: str = ""
@@ -91,7 +94,7 @@ class Source:
         return names.get(self.separator, self.separator)
 
 
-def refuse_too_many_rows(max_rows: int):
+def refuse_too_many_rows(max_rows: int) -> ImportRefused:
     return ImportRefused(
         ngettext(
             "The file has more than %(max)d row; split it into smaller files.",
@@ -107,8 +110,11 @@ def decode(data: bytes) -> tuple[str, str]:
     Windows-1251, which Russian word lists made on Windows often are."""
     if not data.strip():
         raise ImportRefused(_("The file is empty."))
-    boms = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"))
-    boms += ((codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),)
+    boms = (
+        (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+        (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+    )
     for bom, codec, name in boms:
         if data.startswith(bom):
             try:
@@ -274,7 +280,7 @@ def _reader(text: str, separator: str):
 
 
 def _split_csv(body: str, separator: str, first_line: int, max_rows: int) -> Source:
-    rows = []
+    rows: list[Row] = []
     reader = _reader(body, separator)
     start = 0
     for record in reader:
@@ -287,8 +293,10 @@ def _split_csv(body: str, separator: str, first_line: int, max_rows: int) -> Sou
     return _with_header(Source(format="csv", rows=rows, separator=separator), max_rows)
 
 
-def _split_plain(body, separator, row_separator, first_line, max_rows) -> Source:
-    rows = []
+def _split_plain(
+    body: str, separator: str, row_separator: str, first_line: int, max_rows: int
+) -> Source:
+    rows: list[Row] = []
     line = first_line
     for chunk in body.split(row_separator):
         if chunk.strip():
@@ -303,7 +311,7 @@ def _split_plain(body, separator, row_separator, first_line, max_rows) -> Source
 
 def _with_header(source: Source, max_rows: int) -> Source:
     first = [value.strip().lower() for value in source.rows[0].fields] if source.rows else []
-    mapping = {}
+    mapping: ColumnMapping = {}
     for index, name in enumerate(first):
         for card_field, names in COLUMN_NAMES.items():
             if name in names and card_field not in mapping:
