@@ -146,7 +146,10 @@ class LearnerDay:
     def decks(self) -> QuerySet[CountedDeck]:
         """The learner's decks, each with its card, due and new counts (one query)."""
         cards_due = Q(cards__last_review__isnull=False, cards__due__lte=self.now)
-        return Deck.objects.for_user(self.user).annotate(
+        # As a plain QuerySet, whose annotate() django-stubs checks against DeckCounts; it
+        # cannot match one on DeckQuerySet (typeddjango/django-stubs#1190).
+        decks: QuerySet[Deck] = Deck.objects.for_user(self.user)
+        return decks.annotate(
             card_count=Count("cards"),
             due_count=Count("cards", filter=Q(cards__suspended=False) & cards_due),
             new_count=Count(
