@@ -1,5 +1,6 @@
 import zoneinfo
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.utils.functional import Promise
@@ -59,7 +60,7 @@ class SettingsForm(forms.ModelForm):
             "reviews_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # labels sit above their inputs
         super().__init__(*args, **kwargs)
 
@@ -75,7 +76,7 @@ class ReminderForm(forms.ModelForm):
         model = User
         fields = ["reminders_enabled", "reminder_hour"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.instance.bot_reachable:
             # static/js/app.js asks Telegram for write access when this box gets ticked.

@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.utils.functional import Promise
 from django.utils.translation import get_language_info
@@ -31,7 +33,7 @@ def language_choices() -> list[tuple[str, str | Promise]]:
 class Form(forms.ModelForm):
     """Labels without a trailing colon: they sit above their inputs."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
@@ -50,14 +52,15 @@ class DeckForm(Form):
         fields = ["name", "front_lang", "back_lang", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Keep a code that is not in our list (an imported deck's) selectable, so that saving
         # the deck's name does not fail on a language the user never touched.
         for name in ("front_lang", "back_lang"):
             code = getattr(self.instance, name)
             if code and code not in LANGUAGE_CODES:
-                self.fields[name].choices = [*language_choices(), (code, code)]
+                field = cast(forms.ChoiceField, self.fields[name])  # declared above as one
+                field.choices = [*language_choices(), (code, code)]
 
 
 class CardForm(Form):

@@ -1,10 +1,11 @@
 """Liveness (/healthz) and readiness (/health) checks."""
 
 import logging
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,10 +18,10 @@ class LivenessMiddleware:
     Fly's health prober sends `Host: <private ip>:<port>`, which ALLOWED_HOSTS rightly rejects.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path == "/healthz":
             return HttpResponse("ok", content_type="text/plain")
         return self.get_response(request)
@@ -46,7 +47,7 @@ def check_cache() -> None:
 
 @never_cache
 @require_GET
-def health(request):
+def health(request: HttpRequest) -> JsonResponse:
     failed = []
     for name, check in (("database", check_database), ("cache", check_cache)):
         try:
