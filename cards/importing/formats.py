@@ -9,15 +9,21 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from html.parser import HTMLParser
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+if TYPE_CHECKING:
+    from _csv import Reader  # what csv.reader() returns
+
 CARD_FIELDS = ("front", "back", "example", "notes", "tags")
 # Card field → the index of the column it is read from (None or absent: not imported).
 ColumnMapping: TypeAlias = dict[str, int | None]
+# One review from an Anki package's review log: (reviewed_at, rating, duration_ms).
+Review: TypeAlias = tuple[datetime, int, int]
 # Our own CSV export's header: a file that starts with it gets its formula guards taken off.
 EXPORT_HEADER = list(CARD_FIELDS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -63,8 +69,7 @@ class Row:
     fields: list[str]
     tags: str = ""
     subdeck: str = ""
-    # (reviewed_at, rating, duration_ms) in order, from an Anki package's review log.
-    history: list = field(default_factory=list)
+    history: list[Review] = field(default_factory=list)  # in order
     suspended: bool = False
 
 
@@ -79,7 +84,7 @@ class Source:
     separator: str = ""
     encoding: str = ""
     deck_name: str = ""
-    skipped: list = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     media_count: int = 0
     has_history: bool = False
     has_subdecks: bool = False
@@ -157,16 +162,16 @@ def _plain_text(text: str) -> str:
 class _TextExtractor(HTMLParser):
     BLOCKS = {"div", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"}
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.parts = []
+        self.parts: list[str] = []
         self.hidden = 0
 
-    def _newline(self):
+    def _newline(self) -> None:
         if self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self.hidden += 1
         elif tag == "br":
@@ -174,17 +179,17 @@ class _TextExtractor(HTMLParser):
         elif tag in self.BLOCKS:
             self._newline()
 
-    def handle_startendtag(self, tag, attrs):
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.hidden = max(self.hidden - 1, 0)
         elif tag in self.BLOCKS:
             self._newline()
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if not self.hidden:
             self.parts.append(data)
 
@@ -235,9 +240,9 @@ def _header_separator(value: str) -> str:
     return SEPARATORS.get(value.strip().lower(), value if len(value) == 1 else "")
 
 
-def _anki_headers(text: str) -> tuple[dict, str, int]:
+def _anki_headers(text: str) -> tuple[dict[str, str], str, int]:
     """Anki's `#key:value` lines at the top (Anki 2.1.54 and later) and the text after them."""
-    headers = {}
+    headers: dict[str, str] = {}
     lines = text.split("\n")
     count = 0
     for line in lines:
@@ -275,7 +280,7 @@ def _detect_separator(body: str) -> str:
     return best
 
 
-def _reader(text: str, separator: str):
+def _reader(text: str, separator: str) -> "Reader":
     return csv.reader(io.StringIO(text), delimiter=separator, quotechar='"', strict=False)
 
 
@@ -338,7 +343,7 @@ def _unguard(value: str) -> str:
     return value
 
 
-def _apply_anki_headers(source: Source, headers: dict) -> None:
+def _apply_anki_headers(source: Source, headers: dict[str, str]) -> None:
     if headers and source.format == "csv":
         source.format = "anki-text"
     special = {_column(headers, key) for key in SPECIAL_COLUMNS} - {None}
@@ -369,6 +374,6 @@ def _apply_anki_headers(source: Source, headers: dict) -> None:
     source.deck_name = headers.get("deck", "")
 
 
-def _column(headers: dict, key: str) -> int | None:
+def _column(headers: dict[str, str], key: str) -> int | None:
     value = headers.get(key, "")
     return int(value) - 1 if value.isdigit() and int(value) > 0 else None
