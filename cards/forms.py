@@ -73,7 +73,7 @@ class CardForm(Form):
         }
         help_texts = {"tags": _("Separated by spaces.")}
 
-    def __init__(self, *args, autofocus=False, **kwargs):
+    def __init__(self, *args: Any, autofocus: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if autofocus:
             self.fields["front"].widget.attrs["autofocus"] = True
