@@ -11,7 +11,8 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active", "is_premium", "interface_language"]
     search_fields = ["username", "first_name", "last_name", "telegram_username", "=telegram_id"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        # The stubs allow None (ModelAdmin's default); Django's UserAdmin always sets them.
+        *(BaseUserAdmin.fieldsets or ()),
         (
             _("Telegram"),
             {

@@ -1,7 +1,9 @@
 """Every way a view learns who is asking: Telegram's initData (the middleware has checked it),
 or a signed link for downloads, which leave htmx and so lose the Authorization header."""
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Concatenate, ParamSpec, TypeAlias
 
 from django.conf import settings
 from django.core import signing
@@ -25,7 +27,11 @@ class LearnerRequest(HtmxHttpRequest):
     telegram: InitData | None
 
 
-def telegram_user_required(view):
+P = ParamSpec("P")
+LearnerView: TypeAlias = Callable[Concatenate[LearnerRequest, P], HttpResponse]
+
+
+def telegram_user_required(view: LearnerView[P]) -> LearnerView[P]:
     """Lets through requests that the initData middleware authenticated.
 
     A plain page load without initData (a reload inside Telegram's WebView, a deep link, a
@@ -34,7 +40,7 @@ def telegram_user_required(view):
     """
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: LearnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if request.telegram is not None:
             return view(request, *args, **kwargs)
         if request.method == "GET" and not request.htmx:
@@ -50,7 +56,7 @@ def signed_link(request: LearnerRequest, query: str) -> str:
     return f"{request.path}?{query}&token={token}"
 
 
-def _signed_link_user(request) -> User | None:
+def _signed_link_user(request: LearnerRequest) -> User | None:
     """The user a signed link was made for, if its signature, age and path all hold."""
     try:
         payload = signing.loads(
@@ -58,16 +64,16 @@ def _signed_link_user(request) -> User | None:
         )
     except signing.BadSignature:  # SignatureExpired included
         return None
-    if not isinstance(payload, dict) or payload.get("p") != request.path:
+    if not isinstance(payload, dict) or payload.get("p") != request.path or "u" not in payload:
         return None
-    return User.objects.filter(pk=payload.get("u")).first()
+    return User.objects.filter(pk=payload["u"]).first()
 
 
-def signed_link_or_telegram_user(view):
+def signed_link_or_telegram_user(view: LearnerView[P]) -> LearnerView[P]:
     """Like telegram_user_required, but also accepts a link from signed_link() for the path."""
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: LearnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if request.telegram is None and "token" in request.GET:
             user = _signed_link_user(request)
             if user is None:

@@ -1,7 +1,9 @@
 import zoneinfo
 from functools import cache
+from typing import Any
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import INTERFACE_LANGUAGES, User
@@ -14,7 +16,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-def interface_language_choices() -> list[tuple[str, str]]:
+def interface_language_choices() -> list[tuple[str, str | Promise]]:
     # The languages are named in themselves, so that anyone can find their own.
     return [("", _("As in Telegram")), *INTERFACE_LANGUAGES]
 
@@ -58,7 +60,7 @@ class SettingsForm(forms.ModelForm):
             "reviews_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # labels sit above their inputs
         super().__init__(*args, **kwargs)
 
@@ -74,7 +76,7 @@ class ReminderForm(forms.ModelForm):
         model = User
         fields = ["reminders_enabled", "reminder_hour"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.instance.bot_reachable:
             # static/js/app.js asks Telegram for write access when this box gets ticked.

@@ -12,6 +12,7 @@ import json
 import re
 import time
 from datetime import UTC, datetime
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
 DEFAULT_MAX_AGE = 86400
@@ -136,13 +137,15 @@ def telegram_user(data: object) -> TelegramUser:
     # bool is an int subclass; floats and ids past 2**63-1 would not fit a BigIntegerField.
     if type(uid) is not int or not 0 < uid < 2**63:
         raise MalformedUser("user id is not a positive 64-bit integer")
-    kwargs: dict = {"id": uid, "first_name": ""}
-    for field in dataclasses.fields(TelegramUser)[1:]:  # annotations are real types: str or bool
+    kwargs: dict[str, Any] = {"id": uid, "first_name": ""}
+    for field in dataclasses.fields(TelegramUser)[1:]:
         value = data.get(field.name)
         if value is None:  # absent (or null): keep the default
             continue
-        if not isinstance(value, field.type):  # type: ignore[arg-type]
-            raise MalformedUser(f"user {field.name} is not a {field.type.__name__}")  # type: ignore[union-attr]
+        # A dataclass field's type may be a string; TelegramUser's are real types: str or bool.
+        expected = cast(type, field.type)
+        if not isinstance(value, expected):
+            raise MalformedUser(f"user {field.name} is not a {expected.__name__}")
         kwargs[field.name] = value
     return TelegramUser(**kwargs)
 

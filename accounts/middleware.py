@@ -1,10 +1,16 @@
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from accounts import initdata
 from accounts.initdata import InitDataError
 from accounts.services import user_from_telegram
+
+if TYPE_CHECKING:  # accounts.decorators imports this module
+    from accounts.decorators import LearnerRequest
 
 AUTH_SCHEME = "tma "
 
@@ -26,10 +32,12 @@ class TelegramInitDataMiddleware:
     present but wrong is always a 401, whatever its bytes.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
-    def __call__(self, request):
+    # The request becomes a LearnerRequest here: `telegram` is set on every one, and `user`
+    # is the learner whenever `telegram` is not None.
+    def __call__(self, request: "LearnerRequest") -> HttpResponse:
         request.telegram = None
         header = request.headers.get("Authorization", "")
         if not header.startswith(AUTH_SCHEME):
@@ -47,7 +55,8 @@ class TelegramInitDataMiddleware:
         request.telegram = data
         request.user = user_from_telegram(data.user)
         # A cross-site page cannot set this header, so CSRF tokens add nothing here.
-        request._dont_enforce_csrf_checks = True
+        # Django's CsrfViewMiddleware reads this private flag; django-stubs does not declare it.
+        request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
         # LocaleMiddleware (above us) activated a language from Accept-Language for this
         # request; the learner's own choice wins, and its Content-Language follows.
         translation.activate(request.user.language)

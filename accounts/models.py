@@ -65,7 +65,8 @@ class User(AbstractUser):
     # the bot again or turn reminders back on.
     bot_blocked = models.BooleanField(default=False)
 
-    class Meta(AbstractUser.Meta):
+    # django-stubs leaves out the inner Meta of Django's abstract models; Django has it.
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         indexes = [
             # The hourly reminder run looks only at learners who turned reminders on.
             models.Index(
@@ -75,7 +76,7 @@ class User(AbstractUser):
             )
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.telegram_id is None:
             return self.username
         name = " ".join(part for part in (self.first_name, self.last_name) if part)

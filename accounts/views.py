@@ -80,7 +80,7 @@ def reminder_settings(request: LearnerRequest) -> HttpResponse:
 
 
 @require_GET
-def benchmark_floor(request: HttpRequest) -> HttpResponse:
+def benchmark_floor(request: LearnerRequest) -> HttpResponse:
     """The floor for bench/review_load.py: a constant answer behind the real middleware.
 
     Comparing the review loop with it separates what the review views cost from what Django,

@@ -7,6 +7,7 @@ changes nothing.
 """
 
 import re
+from datetime import datetime
 from html import escape
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
-from bot.telegram_api import TelegramError
+from bot.telegram_api import BotAPI, TelegramError
 from cards.day import LearnerDay
 from cards.models import Card, StaleReview
 from cards.scheduling import RATING_LABELS, format_interval
@@ -24,7 +25,7 @@ BATCH = 5  # cards graded in the chat before we suggest the app
 CALLBACK_DATA = re.compile(r"rv:([0-9]{1,19}):([0-9]{1,10}):(show|[1-4]):([0-9]{1,2})")
 
 
-def web_app_button(text: str, url_name: str, *args) -> dict:
+def web_app_button(text: str, url_name: str, *args: object) -> dict:
     """A button that opens the Mini App on one of its pages (a URL name and its arguments).
 
     web_app buttons work in the private chat with the bot, the only chat we write to.
@@ -32,7 +33,7 @@ def web_app_button(text: str, url_name: str, *args) -> dict:
     return {"text": text, "web_app": {"url": settings.PUBLIC_URL + reverse(url_name, args=args)}}
 
 
-def _callback_data(card: Card, action, graded: int) -> str:
+def _callback_data(card: Card, action: str | int, graded: int) -> str:
     return f"rv:{card.pk}:{card.version}:{action}:{graded}"
 
 
@@ -50,7 +51,7 @@ def front_message(card: Card, *, graded: int = 0, header: str = "") -> dict:
     }
 
 
-def answer_message(card: Card, *, learner: User, graded: int, now) -> dict:
+def answer_message(card: Card, *, learner: User, graded: int, now: datetime) -> dict:
     lines = [
         f"<i>{escape(card.deck.name)}</i>",
         f"<b>{escape(card.front)}</b>",
@@ -86,14 +87,16 @@ def _finished_message(graded: int, *, more: bool) -> dict:
     return {"text": text, "reply_markup": {"inline_keyboard": [[button]]}}
 
 
-def _next_message(user: User, graded: int, now) -> dict:
+def _next_message(user: User, graded: int, now: datetime) -> dict:
     card = LearnerDay(user, now).queue().first()
     if card is None or graded >= BATCH:
         return _finished_message(graded, more=card is not None)
     return front_message(card, graded=graded)
 
 
-def review_callback(user: User, data: str, *, now=None) -> tuple[str, dict | None]:
+def review_callback(
+    user: User, data: str, *, now: datetime | None = None
+) -> tuple[str, dict | None]:
     """Handle a review button: (a notice for answerCallbackQuery, the message's new content).
 
     A button for a card that is not the learner's, or for a version already graded, changes
@@ -119,7 +122,7 @@ def review_callback(user: User, data: str, *, now=None) -> tuple[str, dict | Non
     return "", _next_message(user, graded + 1, now)
 
 
-def edit_message(api, *, chat_id: int, message_id: int, content: dict) -> None:
+def edit_message(api: BotAPI, *, chat_id: int, message_id: int, content: dict) -> None:
     try:
         api.call("editMessageText", chat_id=chat_id, message_id=message_id, **content)
     except TelegramError as error:

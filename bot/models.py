@@ -11,5 +11,5 @@ class ProcessedUpdate(models.Model):
         # The table was made when the bot lived in accounts; it keeps its name and its rows.
         db_table = "accounts_processedupdate"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return str(self.update_id)

@@ -11,18 +11,19 @@ import logging
 import time
 import zoneinfo
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
 from bot import chat_review
 from bot.models import ProcessedUpdate
-from bot.telegram_api import BotBlocked, TelegramError, bot_api
+from bot.telegram_api import BotAPI, BotBlocked, TelegramError, bot_api
 from cards.day import LearnerDay
 from cards.models import Card
 
@@ -38,13 +39,18 @@ class RateLimiter:
     """At most `rate` events in any `per` seconds; the clock and sleep are injectable."""
 
     def __init__(
-        self, rate: int = MESSAGES_PER_SECOND, per: float = 1.0, *, clock=None, sleep=None
+        self,
+        rate: int = MESSAGES_PER_SECOND,
+        per: float = 1.0,
+        *,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
     ):
         self.rate = rate
         self.per = per
         self.clock = clock or time.monotonic
         self.sleep = sleep or time.sleep
-        self.sent = deque(maxlen=rate)
+        self.sent: deque[float] = deque(maxlen=rate)
 
     def wait(self) -> None:
         if len(self.sent) == self.rate:
@@ -66,10 +72,10 @@ def _time_zones() -> tuple[zoneinfo.ZoneInfo, ...]:
     return tuple(zoneinfo.ZoneInfo(name) for name in sorted(zoneinfo.available_timezones()))
 
 
-def _reminder_time(now) -> Q:
+def _reminder_time(now: datetime) -> Q:
     """Learners whose local hour has come (or came up to CATCH_UP_HOURS ago) and who have not
     been reminded on their local date: one clause per (local date, local hour) in the world."""
-    zones = defaultdict(list)
+    zones: defaultdict[tuple[date, int], list[str]] = defaultdict(list)
     for zone in _time_zones():
         local = now.astimezone(zone)
         zones[(local.date(), local.hour)].append(zone.key)
@@ -82,7 +88,7 @@ def _reminder_time(now) -> Q:
     return clause
 
 
-def learners_to_remind(now):
+def learners_to_remind(now: datetime) -> QuerySet[User]:
     """Learners whose reminder time has come and who have cards due (one query); how many of
     those today's limits still let them study is the learner's day's to say (cards.day)."""
     due = Card.objects.filter(
@@ -97,7 +103,7 @@ def learners_to_remind(now):
     )
 
 
-def _claim(user: User, day) -> bool:
+def _claim(user: User, day: date) -> bool:
     """Mark the learner reminded today, unless another run got there first."""
     unclaimed = Q(last_reminded_on__isnull=True) | Q(last_reminded_on__lt=day)
     return bool(User.objects.filter(unclaimed, pk=user.pk).update(last_reminded_on=day))
@@ -116,7 +122,12 @@ def _reminder(user: User, due: int, card: Card | None) -> dict:
         return chat_review.front_message(card, header=waiting)
 
 
-def send_reminders(*, now=None, api=None, limiter=None) -> Outcome:
+def send_reminders(
+    *,
+    now: datetime | None = None,
+    api: BotAPI | None = None,
+    limiter: RateLimiter | None = None,
+) -> Outcome:
     now = now or timezone.now()
     api = api or bot_api()
     limiter = limiter or RateLimiter()

@@ -16,6 +16,8 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 
@@ -56,7 +58,7 @@ class BotAPI:
         retries: int = 3,
         backoff: float = 0.5,
         max_retry_after: int = 60,
-        sleep=time.sleep,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self._token = token
         self.base_url = base_url.rstrip("/")
@@ -66,10 +68,10 @@ class BotAPI:
         self.max_retry_after = max_retry_after
         self.sleep = sleep
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<BotAPI {self.base_url}>"
 
-    def call(self, method: str, **params):
+    def call(self, method: str, **params: Any) -> Any:
         """Call a Bot API method and return its `result`; None-valued parameters are left out."""
         body = json.dumps({k: v for k, v in params.items() if v is not None}).encode()
         attempt = 0
@@ -88,7 +90,7 @@ class BotAPI:
             self.sleep(delay)
             attempt += 1
 
-    def _post(self, method: str, body: bytes):
+    def _post(self, method: str, body: bytes) -> Any:
         url = f"{self.base_url}/bot{self._token}/{method}"
         try:
             request = urllib.request.Request(
@@ -107,7 +109,7 @@ class BotAPI:
         return _result(method, status, raw)
 
 
-def _result(method: str, status: int, raw: bytes):
+def _result(method: str, status: int, raw: bytes) -> Any:
     try:
         data = json.loads(raw)
     except ValueError:
@@ -117,7 +119,8 @@ def _result(method: str, status: int, raw: bytes):
         raise error(method, f"HTTP {status} without a Bot API answer", error_code=status)
     if data.get("ok") is True and status == 200:
         return data.get("result")
-    code = data.get("error_code") if isinstance(data.get("error_code"), int) else status
+    error_code = data.get("error_code")
+    code = error_code if isinstance(error_code, int) else status
     description = str(data.get("description") or f"HTTP {status}")
     if code == 429:
         parameters = data.get("parameters")
@@ -131,6 +134,6 @@ def _result(method: str, status: int, raw: bytes):
     raise TelegramError(method, description, error_code=code)
 
 
-def bot_api(**options) -> BotAPI:
+def bot_api(**options: Any) -> BotAPI:
     """The client for our bot, from the settings (read at call time: tests change them)."""
     return BotAPI(settings.TELEGRAM_BOT_TOKEN, base_url=settings.TELEGRAM_API_URL, **options)

@@ -7,6 +7,7 @@ types, malformed fields) is ignored quietly: Telegram would redeliver an update 
 
 import dataclasses
 import logging
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils import translation
@@ -17,18 +18,19 @@ from accounts.models import User
 from accounts.services import user_from_telegram
 from bot import chat_review, commands
 from bot.models import ProcessedUpdate
-from bot.telegram_api import BotBlocked, TelegramError, bot_api
+from bot.telegram_api import BotAPI, BotBlocked, TelegramError, bot_api
 
 logger = logging.getLogger(__name__)
 
 
-def process_update(update) -> None:
+def process_update(update: object) -> None:
     """Handle one update exactly once, however often Telegram delivers it."""
     if not isinstance(update, dict):
         return
     update_id = update.get("update_id")
     if type(update_id) is not int or not 0 <= update_id < 2**63:
         return
+    handler: Callable[[dict, BotAPI], None]
     if isinstance(update.get("message"), dict):
         handler, payload = _on_message, update["message"]
     elif isinstance(update.get("callback_query"), dict):
@@ -55,12 +57,17 @@ def process_update(update) -> None:
         logger.warning("Telegram update %d: could not answer: %s", update_id, error)
 
 
-def _sender_id(payload: dict):
+def _object(value: object) -> dict:
+    """A JSON object from an update's field, or an empty one if the field is anything else."""
+    return value if isinstance(value, dict) else {}
+
+
+def _sender_id(payload: dict) -> object:
     sender = payload.get("from")
     return sender.get("id") if isinstance(sender, dict) else None
 
 
-def _telegram_user(sender) -> TelegramUser | None:
+def _telegram_user(sender: object) -> TelegramUser | None:
     """The sender of a message or button press, if it is a person (not a bot) we can key on."""
     if not isinstance(sender, dict) or sender.get("is_bot") is not False:
         return None
@@ -70,7 +77,7 @@ def _telegram_user(sender) -> TelegramUser | None:
         return None
 
 
-def _learner(sender) -> User | None:
+def _learner(sender: object) -> User | None:
     """The learner behind a message or button press in the bot's chat, created if new."""
     tg = _telegram_user(sender)
     if tg is None:
@@ -88,7 +95,7 @@ def _learner(sender) -> User | None:
     return user
 
 
-def _on_message(message: dict, api) -> None:
+def _on_message(message: dict, api: BotAPI) -> None:
     chat = message.get("chat")
     if not isinstance(chat, dict) or chat.get("type") != "private":
         return
@@ -107,14 +114,13 @@ def _on_message(message: dict, api) -> None:
         api.call("sendMessage", chat_id=chat["id"], **handler(user, payload.strip()))
 
 
-def _on_callback_query(query: dict, api) -> None:
+def _on_callback_query(query: dict, api: BotAPI) -> None:
     query_id = query.get("id")
     user = _learner(query.get("from"))
     if not isinstance(query_id, str) or user is None:
         return
-    message = query.get("message")
-    message = message if isinstance(message, dict) else {}
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    message = _object(query.get("message"))
+    chat = _object(message.get("chat"))
     chat_id, message_id, data = chat.get("id"), message.get("message_id"), query.get("data")
     notice = ""
     # Without the message we could not show what the tap did, so we do not act on it.

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from cards.models import Card, Deck, ReviewLog
 
@@ -32,11 +33,11 @@ class ReviewLogAdmin(admin.ModelAdmin):
     list_select_related = ["card", "user"]
     date_hierarchy = "reviewed_at"
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: ReviewLog | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: ReviewLog | None = None) -> bool:
         return False

@@ -12,6 +12,7 @@ review logs: a review of a new card uses up the new-card limit, any other the re
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 from django.db.models import Count, Min, Q, QuerySet, Window
 from django.db.models.functions import TruncDate
@@ -20,6 +21,32 @@ from django.utils import timezone
 
 from accounts.models import User
 from cards.models import IS_NEW, Card, Deck, ReviewLog
+
+if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
+    from django_stubs_ext import WithAnnotations
+
+
+class DeckCounts(TypedDict):
+    """What decks() annotates each deck with."""
+
+    card_count: int
+    due_count: int
+    new_count: int
+
+
+class DeckDay(DeckCounts):
+    """What a deck from decks_today() or deck_today() carries besides its fields: the counts,
+    and what today's limits let the learner study in it (set by _allow())."""
+
+    due_today: int
+    new_today: int
+    studyable: bool
+
+
+# Still Deck instances (templates and views read their fields as well as these numbers);
+# django-stubs types the extra attributes of annotated model instances this way.
+CountedDeck: TypeAlias = "WithAnnotations[Deck, DeckCounts]"
+DeckToday: TypeAlias = "WithAnnotations[Deck, DeckDay]"
 
 
 def local_day_start(user: User, now: datetime) -> datetime:
@@ -69,7 +96,7 @@ class LearnerDay:
 
     # --- what has been done today, and what the limits still allow -------------------------
 
-    def count_done(self, *, since: datetime | None = None, **extra) -> dict:
+    def count_done(self, *, since: datetime | None = None, **extra: Any) -> dict[str, Any]:
         """Count today's reviews of new and of seen cards, in one query together with `extra`
         aggregates over the learner's logs since `since` (a review session that began before
         midnight reaches into yesterday)."""
@@ -83,17 +110,20 @@ class LearnerDay:
         self._done = (counts["new_done"], counts["reviews_done"])
         return counts
 
+    def _done_today(self) -> tuple[int, int]:
+        """Today's reviews of new and of seen cards: counted on first use, then remembered."""
+        if self._done is None:
+            counts = self.count_done()
+            return counts["new_done"], counts["reviews_done"]
+        return self._done
+
     @property
     def new_done(self) -> int:
-        if self._done is None:
-            self.count_done()
-        return self._done[0]  # type: ignore[index]
+        return self._done_today()[0]
 
     @property
     def reviews_done(self) -> int:
-        if self._done is None:
-            self.count_done()
-        return self._done[1]  # type: ignore[index]
+        return self._done_today()[1]
 
     @property
     def reviewed(self) -> int:
@@ -113,10 +143,13 @@ class LearnerDay:
 
     # --- what is waiting ------------------------------------------------------------------
 
-    def decks(self) -> QuerySet[Deck]:
+    def decks(self) -> QuerySet[CountedDeck]:
         """The learner's decks, each with its card, due and new counts (one query)."""
         cards_due = Q(cards__last_review__isnull=False, cards__due__lte=self.now)
-        return Deck.objects.for_user(self.user).annotate(
+        # As a plain QuerySet, whose annotate() django-stubs checks against DeckCounts; it
+        # cannot match one on DeckQuerySet (typeddjango/django-stubs#1190).
+        decks: QuerySet[Deck] = Deck.objects.for_user(self.user)
+        return decks.annotate(
             card_count=Count("cards"),
             due_count=Count("cards", filter=Q(cards__suspended=False) & cards_due),
             new_count=Count(
@@ -124,23 +157,21 @@ class LearnerDay:
             ),
         )
 
-    def decks_today(self) -> list[Deck]:
+    def decks_today(self) -> list[DeckToday]:
         """The decks with `due_today` and `new_today`: what studying each of them shows now."""
-        decks = list(self.decks())
-        for deck in decks:
-            self._allow(deck)
-        return decks
+        return [self._allow(deck) for deck in self.decks()]
 
-    def deck_today(self, deck_id: int) -> Deck:
+    def deck_today(self, deck_id: int) -> DeckToday:
         """One of the learner's decks (404 for anyone else's), as decks_today() has it."""
         return self._allow(get_object_or_404(self.decks(), pk=deck_id))
 
-    def _allow(self, deck: Deck) -> Deck:
-        deck.due_today, deck.new_today = self.allowed(due=deck.due_count, new=deck.new_count)
-        deck.studyable = bool(deck.due_today or deck.new_today)
-        return deck
+    def _allow(self, deck: CountedDeck) -> DeckToday:
+        today = cast(DeckToday, deck)  # the same object, which gains today's numbers here
+        today.due_today, today.new_today = self.allowed(due=deck.due_count, new=deck.new_count)
+        today.studyable = bool(today.due_today or today.new_today)
+        return today
 
-    def glance(self, decks: list[Deck]) -> Glance:
+    def glance(self, decks: list[DeckToday]) -> Glance:
         """Today over all decks from decks_today(), with the streak (one more query)."""
         due, new = self.allowed(
             due=sum(deck.due_count for deck in decks), new=sum(deck.new_count for deck in decks)

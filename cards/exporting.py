@@ -8,10 +8,12 @@ import json
 import sqlite3
 import time
 import zipfile
+from collections.abc import Iterable
 
 import genanki
 from django.utils import timezone
 
+from accounts.models import User
 from cards.importing.formats import EXPORT_HEADER, FORMULA_STARTS
 from cards.models import Card, Deck, ReviewLog
 
@@ -45,14 +47,14 @@ REVIEW_COLUMNS = (
 DECK_COLUMNS = ("id", "name", "description", "front_lang", "back_lang", "created")
 
 
-def neutralise(value):
+def neutralise(value: object) -> object:
     """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
-def _csv(header, rows) -> bytes:
+def _csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -104,7 +106,7 @@ def deck_apkg(deck: Deck) -> bytes:
     return out.getvalue()
 
 
-def user_archive(user) -> bytes:
+def user_archive(user: User) -> bytes:
     """Everything the learner has here: settings, decks, cards and reviews (three queries)."""
     decks = Deck.objects.for_user(user).order_by("id").values_list(*DECK_COLUMNS)
     cards = Card.objects.for_user(user).order_by("id").values_list(*CARD_COLUMNS)

@@ -1,4 +1,7 @@
+from typing import Any, cast
+
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -22,7 +25,7 @@ def language_name(code: str) -> str:
         return code
 
 
-def language_choices() -> list[tuple[str, str]]:
+def language_choices() -> list[tuple[str, str | Promise]]:
     names = sorted(((code, language_name(code)) for code in LANGUAGE_CODES), key=lambda c: c[1])
     return [("", _("Not set")), *names]
 
@@ -30,7 +33,7 @@ def language_choices() -> list[tuple[str, str]]:
 class Form(forms.ModelForm):
     """Labels without a trailing colon: they sit above their inputs."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
@@ -49,14 +52,15 @@ class DeckForm(Form):
         fields = ["name", "front_lang", "back_lang", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Keep a code that is not in our list (an imported deck's) selectable, so that saving
         # the deck's name does not fail on a language the user never touched.
         for name in ("front_lang", "back_lang"):
             code = getattr(self.instance, name)
             if code and code not in LANGUAGE_CODES:
-                self.fields[name].choices = [*language_choices(), (code, code)]
+                field = cast(forms.ChoiceField, self.fields[name])  # declared above as one
+                field.choices = [*language_choices(), (code, code)]
 
 
 class CardForm(Form):
@@ -69,7 +73,7 @@ class CardForm(Form):
         }
         help_texts = {"tags": _("Separated by spaces.")}
 
-    def __init__(self, *args, autofocus=False, **kwargs):
+    def __init__(self, *args: Any, autofocus: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if autofocus:
             self.fields["front"].widget.attrs["autofocus"] = True

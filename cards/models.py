@@ -1,5 +1,7 @@
 from datetime import datetime
+from typing import Any, Self
 
+import fsrs
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
@@ -8,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from cards import scheduling
 
 # "Never reviewed": the study queue orders by it (seen cards first) and its index holds it.
@@ -24,8 +27,8 @@ class State(models.IntegerChoices):
     RELEARNING = 3, _("Relearning")
 
 
-class DeckQuerySet(models.QuerySet):
-    def for_user(self, user):
+class DeckQuerySet(models.QuerySet["Deck"]):
+    def for_user(self, user: User) -> Self:
         return self.filter(owner=user)
 
 
@@ -45,24 +48,24 @@ class Deck(models.Model):
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["owner", "name"], name="deck_owner_name")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
     def get_absolute_url(self) -> str:
         return reverse("deck", args=[self.pk])
 
 
-class CardQuerySet(models.QuerySet):
-    def for_user(self, user):
+class CardQuerySet(models.QuerySet["Card"]):
+    def for_user(self, user: User) -> Self:
         return self.filter(owner=user)
 
-    def active(self):
+    def active(self) -> Self:
         return self.filter(suspended=False)
 
-    def new(self):
+    def new(self) -> Self:
         return self.active().filter(last_review__isnull=True)
 
-    def due(self, now):
+    def due(self, now: datetime) -> Self:
         """Cards seen before whose time has come (learning, review and relearning)."""
         return self.active().filter(last_review__isnull=False, due__lte=now)
 
@@ -111,10 +114,10 @@ class Card(models.Model):
             models.Index(fields=["deck", "id"], name="card_deck_id"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.front
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.owner_id is None and self.deck_id is not None:
             self.owner_id = self.deck.owner_id
         super().save(*args, **kwargs)
@@ -123,7 +126,7 @@ class Card(models.Model):
     def is_new(self) -> bool:
         return self.last_review is None
 
-    def _scheduler(self, learner, *, fuzzing=None):
+    def _scheduler(self, learner: User, *, fuzzing: bool | None = None) -> fsrs.Scheduler:
         # The learner is an argument, not self.owner: the scheduler needs their settings, and a
         # card fetched without its owner would otherwise cost a query for each one.
         if learner.pk != self.owner_id:
@@ -131,7 +134,13 @@ class Card(models.Model):
         return scheduling.scheduler_for(learner, fuzzing=fuzzing)
 
     def review(
-        self, rating: int, *, learner, now=None, duration_ms=None, version=None
+        self,
+        rating: int,
+        *,
+        learner: User,
+        now: datetime | None = None,
+        duration_ms: int | None = None,
+        version: int | None = None,
     ) -> "ReviewLog":
         """Grade the card: the one path by which a rating changes a card.
 
@@ -176,10 +185,10 @@ class Card(models.Model):
         self.updated = now
         return log
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in ReviewLog.SNAPSHOT_FIELDS}
 
-    def preview(self, *, learner, now=None) -> dict[int, datetime]:
+    def preview(self, *, learner: User, now: datetime | None = None) -> dict[int, datetime]:
         """The due time each rating would give, without saving (for the grade buttons)."""
         now = now or timezone.now()
         fcard = scheduling.to_fsrs(self)
@@ -217,7 +226,7 @@ class ReviewLog(models.Model):
             models.Index(fields=["card", "reviewed_at"], name="reviewlog_card_time"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.card_id} rated {self.rating} at {self.reviewed_at:%Y-%m-%d %H:%M}"
 
     @transaction.atomic
@@ -240,14 +249,14 @@ class DeckShare(models.Model):
     token = models.CharField(max_length=64, unique=True)
     created = models.DateTimeField(auto_now_add=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.deck} ({self.token})"
 
 
-def get_deck_for_user(user, deck_id) -> Deck:
+def get_deck_for_user(user: User, deck_id: int) -> Deck:
     """The user's deck, or 404: another learner's deck does not exist for this user."""
     return get_object_or_404(Deck.objects.for_user(user), pk=deck_id)
 
 
-def get_card_for_user(user, card_id) -> Card:
+def get_card_for_user(user: User, card_id: int) -> Card:
     return get_object_or_404(Card.objects.for_user(user).select_related("deck"), pk=card_id)

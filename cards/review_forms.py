@@ -41,7 +41,7 @@ class GradeForm(forms.Form):
     version = forms.IntegerField(min_value=0, max_value=MAX_INT)
     duration_ms = forms.IntegerField(min_value=0, required=False)
 
-    def clean_duration_ms(self):
+    def clean_duration_ms(self) -> int | None:
         duration = self.cleaned_data["duration_ms"]
         return None if duration is None else min(duration, MAX_DURATION_MS)
 

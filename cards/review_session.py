@@ -9,9 +9,10 @@ cards left, and on the summary two more: the session's reviews, and when the nex
 
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.urls import reverse
 
 from accounts.models import User
@@ -43,7 +44,14 @@ class ReviewSession:
     use — after the grade or undo that the screen reports on.
     """
 
-    def __init__(self, user: User, *, since=None, deck: Deck | None = None, now=None):
+    def __init__(
+        self,
+        user: User,
+        *,
+        since: datetime | None = None,
+        deck: Deck | None = None,
+        now: datetime | None = None,
+    ):
         self.user = user
         self.deck = deck
         self.day = LearnerDay(user, now)
@@ -66,11 +74,11 @@ class ReviewSession:
             return f"{reverse('review')}?{self.query}"
         return f"{reverse('deck_review', args=[self.deck.pk])}?{self.query}"
 
-    def reviews(self):
+    def reviews(self) -> QuerySet[ReviewLog]:
         return ReviewLog.objects.filter(self._in_session(), user=self.user)
 
     @cached_property
-    def counts(self) -> dict:
+    def counts(self) -> dict[str, Any]:
         """What every screen needs: today's counts against the limits, and the review to undo.
 
         Few aggregates on purpose: Django builds each one in Python on every screen, and that
@@ -81,7 +89,7 @@ class ReviewSession:
         )
 
     @cached_property
-    def summary_counts(self) -> dict:
+    def summary_counts(self) -> dict[str, Any]:
         """What only the summary shows: the session's reviews, time and ratings."""
         return self.reviews().aggregate(
             reviewed=Count("id"),

@@ -2,10 +2,15 @@
 
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import fsrs
 from django.conf import settings
 from django.utils.translation import pgettext_lazy
+
+if TYPE_CHECKING:  # only for the hints: cards.models imports this module
+    from accounts.models import User
+    from cards.models import Card
 
 LEARNING_STEPS = (timedelta(minutes=1), timedelta(minutes=10))
 RELEARNING_STEPS = (timedelta(minutes=10),)
@@ -40,7 +45,7 @@ def scheduler(desired_retention: float, *, fuzzing: bool | None = None) -> fsrs.
     )
 
 
-def scheduler_for(learner, *, fuzzing: bool | None = None) -> fsrs.Scheduler:
+def scheduler_for(learner: "User", *, fuzzing: bool | None = None) -> fsrs.Scheduler:
     """The scheduler for one learner's cards: their desired retention."""
     return scheduler(learner.desired_retention, fuzzing=fuzzing)
 
@@ -50,7 +55,7 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def to_fsrs(card) -> fsrs.Card:
+def to_fsrs(card: "Card") -> fsrs.Card:
     return fsrs.Card(
         # An explicit id: without one, fsrs.Card sleeps a millisecond to make a unique id.
         card_id=card.pk or 0,
@@ -63,7 +68,7 @@ def to_fsrs(card) -> fsrs.Card:
     )
 
 
-def fsrs_fields(fcard: fsrs.Card) -> dict:
+def fsrs_fields(fcard: fsrs.Card) -> dict[str, Any]:
     return {
         "state": int(fcard.state),
         "step": fcard.step,

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from cards.models import Card, Deck, DeckShare
 
 # 16 bytes: 22 characters of base64url, unguessable and well inside Telegram's 512.
@@ -69,7 +70,7 @@ def start_param_for(token: str) -> str:
 
 
 @transaction.atomic
-def deck_copy_shared(*, token: str, user) -> Deck:
+def deck_copy_shared(*, token: str, user: User) -> Deck:
     """Copy a shared deck's cards into a new deck of `user`, each card new and due now.
 
     Raises DeckShare.DoesNotExist when the link was revoked or never existed.

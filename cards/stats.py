@@ -4,15 +4,16 @@ Days are the learner's local days (TruncDate in the user's time zone), like the 
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import formats
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from cards.day import LearnerDay, streaks
-from cards.models import Card, ReviewLog, State
+from cards.models import Card, Deck, ReviewLog, State
 
 HEATMAP_WEEKS = 53
 FORECAST_DAYS = 30
@@ -43,7 +44,7 @@ class Stats:
     chart_height: int = CHART_HEIGHT
 
 
-def learner_stats(user, *, deck=None, now=None) -> Stats:
+def learner_stats(user: User, *, deck: Deck | None = None, now: datetime | None = None) -> Stats:
     day = LearnerDay(user, now)
     now, tz, today = day.now, user.tz, day.today
     logs = ReviewLog.objects.filter(user=user)
@@ -127,7 +128,7 @@ def _time_spent(stats: Stats, per_day: dict) -> None:
     stats.time_spent = _bars(values)
 
 
-def _forecast(stats: Stats, cards, tz) -> None:
+def _forecast(stats: Stats, cards: QuerySet[Card], tz: tzinfo) -> None:
     end = datetime.combine(stats.today + timedelta(days=FORECAST_DAYS), time.min, tzinfo=tz)
     due = {
         row["day"]: row["count"]
@@ -148,7 +149,7 @@ def _forecast(stats: Stats, cards, tz) -> None:
     stats.forecast = _bars(values)
 
 
-def _retention(stats: Stats, logs, now) -> None:
+def _retention(stats: Stats, logs: QuerySet[ReviewLog], now: datetime) -> None:
     """True retention: the share of passed reviews (Hard or better) of cards in review."""
     counts = logs.filter(
         reviewed_at__gte=now - timedelta(days=RETENTION_DAYS), state_before=State.REVIEW

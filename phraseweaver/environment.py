@@ -56,7 +56,7 @@ def env_required(name: str, *, debug: bool, debug_default: str) -> str:
     raise ImproperlyConfigured(f"{name} is not set (required when DEBUG is off)")
 
 
-def database_config(url: str) -> dict:
+def database_config(url: str) -> dj_database_url.DBConfig:
     for alias in POSTGRES_ALIASES:
         if url.startswith(alias):
             url = "postgres://" + url.removeprefix(alias)

@@ -4,14 +4,14 @@ monitoring can tell an outage from a bug."""
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> HttpResponse:
     # handler500, not a middleware's process_exception: that would see only the views'
     # exceptions, while every learner request first queries the database in
     # TelegramInitDataMiddleware. Django calls this inside its `except`, so exc_info is set.

@@ -1,10 +1,11 @@
 """Liveness (/healthz) and readiness (/health) checks."""
 
 import logging
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,10 +18,10 @@ class LivenessMiddleware:
     Fly's health prober sends `Host: <private ip>:<port>`, which ALLOWED_HOSTS rightly rejects.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path == "/healthz":
             return HttpResponse("ok", content_type="text/plain")
         return self.get_response(request)
@@ -35,9 +36,9 @@ def check_database() -> None:
 def check_cache() -> None:
     # django-redis hides Redis errors from ordinary requests (IGNORE_EXCEPTIONS), so ask the
     # client directly: readiness must see the outage that requests are shielded from.
-    client = getattr(cache, "client", None)
-    if hasattr(client, "get_client"):
-        client.get_client(write=True).ping()
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if get_client is not None:
+        get_client(write=True).ping()
         return
     cache.set("health-check", "ok", 5)
     if cache.get("health-check") != "ok":
@@ -46,7 +47,7 @@ def check_cache() -> None:
 
 @never_cache
 @require_GET
-def health(request):
+def health(request: HttpRequest) -> JsonResponse:
     failed = []
     for name, check in (("database", check_database), ("cache", check_cache)):
         try:

@@ -1,4 +1,7 @@
+from collections.abc import Callable
+
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 
 # No inline script anywhere: htmx's indicator styles are off (see base.html), and our own
 # JavaScript lives in static/js/app.js. Telegram Web frames the app, so it may; nobody else.
@@ -18,7 +21,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class ContentSecurityPolicyMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
         self.policy = CONTENT_SECURITY_POLICY
         if settings.DEBUG:
@@ -27,7 +30,7 @@ class ContentSecurityPolicyMiddleware:
                 "style-src 'self'", "style-src 'self' 'unsafe-inline'"
             )
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", self.policy)
         return response

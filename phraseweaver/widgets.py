@@ -1,6 +1,10 @@
+from typing import Any
+
 from django import forms
+from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 
 class PlainSelect(forms.Select):
@@ -10,7 +14,13 @@ class PlainSelect(forms.Select):
     time zones took a third of a second per settings page.
     """
 
-    def render(self, name, value, attrs=None, renderer=None):
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
         selected = "" if value is None else str(value)
         options = format_html_join(
             "",
@@ -20,5 +30,5 @@ class PlainSelect(forms.Select):
                 for choice, label in self.choices
             ),
         )
-        attrs = flatatt(self.build_attrs(self.attrs, attrs))
-        return format_html('<select name="{}"{}>{}</select>', name, attrs, options)
+        flat_attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return format_html('<select name="{}"{}>{}</select>', name, flat_attrs, options)

@@ -14,14 +14,28 @@ import sqlite3
 import zipfile
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import TypeAlias
 
 import zstandard
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from cards.importing.formats import ImportRefused, Row, Source, html_to_text, refuse_too_many_rows
+from cards.importing.formats import (
+    ColumnMapping,
+    ImportRefused,
+    Review,
+    Row,
+    Source,
+    html_to_text,
+    refuse_too_many_rows,
+)
 
-APKG_MAPPING = {"front": 0, "back": 1, "notes": 2, "example": 3}
+APKG_MAPPING: ColumnMapping = {"front": 0, "back": 1, "notes": 2, "example": 3}
+# Note type id → (whether it is a cloze type, its field names); deck id → its path of names.
+Notetypes: TypeAlias = dict[int, tuple[bool, list[str]]]
+DeckPaths: TypeAlias = dict[int, list[str]]
+# What a note becomes: (the card's ord in the note, its front, back, notes and example).
+MadeCards: TypeAlias = list[tuple[int, list[str]]]
 ZIP_MAGIC = b"PK\x03\x04"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -42,7 +56,7 @@ REVIEW_LOG_QUERY = """
 """
 
 
-def not_a_package():
+def not_a_package() -> ImportRefused:
     return ImportRefused(_("This file is not a valid Anki package (.apkg)."))
 
 
@@ -100,7 +114,7 @@ def read_collection(data: bytes, *, max_rows: int) -> Source:
         db.close()
 
 
-def _read(db, max_rows) -> Source:
+def _read(db: sqlite3.Connection, max_rows: int) -> Source:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if not {"col", "notes", "cards", "revlog"} <= tables:
         raise ImportRefused(_("This database is not an Anki collection."))
@@ -120,7 +134,7 @@ def _read(db, max_rows) -> Source:
     return _rows(db, notetypes, decks)
 
 
-def _legacy_notetypes(db):
+def _legacy_notetypes(db: sqlite3.Connection) -> tuple[Notetypes, DeckPaths]:
     models_json, decks_json = db.execute("SELECT models, decks FROM col").fetchone()
     try:
         models, decks = json.loads(models_json), json.loads(decks_json)
@@ -134,8 +148,8 @@ def _legacy_notetypes(db):
     return notetypes, names
 
 
-def _modern_notetypes(db):
-    fields = defaultdict(list)
+def _modern_notetypes(db: sqlite3.Connection) -> tuple[Notetypes, DeckPaths]:
+    fields: defaultdict[int, list[str]] = defaultdict(list)
     for ntid, name in db.execute("SELECT ntid, name FROM fields ORDER BY ntid, ord"):
         fields[ntid].append(name)
     notetypes = {
@@ -150,7 +164,7 @@ def _protobuf_varint(message: bytes, wanted: int) -> int:
     """The varint field `wanted` of a protobuf message (NotetypeConfig.kind: 1 is cloze)."""
     position = 0
 
-    def varint():
+    def varint() -> int:
         nonlocal position
         value, shift = 0, 0
         while position < len(message):
@@ -183,11 +197,12 @@ def _protobuf_varint(message: bytes, wanted: int) -> int:
     return 0
 
 
-def _rows(db, notetypes, decks) -> Source:
-    cards = {}  # (note id, ord) → (card id, deck id, suspended)
+def _rows(db: sqlite3.Connection, notetypes: Notetypes, decks: DeckPaths) -> Source:
+    # (note id, ord) → (card id, deck id, suspended)
+    cards: dict[tuple[int, int], tuple[int, int, bool]] = {}
     for cid, nid, did, ord_, queue in db.execute("SELECT id, nid, did, ord, queue FROM cards"):
         cards[nid, ord_] = (cid, did, queue == -1)
-    history = defaultdict(list)
+    history: defaultdict[int, list[Review]] = defaultdict(list)
     for cid, ms, ease, duration in db.execute(REVIEW_LOG_QUERY):
         history[cid].append((datetime.fromtimestamp(ms / 1000, UTC), ease, max(duration, 0)))
     paths = {did for _cid, did, _suspended in cards.values()}
@@ -202,10 +217,12 @@ def _rows(db, notetypes, decks) -> Source:
         if not made:
             source.skipped.append((number, _("a note of this type cannot become a card")))
         for ord_, fields in made:
-            cid, did, suspended = cards.get((nid, ord_), (None, None, False))
-            row = Row(line=number, fields=fields, tags=" ".join(tags.split()), suspended=suspended)
-            row.subdeck = "::".join(decks.get(did, root)[len(root) :])
-            row.history = history.get(cid, [])
+            row = Row(line=number, fields=fields, tags=" ".join(tags.split()))
+            card = cards.get((nid, ord_))
+            if card is not None:  # None: no such card in the collection; the defaults stand
+                cid, did, row.suspended = card
+                row.subdeck = "::".join(decks.get(did, root)[len(root) :])
+                row.history = history.get(cid, [])
             source.rows.append(row)
     source.has_history = bool(history)
     source.has_subdecks = any(row.subdeck for row in source.rows)
@@ -222,13 +239,13 @@ def _common_prefix(paths: list[list[str]]) -> list[str]:
     return prefix
 
 
-def _basic_cards(values, names) -> list:
+def _basic_cards(values: list[str], names: list[str]) -> MadeCards:
     """Front, back, extra from a Basic-like note (Basic, reversed, optional reversed, ours)."""
     if len(values) < 2:
         return []
     lower = [name.lower() for name in names]
 
-    def named(name):
+    def named(name: str) -> str:
         index = lower.index(name) if name in lower else len(values)
         return html_to_text(values[index]) if index < len(values) else ""
 
@@ -236,15 +253,15 @@ def _basic_cards(values, names) -> list:
     return [(0, [front, back, named("notes") or named("extra"), named("example")])]
 
 
-def _cloze_cards(values) -> list:
+def _cloze_cards(values: list[str]) -> MadeCards:
     """One card per cloze number: the text with that gap as the front, its answer as the back."""
     text = values[0]
     extra = html_to_text(values[1]) if len(values) > 1 else ""
     numbers = sorted({int(match[1]) for match in CLOZE.finditer(text)})
-    made = []
+    made: MadeCards = []
     for number in numbers:
 
-        def gap(match, number=number):
+        def gap(match: re.Match[str], number: int = number) -> str:
             if int(match[1]) == number:
                 return f"[{match[3]}]" if match[3] else "[…]"
             return match[2]

@@ -9,12 +9,21 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from html.parser import HTMLParser
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+if TYPE_CHECKING:
+    from _csv import Reader  # what csv.reader() returns
+
 CARD_FIELDS = ("front", "back", "example", "notes", "tags")
+# Card field → the index of the column it is read from (None or absent: not imported).
+ColumnMapping: TypeAlias = dict[str, int | None]
+# One review from an Anki package's review log: (reviewed_at, rating, duration_ms).
+Review: TypeAlias = tuple[datetime, int, int]
 # Our own CSV export's header: a file that starts with it gets its formula guards taken off.
 EXPORT_HEADER = list(CARD_FIELDS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -60,8 +69,7 @@ class Row:
     fields: list[str]
     tags: str = ""
     subdeck: str = ""
-    # (reviewed_at, rating, duration_ms) in order, from an Anki package's review log.
-    history: list = field(default_factory=list)
+    history: list[Review] = field(default_factory=list)  # in order
     suspended: bool = False
 
 
@@ -72,11 +80,11 @@ class Source:
     format: str
     rows: list[Row]
     columns: list[str] = field(default_factory=list)
-    mapping: dict = field(default_factory=dict)
+    mapping: ColumnMapping = field(default_factory=dict)
     separator: str = ""
     encoding: str = ""
     deck_name: str = ""
-    skipped: list = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     media_count: int = 0
     has_history: bool = False
     has_subdecks: bool = False
@@ -91,7 +99,7 @@ class Source:
         return names.get(self.separator, self.separator)
 
 
-def refuse_too_many_rows(max_rows: int):
+def refuse_too_many_rows(max_rows: int) -> ImportRefused:
     return ImportRefused(
         ngettext(
             "The file has more than %(max)d row; split it into smaller files.",
@@ -107,8 +115,11 @@ def decode(data: bytes) -> tuple[str, str]:
     Windows-1251, which Russian word lists made on Windows often are."""
     if not data.strip():
         raise ImportRefused(_("The file is empty."))
-    boms = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"))
-    boms += ((codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),)
+    boms = (
+        (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+        (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+        (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+    )
     for bom, codec, name in boms:
         if data.startswith(bom):
             try:
@@ -151,16 +162,16 @@ def _plain_text(text: str) -> str:
 class _TextExtractor(HTMLParser):
     BLOCKS = {"div", "p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"}
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.parts = []
+        self.parts: list[str] = []
         self.hidden = 0
 
-    def _newline(self):
+    def _newline(self) -> None:
         if self.parts and not self.parts[-1].endswith("\n"):
             self.parts.append("\n")
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self.hidden += 1
         elif tag == "br":
@@ -168,17 +179,17 @@ class _TextExtractor(HTMLParser):
         elif tag in self.BLOCKS:
             self._newline()
 
-    def handle_startendtag(self, tag, attrs):
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "br":
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style"):
             self.hidden = max(self.hidden - 1, 0)
         elif tag in self.BLOCKS:
             self._newline()
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if not self.hidden:
             self.parts.append(data)
 
@@ -229,9 +240,9 @@ def _header_separator(value: str) -> str:
     return SEPARATORS.get(value.strip().lower(), value if len(value) == 1 else "")
 
 
-def _anki_headers(text: str) -> tuple[dict, str, int]:
+def _anki_headers(text: str) -> tuple[dict[str, str], str, int]:
     """Anki's `#key:value` lines at the top (Anki 2.1.54 and later) and the text after them."""
-    headers = {}
+    headers: dict[str, str] = {}
     lines = text.split("\n")
     count = 0
     for line in lines:
@@ -269,12 +280,12 @@ def _detect_separator(body: str) -> str:
     return best
 
 
-def _reader(text: str, separator: str):
+def _reader(text: str, separator: str) -> "Reader":
     return csv.reader(io.StringIO(text), delimiter=separator, quotechar='"', strict=False)
 
 
 def _split_csv(body: str, separator: str, first_line: int, max_rows: int) -> Source:
-    rows = []
+    rows: list[Row] = []
     reader = _reader(body, separator)
     start = 0
     for record in reader:
@@ -287,8 +298,10 @@ def _split_csv(body: str, separator: str, first_line: int, max_rows: int) -> Sou
     return _with_header(Source(format="csv", rows=rows, separator=separator), max_rows)
 
 
-def _split_plain(body, separator, row_separator, first_line, max_rows) -> Source:
-    rows = []
+def _split_plain(
+    body: str, separator: str, row_separator: str, first_line: int, max_rows: int
+) -> Source:
+    rows: list[Row] = []
     line = first_line
     for chunk in body.split(row_separator):
         if chunk.strip():
@@ -303,7 +316,7 @@ def _split_plain(body, separator, row_separator, first_line, max_rows) -> Source
 
 def _with_header(source: Source, max_rows: int) -> Source:
     first = [value.strip().lower() for value in source.rows[0].fields] if source.rows else []
-    mapping = {}
+    mapping: ColumnMapping = {}
     for index, name in enumerate(first):
         for card_field, names in COLUMN_NAMES.items():
             if name in names and card_field not in mapping:
@@ -330,7 +343,7 @@ def _unguard(value: str) -> str:
     return value
 
 
-def _apply_anki_headers(source: Source, headers: dict) -> None:
+def _apply_anki_headers(source: Source, headers: dict[str, str]) -> None:
     if headers and source.format == "csv":
         source.format = "anki-text"
     special = {_column(headers, key) for key in SPECIAL_COLUMNS} - {None}
@@ -361,6 +374,6 @@ def _apply_anki_headers(source: Source, headers: dict) -> None:
     source.deck_name = headers.get("deck", "")
 
 
-def _column(headers: dict, key: str) -> int | None:
+def _column(headers: dict[str, str], key: str) -> int | None:
     value = headers.get(key, "")
     return int(value) - 1 if value.isdigit() and int(value) > 0 else None

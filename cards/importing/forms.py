@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -43,8 +45,9 @@ class ImportForm(forms.Form):
     keep_scheduling = forms.BooleanField(label=_("Keep the review history"), required=False)
     subdecks = forms.ChoiceField(label=_("Subdecks"), choices=SUBDECK_CHOICES, required=False)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         upload, text = data.get("file"), data.get("text", "")
         if upload and text.strip():
             raise forms.ValidationError(_("Choose a file or paste text, not both."))

@@ -2,21 +2,34 @@
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from cards.importing.formats import CARD_FIELDS, Row, Source
+from accounts.models import User
+from cards.importing.formats import CARD_FIELDS, ColumnMapping, Row, Source
 from cards.models import Card, Deck
 
 BATCH_SIZE = 500
-MAX_LENGTHS = {name: Card._meta.get_field(name).max_length for name in CARD_FIELDS}
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field:
+    """A column of `model` (get_field() may also answer with a relation; these never are)."""
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field), f"{model.__name__}.{name} is not a column"
+    return found
+
+
+MAX_LENGTHS = {
+    name: limit
+    for name in CARD_FIELDS
+    if (limit := model_field(Card, name).max_length) is not None  # all of them have one
+}
 UPDATED_FIELDS = ("back", "example", "notes", "tags")
 
 
 @dataclass
 class ImportOptions:
-    # Card field → column index (None or absent: not imported).
-    mapping: dict = field(default_factory=lambda: {"front": 0, "back": 1})
+    mapping: ColumnMapping = field(default_factory=lambda: {"front": 0, "back": 1})
     swap: bool = False
     update_duplicates: bool = False
     keep_scheduling: bool = False
@@ -35,11 +48,7 @@ class ImportReport:
 
 def map_row(row: Row, options: ImportOptions) -> dict | str:
     """The card's values from one row, or the reason the row cannot be a card."""
-    values = {}
-    for name in CARD_FIELDS:
-        index = options.mapping.get(name)
-        present = index is not None and index < len(row.fields)
-        values[name] = row.fields[index].strip() if present else ""
+    values = {name: _column_value(row, options.mapping.get(name)) for name in CARD_FIELDS}
     if options.swap:
         values["front"], values["back"] = values["back"], values["front"]
     values["tags"] = " ".join(dict.fromkeys(f"{row.tags} {values['tags']}".split()))
@@ -50,10 +59,17 @@ def map_row(row: Row, options: ImportOptions) -> dict | str:
     for name, limit in MAX_LENGTHS.items():
         if len(values[name]) > limit:
             return _("the %(field)s is longer than %(limit)d characters") % {
-                "field": Card._meta.get_field(name).verbose_name,
+                "field": model_field(Card, name).verbose_name,
                 "limit": limit,
             }
     return values
+
+
+def _column_value(row: Row, index: int | None) -> str:
+    """The row's value in column `index`; empty when the field is not mapped or not there."""
+    if index is None or index >= len(row.fields):
+        return ""
+    return row.fields[index].strip()
 
 
 def preview_rows(source: Source, options: ImportOptions, count: int = 5) -> list[dict]:
@@ -83,7 +99,10 @@ def deck_import(*, deck: Deck, source: Source, options: ImportOptions) -> Import
             "id", "deck_id", "front", *UPDATED_FIELDS
         )
     }
-    seen, to_create, to_update, histories = {}, [], [], []
+    seen: dict[tuple[int, str], int] = {}  # (deck, front) → the line it was first on
+    to_create: list[Card] = []
+    to_update: list[Card] = []
+    histories: list[tuple[Card, list]] = []
     for row in source.rows:
         values = map_row(row, options)
         if isinstance(values, str):
@@ -133,22 +152,25 @@ def _tag(subdeck: str) -> str:
     return "_".join(subdeck.split())
 
 
-def _target_decks(deck, source, options, report) -> dict:
+def _target_decks(
+    deck: Deck, source: Source, options: ImportOptions, report: ImportReport
+) -> dict[str, Deck]:
     """Subdeck name → deck: the target itself, or one deck per subdeck ("Target::Sub")."""
     targets = {"": deck}
     if not options.subdecks_as_decks:
         return targets
     for name in sorted({row.subdeck for row in source.rows if row.subdeck}):
-        full_name = f"{deck.name}::{name}"[: Deck._meta.get_field("name").max_length]
+        full_name = f"{deck.name}::{name}"[: model_field(Deck, "name").max_length]
         # Deck names are not unique, so the first deck of that name is the one.
-        targets[name] = Deck.objects.filter(owner=deck.owner, name=full_name).first()
-        if targets[name] is None:
-            targets[name] = Deck.objects.create(owner=deck.owner, name=full_name)
+        found = Deck.objects.filter(owner=deck.owner, name=full_name).first()
+        if found is None:
+            found = Deck.objects.create(owner=deck.owner, name=full_name)
             report.decks_created.append(full_name)
+        targets[name] = found
     return targets
 
 
-def _replay(histories, owner) -> int:
+def _replay(histories: list[tuple[Card, list]], owner: User) -> int:
     count = 0
     for card, history in histories:
         for reviewed_at, rating, duration_ms in history:

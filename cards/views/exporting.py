@@ -18,10 +18,11 @@ FORMATS = {
 
 
 def attachment(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    disposition = content_disposition_header(True, get_valid_filename(filename) or "export")
+    # Django returns None only for an inline response without a file name: never here.
+    assert disposition is not None
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        True, get_valid_filename(filename) or "export"
-    )
+    response["Content-Disposition"] = disposition
     return response
 
 

@@ -6,19 +6,19 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 
 from accounts.decorators import LearnerRequest
-from cards.day import LearnerDay
+from cards.day import DeckToday, LearnerDay
 from cards.forms import CardForm, language_name
 from cards.models import Deck
 
 CARDS_PER_PAGE = 50
 
 
-def deck_today(request: LearnerRequest, deck_id: int) -> Deck:
+def deck_today(request: LearnerRequest, deck_id: int) -> DeckToday:
     """The learner's deck (404 for anyone else's) with its counts as today's limits allow."""
     return LearnerDay(request.user).deck_today(deck_id)
 
 
-def card_page(deck: Deck, params: QueryDict | dict) -> dict:
+def card_page(deck: Deck, params: QueryDict | dict) -> dict[str, object]:
     """One page of the deck's cards, newest first, filtered by the `q` search parameter."""
     q = params.get("q", "").strip()
     cards = deck.cards.order_by("-id")

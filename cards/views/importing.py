@@ -9,9 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
-from cards.importing import deck_import, preview_rows
+from accounts.models import User
+from cards.importing import ImportOptions, Source, deck_import, preview_rows
 from cards.importing.formats import CARD_FIELDS
 from cards.importing.forms import ImportForm
+from cards.importing.service import model_field
 from cards.models import Card, Deck, get_deck_for_user
 from phraseweaver.htmx import page_or_part
 
@@ -61,11 +63,11 @@ def _run(request: LearnerRequest, deck: Deck) -> HttpResponse:
     return render(request, page_or_part(request, TEMPLATE, "import"), context)
 
 
-def _report_key(user, deck, token: str) -> str:
+def _report_key(user: User, deck: Deck, token: str) -> str:
     return f"import-report:{user.pk}:{deck.pk}:{token}"
 
 
-def _column_pickers(source, options) -> list[dict]:
+def _column_pickers(source: Source, options: ImportOptions) -> list[dict]:
     """One <select> per card field, listing the file's columns with a sample value."""
     first = source.rows[0].fields if source.rows else []
     columns = []
@@ -77,7 +79,7 @@ def _column_pickers(source, options) -> list[dict]:
     return [
         {
             "field": name,
-            "label": capfirst(Card._meta.get_field(name).verbose_name),
+            "label": capfirst(model_field(Card, name).verbose_name),
             "selected": options.mapping.get(name),
             "columns": columns,
         }

@@ -7,13 +7,14 @@ card. The session (its start and deck) rides in the query string: see cards.revi
 from contextlib import suppress
 
 from django.db import transaction
+from django.forms import Form
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
-from cards.models import StaleReview, get_card_for_user, get_deck_for_user
+from cards.models import Card, Deck, StaleReview, get_card_for_user, get_deck_for_user
 from cards.review_forms import GradeForm, ScopeForm, UndoForm, first_error
 from cards.review_session import ReviewSession, grade_buttons
 from phraseweaver.htmx import page_or_part
@@ -21,12 +22,17 @@ from phraseweaver.htmx import page_or_part
 PAGE = "cards/review.html"
 
 
-def invalid(*forms) -> HttpResponseBadRequest:
+def invalid(*forms: Form) -> HttpResponseBadRequest:
     return HttpResponseBadRequest(first_error(*forms), content_type="text/plain; charset=utf-8")
 
 
 def session_for(
-    request: LearnerRequest, scope: ScopeForm, *, deck=None, card=None, opening=False
+    request: LearnerRequest,
+    scope: ScopeForm,
+    *,
+    deck: Deck | None = None,
+    card: Card | None = None,
+    opening: bool = False,
 ) -> ReviewSession:
     """The session named by the query string; another learner's deck is a 404."""
     now = timezone.now()
@@ -41,12 +47,21 @@ def session_for(
 
 
 def render_screen(
-    request: LearnerRequest, session: ReviewSession, *, card=None, show_answer=False
+    request: LearnerRequest,
+    session: ReviewSession,
+    *,
+    card: Card | None = None,
+    show_answer: bool = False,
 ) -> HttpResponse:
     """The review screen: `card` (or the next one in the queue), or the session's summary."""
     next_card, left = session.next_card()
     card = card or next_card
-    context = {"session": session, "card": card, "left": left, "show_answer": show_answer}
+    context: dict[str, object] = {
+        "session": session,
+        "card": card,
+        "left": left,
+        "show_answer": show_answer,
+    }
     if card is None:
         context["next_due"], context["limit_reached"] = session.next_due()
     elif show_answer:

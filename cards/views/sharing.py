@@ -27,7 +27,7 @@ def share_link(request: LearnerRequest, token: str) -> str:
 def render_share(
     request: LearnerRequest, deck: Deck, share: DeckShare | None, *, part: str = "screen"
 ) -> HttpResponse:
-    context = {"deck": deck, "share": share}
+    context: dict[str, object] = {"deck": deck, "share": share}
     if share is not None:
         link = share_link(request, share.token)
         text = gettext("Learn “%(name)s” with me in PhraseWeaver") % {"name": deck.name}

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from bot.reminders import send_reminders
@@ -9,7 +11,7 @@ class Command(BaseCommand):
         "cards due. Run it every hour; a rerun sends nobody a second reminder."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         outcome = send_reminders()
         self.stdout.write(
             f"Reminders sent: {outcome.sent}, bot blocked: {outcome.blocked}, "

@@ -1,4 +1,5 @@
 import re
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         "Safe to run again."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         public_url, secret = settings.PUBLIC_URL, settings.TELEGRAM_WEBHOOK_SECRET
         if not public_url.startswith("https://"):
             raise CommandError("PUBLIC_URL must be set to the app's https:// address")
@@ -38,13 +39,10 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"Webhook: {webhook}")
             # Without chat_id this is every chat's default menu button.
-            button = {
-                "type": "web_app",
-                "text": "PhraseWeaver",
-                "web_app": {"url": public_url + reverse("home")},
-            }
+            app_url = public_url + reverse("home")
+            button = {"type": "web_app", "text": "PhraseWeaver", "web_app": {"url": app_url}}
             api.call("setChatMenuButton", menu_button=button)
-            self.stdout.write(f"Menu button: PhraseWeaver -> {button['web_app']['url']}")
+            self.stdout.write(f"Menu button: PhraseWeaver -> {app_url}")
             for language in ("en", "ru"):
                 with translation.override(language):
                     commands = [

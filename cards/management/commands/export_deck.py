@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cards.exporting import deck_apkg, deck_csv
 from cards.models import Deck
@@ -9,12 +10,12 @@ from cards.models import Deck
 class Command(BaseCommand):
     help = "Export a deck as CSV or as an Anki package."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("deck_id", type=int)
         parser.add_argument("--format", choices=["csv", "apkg"], default="csv")
         parser.add_argument("-o", "--output", type=Path, required=True)
 
-    def handle(self, *args, deck_id, format, output, **options):
+    def handle(self, *args: Any, deck_id: int, format: str, output: Path, **options: Any) -> None:
         deck = Deck.objects.filter(pk=deck_id).first()
         if deck is None:
             raise CommandError(f"No deck with id {deck_id}.")

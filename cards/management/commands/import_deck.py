@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from cards.importing import ImportOptions, ImportRefused, deck_import, read_source
@@ -10,7 +11,7 @@ from cards.models import Deck
 class Command(BaseCommand):
     help = "Import a text file or an Anki package into a learner's deck and print the report."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)
         parser.add_argument("--user", type=int, required=True, help="the learner's Telegram id")
         parser.add_argument("--deck", help="deck name (created if missing); default: from the file")
@@ -18,7 +19,17 @@ class Command(BaseCommand):
         parser.add_argument("--update", action="store_true", help="update duplicate fronts")
         parser.add_argument("--subdecks-as-decks", action="store_true")
 
-    def handle(self, *args, path, user, deck, keep_scheduling, update, subdecks_as_decks, **kw):
+    def handle(
+        self,
+        *args: Any,
+        path: Path,
+        user: int,
+        deck: str | None,
+        keep_scheduling: bool,
+        update: bool,
+        subdecks_as_decks: bool,
+        **kw: Any,
+    ) -> None:
         owner = User.objects.filter(telegram_id=user).first()
         if owner is None:
             raise CommandError(f"No learner with Telegram id {user}.")
