@@ -20,7 +20,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/mypy
+	DEBUG=1 $(BIN)/mypy
 
 install: $(VENV)/.dev-installed
 
