@@ -483,3 +483,59 @@ def test_telegram_shows_its_own_sheets_dialogs_and_requests(mini_app, make_user)
         "window.Telegram.WebView.receiveEvent('write_access_requested', {status: 'cancelled'})"
     )
     expect(page.locator("[data-tg-request-write-access]")).not_to_be_checked()
+
+
+class HeldRequests:
+    """A slow connection, deterministically: the first request to `url` waits until the test
+    releases it; the others go through."""
+
+    def __init__(self, page, url):
+        self.page = page
+        self.held = []
+        self.passed = 0
+        page.route(url, self._hold)
+
+    def _hold(self, route):
+        if self.held or self.passed:
+            self.passed += 1
+            route.continue_()
+        else:
+            self.held.append(route)
+
+    def wait(self):
+        """Until the request has left the page (Playwright calls back between our calls)."""
+        while not self.held:
+            self.page.wait_for_timeout(10)
+
+    def release(self):
+        self.passed += 1
+        self.held.pop().continue_()
+
+
+def test_a_card_typed_while_the_previous_one_is_being_added_is_saved_too(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ana = make_user(5010, "Ana")
+    deck = seed_deck(ana, "Spanish", [])
+    app.open(ana, path=f"/decks/{deck.pk}/")
+    slow = HeldRequests(page, f"**/decks/{deck.pk}/cards/add/")
+    page.fill("#add-front", "uno")
+    page.fill("#add-back", "one")
+    app.tap("#card-add button[type=submit]")
+    slow.wait()
+
+    # While "uno" is on its way: the next card, Add, and a start on the one after.
+    page.fill("#add-front", "dos")
+    page.fill("#add-back", "two")
+    page.click("#card-add button[type=submit]")
+    page.fill("#add-front", "tres")
+    slow.release()
+
+    expect(page.locator("#card-list .front")).to_have_text(["dos", "uno"])
+    app.idle()
+    assert list(deck.cards.order_by("id").values_list("front", "back")) == [
+        ("uno", "one"),
+        ("dos", "two"),
+    ]
+    expect(page.locator("#card-add .status")).to_have_text("Added “dos”.")
+    expect(page.locator("#add-front")).to_have_value("tres")  # typed while a card was sent
+    expect(page.locator("#add-back")).to_have_value("")  # sent with "dos", and saved

@@ -236,6 +236,48 @@
     element.click();
   }
 
+  // --- Forms that keep what the learner types (data-keep-typing) ---------------------------
+  // Adding cards on a slow connection: an Add tapped while the previous card is on its way
+  // waits its turn (hx-sync="this:queue all") and sends the fields as they were when it was
+  // tapped; the answer that empties the form puts back what was typed since its request left.
+  var typed = null; // name → value typed into a data-keep-typing form during its request
+
+  function keepSubmitted(detail) {
+    if (detail.elt.matches("form[data-keep-typing]") && !detail.etc.values) {
+      detail.etc.values = Object.fromEntries(new FormData(detail.elt));
+    }
+  }
+
+  function rememberTyped(detail) {
+    typed = null;
+    var form = detail.elt;
+    if (!form.matches("form[data-keep-typing]") || !detail.shouldSwap) return;
+    var sent = detail.requestConfig.formData;
+    typed = {};
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.name && sent.has(field.name) && field.value !== sent.get(field.name)) {
+        typed[field.name] = field.value;
+      }
+    });
+  }
+
+  function restoreTyped(event) {
+    var form = event.detail.elt;
+    if (!typed || !form.matches("form[data-keep-typing]")) return;
+    Object.keys(typed).forEach(function (name) {
+      var field = form.elements[name];
+      if (!field) return;
+      field.value = typed[name];
+      var details = field.closest("details");
+      if (details) details.open = true;
+      // The learner is typing somewhere: the answer's autofocus must not move them.
+      form.querySelectorAll("[autofocus]").forEach(function (element) {
+        element.removeAttribute("autofocus");
+      });
+    });
+    typed = null;
+  }
+
   // --- Confirmations and errors -----------------------------------------------------------
   // Elements with data-confirm="<question>" ask before their request goes out: Telegram's
   // own dialog where the client has one, the browser's otherwise.
@@ -292,6 +334,7 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+    rememberTyped(event.detail);
   }
 
   function afterRequest(event) {
@@ -330,8 +373,12 @@
     keydown: onKeydown,
     "htmx:configRequest": authorize,
     "htmx:historyCacheMiss": authorizeHistory,
-    "htmx:confirm": confirmRequest,
+    "htmx:confirm": function (event) {
+      keepSubmitted(event.detail);
+      confirmRequest(event);
+    },
     "htmx:beforeSwap": beforeSwap,
+    "htmx:afterSwap": restoreTyped,
     "htmx:responseError": responseError,
     "htmx:sendError": sendError,
     "htmx:historyCacheMissLoadError": function () {
