@@ -225,9 +225,7 @@ def test_a_bad_header_on_a_learner_page_is_the_middlewares_401_not_the_page_nor_
 LEARNER_POSTS = [
     pytest.param("/decks/new/", {"name": "Written anyway"}, id="new-deck"),
     pytest.param("/review/cards/{card}/grade/", {"rating": 3, "version": 0}, id="grade"),
-    pytest.param(
-        "/settings/reminders/", {"reminders_enabled": "on", "reminder_hour": "7"}, id="reminders"
-    ),
+    pytest.param("/settings/", {"reminders_enabled": "on", "reminder_hour": "7"}, id="reminders"),
     pytest.param("/decks/{deck}/delete/", {}, id="delete-deck"),
 ]
 

@@ -10,6 +10,7 @@ VALID = {
     "new_cards_per_day": "15",
     "reviews_per_day": "150",
     "time_zone": "Europe/Berlin",
+    "reminder_hour": "19",
 }
 
 
@@ -34,10 +35,10 @@ def test_the_settings_page_shows_the_current_settings(as_alice):
 
 def test_the_settings_page_holds_the_reminders_and_the_data_export(as_alice):
     text = as_alice.get("/settings/", **htmx()).text
-    assert '<form id="reminders"' in text
+    assert 'id="reminders"' in text
     assert 'href="/settings/export/"' in text
-    # The reminders form is its own form, outside the settings form.
-    assert text.index("</form>") < text.index('<form id="reminders"')
+    # One form, one Save: the reminders are inside the settings form.
+    assert text.index('<form id="settings"') < text.index('id="reminders"') < text.index("</form>")
 
 
 def test_the_time_zones_are_sorted(as_alice):

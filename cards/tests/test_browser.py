@@ -539,3 +539,24 @@ def test_a_card_typed_while_the_previous_one_is_being_added_is_saved_too(mini_ap
     expect(page.locator("#card-add .status")).to_have_text("Added “dos”.")
     expect(page.locator("#add-front")).to_have_value("tres")  # typed while a card was sent
     expect(page.locator("#add-back")).to_have_value("")  # sent with "dos", and saved
+
+
+@pytest.mark.parametrize("save", ["the page's button", "the MainButton"])
+def test_one_save_keeps_every_setting_on_the_screen(mini_app, make_user, save):
+    app, page = mini_app, mini_app.page
+    rui = make_user(5011, "Rui", bot_can_write=True)
+    app.open(rui, path="/settings/")
+    page.check("#id_reminders_enabled")
+    page.select_option("#id_reminder_hour", "8")
+    page.fill("#id_new_cards_per_day", "7")
+    if save == "the MainButton":
+        app.press_main_button()
+    else:
+        app.tap("#settings-save")
+
+    expect(page.locator("#app .status")).to_have_text("Settings saved.")
+    expect(page.locator("#id_reminders_enabled")).to_be_checked()
+    expect(page.locator("#id_reminder_hour")).to_have_value("8")
+    expect(page.locator("#id_new_cards_per_day")).to_have_value("7")
+    rui.refresh_from_db()
+    assert (rui.reminders_enabled, rui.reminder_hour, rui.new_cards_per_day) == (True, 8, 7)
