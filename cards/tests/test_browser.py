@@ -560,3 +560,50 @@ def test_one_save_keeps_every_setting_on_the_screen(mini_app, make_user, save):
     expect(page.locator("#id_new_cards_per_day")).to_have_value("7")
     rui.refresh_from_db()
     assert (rui.reminders_enabled, rui.reminder_hour, rui.new_cards_per_day) == (True, 8, 7)
+
+
+def test_telegrams_buttons_and_closing_keep_an_unsaved_edit(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ida = make_user(5012, "Ida")
+    deck = seed_deck(ida, "Spanish", ["hola"])
+    card = deck.cards.get()
+    app.open(ida, path=f"/decks/{deck.pk}/")
+    assert app.main_button()["text"] == "Study"
+    app.tap(f"#card-{card.pk} >> text=Edit")
+    page.fill(f"#card{card.pk}-front", "hola!")
+
+    # Closing asks first; the MainButton saves the edit instead of studying.
+    assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": True}
+    assert app.main_button()["text"] == "Save"
+    # The BackButton asks first: "Cancel" stays on the edit.
+    app.press_back_button()
+    (popup,) = app.events("web_app_open_popup")
+    assert popup["data"]["message"] == "Leave without saving your changes?"
+    page.evaluate("window.Telegram.WebView.receiveEvent('popup_closed', {button_id: 'cancel'})")
+    expect(page.locator(f"#card{card.pk}-front")).to_have_value("hola!")
+
+    app.press_main_button()
+    expect(page.locator(f"#card-{card.pk} .front")).to_have_text("hola!")
+    card.refresh_from_db()
+    assert card.front == "hola!"
+    assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": False}
+    assert app.main_button()["text"] == "Study"
+    app.forget_events()
+    app.press_back_button()  # nothing unsaved: no question
+    expect(page.locator("h1")).to_have_text("Hello, Ida!")
+    assert app.events("web_app_open_popup") == []
+
+
+def test_leaving_an_unsaved_form_by_the_back_button_asks_and_goes_on_ok(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ugo = make_user(5013, "Ugo")
+    app.open(ugo, path="/settings/")
+    page.fill("#id_new_cards_per_day", "3")
+    assert app.main_button()["text"] == "Save"  # the settings' own MainButton saves the form
+    app.press_back_button()
+    assert app.events("web_app_open_popup")
+    page.evaluate("window.Telegram.WebView.receiveEvent('popup_closed', {button_id: 'ok'})")
+    expect(page.locator("h1")).to_have_text("Hello, Ugo!")
+    assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": False}
+    ugo.refresh_from_db()
+    assert ugo.new_cards_per_day == 20

@@ -11,12 +11,12 @@
   var tg = window.Telegram && window.Telegram.WebApp;
   var STORAGE_KEY = "pw-init-data";
   var MAX_DURATION_MS = 10 * 60 * 1000; // the server's cap too: longer, the learner was away
-  var mainClick = null; // CSS selector of the element the MainButton clicks
   var backUrl = null; // where the BackButton goes
   var question = null; // the review question on screen, timed from when it appeared
   var shownAt = performance.now();
   var notified = null; // the summary whose haptic has fired
   var swipesOff = false;
+  var closingGuarded = false; // Telegram asks before closing (unsaved changes on screen)
 
   function since(version) {
     return !!tg && tg.isVersionAtLeast(version);
@@ -57,30 +57,81 @@
     htmx.ajax("GET", url, { target: "#app", swap: "innerHTML", push: "true" });
   }
 
-  // A screen describes the MainButton (data-tg-main-button, data-tg-main-click) and the
-  // BackButton (data-tg-back) it wants.
+  // A form the learner has changed and not sent yet (its fields differ from the page's).
+  function changed(field) {
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked;
+    }
+    if (field.tagName === "SELECT") {
+      var initial = Array.prototype.findIndex.call(field.options, function (option) {
+        return option.defaultSelected;
+      });
+      return field.selectedIndex !== Math.max(initial, 0);
+    }
+    return /^(INPUT|TEXTAREA)$/.test(field.tagName) && field.value !== field.defaultValue;
+  }
+
+  function unsavedForm() {
+    return Array.prototype.find.call(document.querySelectorAll("#app form"), function (form) {
+      return form.method === "post" && Array.prototype.some.call(form.elements, changed);
+    });
+  }
+
+  // What the MainButton does: what the screen asks for (data-tg-main-button,
+  // data-tg-main-click); while a form has unsaved changes, it saves them.
+  function mainAction() {
+    var main = document.querySelector("#app [data-tg-main-button]");
+    var own = main && document.querySelector(main.getAttribute("data-tg-main-click"));
+    var form = unsavedForm();
+    var save = form && Array.prototype.find.call(form.elements, function (element) {
+      return element.type === "submit";
+    });
+    if (save && !(own && form.contains(own))) {
+      return { element: save, text: save.textContent.trim() };
+    }
+    return main && { element: own, text: main.getAttribute("data-tg-main-button") };
+  }
+
+  // After every swap and every change: the MainButton, the BackButton (data-tg-back) and
+  // whether closing the app asks first.
   function syncButtons() {
-    var app = document.getElementById("app");
-    var main = app.querySelector("[data-tg-main-button]");
-    var back = app.querySelector("[data-tg-back]");
-    mainClick = main && main.getAttribute("data-tg-main-click");
+    var back = document.querySelector("#app [data-tg-back]");
     backUrl = back && back.getAttribute("data-tg-back");
     if (!tg) return;
-    if (main) tg.MainButton.setText(main.getAttribute("data-tg-main-button")).show();
+    var action = mainAction();
+    if (action) tg.MainButton.setText(action.text).show();
     else tg.MainButton.hide();
     if (since("6.1")) {
       if (backUrl) tg.BackButton.show();
       else tg.BackButton.hide();
     }
+    var unsaved = !!unsavedForm();
+    if (unsaved !== closingGuarded && since("6.2")) {
+      closingGuarded = unsaved;
+      if (unsaved) tg.enableClosingConfirmation();
+      else tg.disableClosingConfirmation();
+    }
   }
 
   function pressMain() {
-    var target = mainClick && document.querySelector(mainClick);
-    if (target) target.click();
+    var action = mainAction();
+    if (action && action.element) action.element.click();
   }
 
+  // Leaving a form with unsaved changes asks first (the question is on <body>).
   function pressBack() {
-    if (backUrl) go(backUrl);
+    if (!backUrl) return;
+    var url = backUrl;
+    if (!unsavedForm()) return go(url);
+    ask(document.body.getAttribute("data-leave-unsaved"), function (ok) {
+      if (ok) go(url);
+    });
+  }
+
+  // Telegram's own dialog where the client has one (6.2+), the browser's otherwise.
+  function ask(question, answer) {
+    if (since("6.2")) tg.showConfirm(question, answer);
+    else answer(window.confirm(question));
   }
 
   function applyTheme() {
@@ -279,17 +330,14 @@
   }
 
   // --- Confirmations and errors -----------------------------------------------------------
-  // Elements with data-confirm="<question>" ask before their request goes out: Telegram's
-  // own dialog where the client has one, the browser's otherwise.
+  // Elements with data-confirm="<question>" ask before their request goes out.
   function confirmRequest(event) {
     var text = event.detail.elt.getAttribute("data-confirm");
     if (!text) return;
     event.preventDefault();
-    var answer = function (ok) {
+    ask(text, function (ok) {
       if (ok) event.detail.issueRequest(true);
-    };
-    if (since("6.2")) tg.showConfirm(text, answer);
-    else answer(window.confirm(text));
+    });
   }
 
   // A failed request leaves the screen as it was and says so (#flash carries the messages
@@ -369,7 +417,11 @@
   var LISTENERS = {
     DOMContentLoaded: start,
     click: onClick,
-    change: onChange,
+    change: function (event) {
+      onChange(event);
+      syncButtons();
+    },
+    input: syncButtons,
     keydown: onKeydown,
     "htmx:configRequest": authorize,
     "htmx:historyCacheMiss": authorizeHistory,
