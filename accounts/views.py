@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import initdata
@@ -35,7 +36,11 @@ def dev_login(request: HttpRequest) -> HttpResponse:
         settings.TELEGRAM_BOT_TOKEN,
     )
     fragment = f"tgWebAppData={quote(signed, safe='')}&tgWebAppVersion=6.0&tgWebAppPlatform=web"
-    return HttpResponseRedirect(f"{reverse('home')}#{fragment}")
+    # Back to the screen the login was asked for (a link opened in a new tab), if it is ours.
+    url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        url = reverse("home")
+    return HttpResponseRedirect(f"{url}#{fragment}")
 
 
 @require_http_methods(["GET", "POST"])

@@ -317,6 +317,19 @@ def test_the_development_login_signs_init_data_for_a_demo_learner(settings, clie
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("asked", "landing"),
+    [("/decks/7/?page=2", "/decks/7/?page=2"), ("https://evil.example/", "/"), ("", "/")],
+)
+def test_the_development_login_lands_on_the_screen_it_was_asked_for(
+    settings, client, asked, landing
+):
+    settings.DEBUG = True
+    response = client.post("/dev/login/", {"next": asked})
+    assert response["Location"].split("#")[0] == landing
+
+
+@pytest.mark.django_db
 def test_the_development_login_does_not_exist_when_debug_is_off(client):
     assert client.post("/dev/login/").status_code == 404
 

@@ -607,3 +607,81 @@ def test_leaving_an_unsaved_form_by_the_back_button_asks_and_goes_on_ok(mini_app
     assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": False}
     ugo.refresh_from_db()
     assert ugo.new_cards_per_day == 20
+
+
+def test_a_new_screen_and_a_new_page_of_cards_start_at_their_top(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    max_ = make_user(5014, "Max")
+    for number in range(12):
+        seed_deck(max_, f"Deck {number:02d}", [])
+    deck = seed_deck(max_, "Long", [f"phrase {number:02d}" for number in range(60)])
+    app.open(max_)
+    page.locator(f'.deck-row[href="/decks/{deck.pk}/"]').scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollY") > 0
+    app.tap(f'.deck-row[href="/decks/{deck.pk}/"]')
+    expect(page.locator("h1")).to_have_text("Long")
+    app.idle()
+    assert page.evaluate("window.scrollY") == 0
+
+    app.tap("a[rel=next]")  # at the bottom of the list
+    expect(page.locator(".pager .hint")).to_have_text("Page 2 of 2")
+    expect(page.locator("#card-list .front").first).to_have_text("phrase 09")
+    expect(page.locator("#card-list .front").first).to_be_in_viewport()
+
+
+def test_a_slow_request_shows_that_it_is_on_its_way(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    zoe = make_user(5015, "Zoe")
+    app.open(zoe)
+    progress = page.locator("#progress")
+    expect(progress).to_be_hidden()
+    slow = HeldRequests(page, "**/settings/")
+    page.click('nav.links a[href="/settings/"]')
+    slow.wait()
+    expect(progress).to_be_visible()  # after a second: htmx-request on #progress, and CSS
+    slow.release()
+    expect(page.locator("h1")).to_have_text("Settings")
+    expect(progress).to_be_hidden()
+
+
+@pytest.fixture
+def plain_browser(browser, live_server, settings):
+    """A plain browser (no Telegram client around the page) on `make run`'s DEBUG."""
+    settings.DEBUG = True
+    settings.CSRF_COOKIE_SECURE = False
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    context.route(
+        TELEGRAM_JS_URL,
+        lambda route: route.fulfill(path=TELEGRAM_JS, content_type="text/javascript"),
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def test_a_link_opened_in_a_plain_browser_lands_on_that_screen_with_a_way_back(
+    plain_browser, live_server, make_user
+):
+    page = plain_browser
+    demo = make_user(1000001, "Demo")
+    deck = seed_deck(demo, "Spanish", ["hola"])
+    page.goto(f"{live_server.url}/decks/{deck.pk}/")
+    page.click("text=Continue as a demo user")
+    expect(page.locator("#app h1")).to_have_text("Spanish")
+    assert page.evaluate("location.pathname") == f"/decks/{deck.pk}/"
+
+    page.click("#back")
+    expect(page.locator("#app h1")).to_have_text("Hello, Demo!")
+    expect(page.locator("#back")).to_be_hidden()  # home is where the way back ends
+
+
+def test_inside_telegram_the_way_back_is_telegrams_back_button(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    eli = make_user(5016, "Eli")
+    deck = seed_deck(eli, "Spanish", ["hola"])
+    app.open(eli, path=f"/decks/{deck.pk}/")
+    assert app.back_button_visible()
+    expect(page.locator("#back")).to_be_hidden()

@@ -17,6 +17,10 @@
   var notified = null; // the summary whose haptic has fired
   var swipesOff = false;
   var closingGuarded = false; // Telegram asks before closing (unsaved changes on screen)
+  // Inside a Telegram client, which shows the MainButton and the BackButton; not in a plain
+  // browser after the development login (which has initData, but nobody to post events to).
+  var inTelegram = !!(tg && tg.initData) &&
+    (window.TelegramWebviewProxy !== undefined || window.parent !== window);
 
   function since(version) {
     return !!tg && tg.isVersionAtLeast(version);
@@ -97,6 +101,10 @@
   function syncButtons() {
     var back = document.querySelector("#app [data-tg-back]");
     backUrl = back && back.getAttribute("data-tg-back");
+    // Where Telegram shows no BackButton, the page has a way back of its own.
+    var link = document.getElementById("back");
+    link.hidden = !backUrl || (inTelegram && since("6.1"));
+    if (backUrl) link.href = backUrl;
     if (!tg) return;
     var action = mainAction();
     if (action) tg.MainButton.setText(action.text).show();
@@ -242,6 +250,10 @@
       if (!since("8.0")) return;
       event.preventDefault();
       tg.downloadFile({ url: link.href, file_name: link.getAttribute("data-tg-download") });
+    }],
+    ["#back", function (link, event) {
+      event.preventDefault();
+      pressBack();
     }],
     ["[data-review-grade]", timeGrade],
     ["[data-speak-lang]", speak],
@@ -430,7 +442,11 @@
       confirmRequest(event);
     },
     "htmx:beforeSwap": beforeSwap,
-    "htmx:afterSwap": restoreTyped,
+    "htmx:afterSwap": function (event) {
+      // A new screen starts at its top.
+      if (event.detail.target.id === "app") window.scrollTo(0, 0);
+      restoreTyped(event);
+    },
     "htmx:responseError": responseError,
     "htmx:sendError": sendError,
     "htmx:historyCacheMissLoadError": function () {
