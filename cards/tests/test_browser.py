@@ -316,7 +316,8 @@ def test_a_russian_learner_at_night_reviews_in_russian_and_the_theme_colours(min
     app.assert_fits()
     app.screenshot("night-deck")
 
-    app.tap("#study-deck")
+    assert app.main_button()["text"] == "Учить"
+    app.press_main_button()
     expect(page.locator(".review-left")).to_have_text("Осталось 2 карточки")
     assert app.main_button()["text"] == "Показать ответ"
     assert color(page, ".review-card", "backgroundColor") == rgb(NIGHT["section_bg_color"])
@@ -341,7 +342,8 @@ def test_a_russian_learner_at_night_reviews_in_russian_and_the_theme_colours(min
     app.press_main_button()  # Готово: home
     expect(page.locator("[data-review]")).to_have_count(0)
     app.tap('nav.links a[href="/settings/"]')
-    expect(page.locator("#settings-save")).to_be_visible()
+    expect(page.locator("h1")).to_have_text("Настройки")
+    assert app.main_button()["text"] == "Сохранить"
     app.assert_fits()
     app.screenshot("night-settings")
 
@@ -541,25 +543,32 @@ def test_a_card_typed_while_the_previous_one_is_being_added_is_saved_too(mini_ap
     expect(page.locator("#add-back")).to_have_value("")  # sent with "dos", and saved
 
 
-@pytest.mark.parametrize("save", ["the page's button", "the MainButton"])
-def test_one_save_keeps_every_setting_on_the_screen(mini_app, make_user, save):
-    app, page = mini_app, mini_app.page
-    rui = make_user(5011, "Rui", bot_can_write=True)
-    app.open(rui, path="/settings/")
+def change_every_part_of_the_settings(page):
     page.check("#id_reminders_enabled")
     page.select_option("#id_reminder_hour", "8")
     page.fill("#id_new_cards_per_day", "7")
-    if save == "the MainButton":
-        app.press_main_button()
-    else:
-        app.tap("#settings-save")
 
+
+def assert_every_part_of_the_settings_saved(page, learner):
     expect(page.locator("#app .status")).to_have_text("Settings saved.")
     expect(page.locator("#id_reminders_enabled")).to_be_checked()
     expect(page.locator("#id_reminder_hour")).to_have_value("8")
     expect(page.locator("#id_new_cards_per_day")).to_have_value("7")
-    rui.refresh_from_db()
-    assert (rui.reminders_enabled, rui.reminder_hour, rui.new_cards_per_day) == (True, 8, 7)
+    learner.refresh_from_db()
+    assert (learner.reminders_enabled, learner.reminder_hour, learner.new_cards_per_day) == (
+        True,
+        8,
+        7,
+    )
+
+
+def test_the_main_button_saves_every_setting_on_the_screen(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    rui = make_user(5011, "Rui", bot_can_write=True)
+    app.open(rui, path="/settings/")
+    change_every_part_of_the_settings(page)
+    app.press_main_button()
+    assert_every_part_of_the_settings_saved(page, rui)
 
 
 def test_telegrams_buttons_and_closing_keep_an_unsaved_edit(mini_app, make_user):
@@ -685,3 +694,117 @@ def test_inside_telegram_the_way_back_is_telegrams_back_button(mini_app, make_us
     app.open(eli, path=f"/decks/{deck.pk}/")
     assert app.back_button_visible()
     expect(page.locator("#back")).to_be_hidden()
+
+
+def direction(page, selector) -> str:
+    return page.eval_on_selector(selector, "e => getComputedStyle(e).direction")
+
+
+def test_right_to_left_text_runs_right_to_left_wherever_the_learner_wrote_it(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    noa = make_user(5017, "Noa")
+    deck = seed_deck(noa, "עברית", [])
+    Card.objects.create(deck=deck, front="שלום", back="hello")
+    app.open(noa)
+    assert direction(page, ".deck-row .row-main") == "rtl"
+    app.tap(".deck-row")
+    expect(page.locator("h1")).to_have_text("עברית")
+    assert direction(page, "h1") == "rtl"
+    assert direction(page, "#card-list .front") == "rtl"
+    assert direction(page, "#card-list .back") == "ltr"
+    page.fill("#add-front", "مرحبا")
+    assert direction(page, "#add-front") == "rtl"
+    assert direction(page, "#add-back") == "ltr"
+    assert deck.cards.count() == 1
+
+
+def test_a_fronts_line_breaks_are_kept_on_the_review_screen(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    pia = make_user(5018, "Pia")
+    deck = seed_deck(pia, "Poems", [])
+    Card.objects.create(deck=deck, front="first line\nsecond line", back="b")
+    app.open(pia, path="/review/")
+    assert page.locator("#review-front").inner_text() == "first line\nsecond line"
+
+
+def test_inside_telegram_the_main_button_is_not_repeated_in_the_page(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ted = make_user(5019, "Ted")
+    deck = seed_deck(ted, "Spanish", ["hola"])
+    app.open(ted, path=f"/decks/{deck.pk}/")
+    assert app.main_button()["text"] == "Study"
+    expect(page.locator("#study-deck")).to_be_hidden()
+    app.press_main_button()
+    expect(page.locator("#review-front")).to_have_text("hola")
+    assert app.main_button()["text"] == "Show answer"
+    expect(page.locator("#show-answer")).to_be_hidden()
+    app.key("Space")  # the keyboard still reaches it
+    expect(page.locator("[data-review-answer]")).to_be_visible()
+    app.tap('[data-review-grade="3"]')
+    assert app.main_button()["text"] == "Done"
+    expect(page.locator("#review-done")).to_be_hidden()
+
+
+def test_in_a_plain_browser_the_pages_own_buttons_stay(plain_browser, live_server, make_user):
+    page = plain_browser
+    demo = make_user(1000001, "Demo")
+    deck = seed_deck(demo, "Spanish", ["hola"])
+    page.goto(f"{live_server.url}/decks/{deck.pk}/")
+    page.click("text=Continue as a demo user")
+    expect(page.locator("#study-deck")).to_be_visible()
+
+
+def luminance(rgb_text: str) -> float:
+    channels = [int(part) / 255 for part in rgb_text[rgb_text.index("(") + 1 : -1].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+# The colour a text shows in: its colour through the opacity of it and its ancestors, on white.
+SEEN_COLOR = """e => {
+  let opacity = 1;
+  for (let n = e; n; n = n.parentElement) opacity *= Number(getComputedStyle(n).opacity);
+  const [r, g, b] = getComputedStyle(e).color.match(/\\d+/g).map(Number);
+  const seen = c => Math.round(c * opacity + 255 * (1 - opacity));
+  return `rgb(${seen(r)}, ${seen(g)}, ${seen(b)})`;
+}"""
+
+
+def test_a_suspended_card_stays_readable(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    sam = make_user(5020, "Sam")
+    deck = seed_deck(sam, "Spanish", ["hola", "adiós"])
+    deck.cards.filter(front="hola").update(suspended=True)
+    app.open(sam, path=f"/decks/{deck.pk}/")
+    for part in (".front", ".back", ".example"):
+        suspended = page.eval_on_selector(f".card-row.suspended {part}", SEEN_COLOR)
+        active = page.eval_on_selector(f".card-row:not(.suspended) {part}", SEEN_COLOR)
+        assert suspended == active
+    contrast = (1 + 0.05) / (luminance(color(page, ".card-row.suspended .front", "color")) + 0.05)
+    assert contrast >= 4.5
+    expect(page.locator(".card-row.suspended .badge")).to_have_text("Suspended")
+
+
+def test_under_make_run_a_link_that_no_longer_works_shows_our_page_inside_the_app(
+    mini_app, settings
+):
+    settings.DEBUG = True  # django-htmx's debug script is on the page
+    app, page = mini_app, mini_app.page
+    gus = {"id": 5021, "first_name": "Gus", "language_code": "en"}
+    app.open(gus, path="/shared/no-such-token/", screen=".shared-missing")
+    expect(page.locator("#app .shared-missing")).to_contain_text("This link does not work")
+    assert app.back_button_visible()
+    app.expect_errors("404")
+
+
+def test_the_pages_save_button_saves_every_setting_on_the_screen(
+    plain_browser, live_server, make_user
+):
+    page = plain_browser
+    demo = make_user(1000001, "Demo", bot_can_write=True)
+    page.goto(f"{live_server.url}/settings/")
+    page.click("text=Continue as a demo user")
+    expect(page.locator("#app h1")).to_have_text("Settings")
+    change_every_part_of_the_settings(page)
+    page.click("#settings-save")
+    assert_every_part_of_the_settings_saved(page, demo)

@@ -81,19 +81,27 @@
     });
   }
 
-  // What the MainButton does: what the screen asks for (data-tg-main-button,
-  // data-tg-main-click); while a form has unsaved changes, it saves them.
-  function mainAction() {
+  // The screen's MainButton: data-tg-main-button's text, clicking data-tg-main-click.
+  function screenMain() {
     var main = document.querySelector("#app [data-tg-main-button]");
-    var own = main && document.querySelector(main.getAttribute("data-tg-main-click"));
+    return main && {
+      text: main.getAttribute("data-tg-main-button"),
+      element: document.querySelector(main.getAttribute("data-tg-main-click")),
+    };
+  }
+
+  // What the MainButton does: the screen's action, unless a form has unsaved changes that
+  // action does not save: then it is that form's submit button.
+  function mainAction() {
+    var own = screenMain();
     var form = unsavedForm();
     var save = form && Array.prototype.find.call(form.elements, function (element) {
       return element.type === "submit";
     });
-    if (save && !(own && form.contains(own))) {
+    if (save && !(own && form.contains(own.element))) {
       return { element: save, text: save.textContent.trim() };
     }
-    return main && { element: own, text: main.getAttribute("data-tg-main-button") };
+    return own;
   }
 
   // After every swap and every change: the MainButton, the BackButton (data-tg-back) and
@@ -109,6 +117,13 @@
     var action = mainAction();
     if (action) tg.MainButton.setText(action.text).show();
     else tg.MainButton.hide();
+    // The MainButton is the screen's primary action: not repeated in the page.
+    var own = screenMain();
+    var twin = inTelegram && own && own.element;
+    document.querySelectorAll(".main-button-twin").forEach(function (element) {
+      element.classList.remove("main-button-twin");
+    });
+    if (twin) twin.classList.add("main-button-twin");
     if (since("6.1")) {
       if (backUrl) tg.BackButton.show();
       else tg.BackButton.hide();
@@ -333,11 +348,13 @@
       field.value = typed[name];
       var details = field.closest("details");
       if (details) details.open = true;
-      // The learner is typing somewhere: the answer's autofocus must not move them.
+    });
+    // The learner is typing somewhere: the answer's autofocus must not move them.
+    if (Object.keys(typed).length) {
       form.querySelectorAll("[autofocus]").forEach(function (element) {
         element.removeAttribute("autofocus");
       });
-    });
+    }
     typed = null;
   }
 
@@ -458,6 +475,11 @@
   Object.keys(LISTENERS).forEach(function (type) {
     document.addEventListener(type, LISTENERS[type]);
   });
+  // Under DEBUG (make run) django-htmx's script puts any 404 in place of the whole document;
+  // our own error pages (X-Error-Page) stop before it (capture) and are shown inside the app.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    if (event.detail.xhr.getResponseHeader("X-Error-Page")) event.stopPropagation();
+  }, true);
   if (window.speechSynthesis) {
     window.speechSynthesis.addEventListener("voiceschanged", showSpeakers);
   }
