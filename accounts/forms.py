@@ -7,7 +7,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import INTERFACE_LANGUAGES, User
-from phraseweaver.widgets import PlainSelect
+from phraseweaver.widgets import NumberInput, PlainSelect
 
 
 @cache
@@ -29,7 +29,7 @@ class SettingsForm(forms.ModelForm):
         label=_("Desired retention"),
         min_value=0.70,
         max_value=0.97,
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        widget=NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
         help_text=_(
             "The share of cards you want to remember when they come up, from 0.70 to 0.97. "
             "Higher means more reviews."
@@ -56,8 +56,8 @@ class SettingsForm(forms.ModelForm):
             "reviews_per_day": _("Reviews per day"),
         }
         widgets = {
-            "new_cards_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
-            "reviews_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "new_cards_per_day": NumberInput(attrs={"inputmode": "numeric"}),
+            "reviews_per_day": NumberInput(attrs={"inputmode": "numeric"}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

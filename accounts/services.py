@@ -48,12 +48,10 @@ def user_from_telegram(tg: TelegramUser) -> User:
     return user
 
 
-def reminders_save(*, user: User, enabled: bool, hour: int) -> None:
-    user.reminders_enabled = enabled
-    user.reminder_hour = hour
-    fields = ["reminders_enabled", "reminder_hour"]
-    if enabled and user.bot_blocked:
-        # The learner asks for messages again: try; a 403 on the next send blocks them again.
+def settings_save(user: User, fields: list[str]) -> None:
+    """Saves the settings page's fields, which its forms have set on the user."""
+    if user.reminders_enabled and user.bot_blocked:
+        # The learner asks for messages: try again; a 403 on the next send blocks them again.
         user.bot_blocked = False
-        fields.append("bot_blocked")
+        fields = [*fields, "bot_blocked"]
     user.save(update_fields=fields)

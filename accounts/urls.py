@@ -6,5 +6,4 @@ urlpatterns = [
     path("bench/floor/", views.benchmark_floor, name="bench_floor"),
     path("dev/login/", views.dev_login, name="dev_login"),
     path("settings/", views.settings_page, name="settings"),
-    path("settings/reminders/", views.reminder_settings, name="reminder_settings"),
 ]

@@ -7,14 +7,15 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import initdata
 from accounts.decorators import LearnerRequest, telegram_user_required
 from accounts.forms import ReminderForm, SettingsForm
 from accounts.middleware import unauthorized
-from accounts.services import reminders_save
-from phraseweaver.htmx import page_or_part
+from accounts.services import settings_save
+from phraseweaver.htmx import page_or_part, posted
 
 DEMO_USER = {"id": 1000001, "first_name": "Demo", "last_name": "Learner", "language_code": "en"}
 
@@ -35,48 +36,35 @@ def dev_login(request: HttpRequest) -> HttpResponse:
         settings.TELEGRAM_BOT_TOKEN,
     )
     fragment = f"tgWebAppData={quote(signed, safe='')}&tgWebAppVersion=6.0&tgWebAppPlatform=web"
-    return HttpResponseRedirect(f"{reverse('home')}#{fragment}")
+    # Back to the screen the login was asked for (a link opened in a new tab), if it is ours.
+    url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        url = reverse("home")
+    return HttpResponseRedirect(f"{url}#{fragment}")
 
 
 @require_http_methods(["GET", "POST"])
 @telegram_user_required
 def settings_page(request: LearnerRequest) -> HttpResponse:
-    posted = request.method == "POST"
-    form = SettingsForm(request.POST if posted else None, instance=request.user)
-    saved = posted and form.is_valid()
+    """Everything the learner sets, reminders included, in one form with one Save."""
+    data = posted(request)
+    form = SettingsForm(data, instance=request.user)
+    reminder_form = ReminderForm(data, instance=request.user)
+    # Both are validated, so that every mistake on the screen shows at once.
+    saved = data is not None and all([form.is_valid(), reminder_form.is_valid()])
     if saved:
-        form.save()
+        settings_save(request.user, [*form.Meta.fields, *reminder_form.Meta.fields])
         if not request.htmx:
             return redirect("settings")
         # The answer to a save speaks the language just chosen.
         translation.activate(request.user.language)
         request.LANGUAGE_CODE = request.user.language
-    elif posted:
+    elif data is not None:
         # Validation set the valid fields on request.user: forget them, nothing was saved.
         request.user.refresh_from_db()
     template = page_or_part(request, "accounts/settings.html", "settings")
-    context = {"form": form, "saved": saved, "reminder_form": ReminderForm(instance=request.user)}
+    context = {"form": form, "reminder_form": reminder_form, "saved": saved}
     return render(request, template, context)
-
-
-@require_http_methods(["GET", "POST"])
-@telegram_user_required
-def reminder_settings(request: LearnerRequest) -> HttpResponse:
-    """The reminders part of the settings page: on or off, and the local hour."""
-    data = request.POST if request.method == "POST" else None
-    form = ReminderForm(data, instance=request.user)
-    saved = False
-    if form.is_bound and form.is_valid():
-        reminders_save(
-            user=request.user,
-            enabled=form.cleaned_data["reminders_enabled"],
-            hour=form.cleaned_data["reminder_hour"],
-        )
-        if not request.htmx:
-            return redirect("reminder_settings")
-        saved = True
-    template = page_or_part(request, "accounts/reminders.html", "reminders")
-    return render(request, template, {"reminder_form": form, "saved": saved})
 
 
 @require_GET

@@ -31,11 +31,15 @@ def language_choices() -> list[tuple[str, str | Promise]]:
 
 
 class Form(forms.ModelForm):
-    """Labels without a trailing colon: they sit above their inputs."""
+    """Labels without a trailing colon: they sit above their inputs. The learner's text runs
+    in its own direction (an Arabic or Hebrew phrase right to left)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.TextInput | forms.Textarea):
+                field.widget.attrs.setdefault("dir", "auto")
 
 
 class DeckForm(Form):

@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 from django import forms
@@ -5,6 +6,20 @@ from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+
+# What HTML allows as a number input's value: a valid floating-point number.
+HTML_NUMBER = re.compile(r"-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?")
+
+
+class NumberInput(forms.NumberInput):
+    """A number input that shows a rejected entry ("lots") empty, the only valid HTML for it;
+    the field's error says what was wrong."""
+
+    def format_value(self, value: Any) -> str | None:
+        formatted = super().format_value(value)
+        if formatted is not None and not HTML_NUMBER.fullmatch(formatted):
+            return None
+        return formatted
 
 
 class PlainSelect(forms.Select):

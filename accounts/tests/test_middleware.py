@@ -225,9 +225,7 @@ def test_a_bad_header_on_a_learner_page_is_the_middlewares_401_not_the_page_nor_
 LEARNER_POSTS = [
     pytest.param("/decks/new/", {"name": "Written anyway"}, id="new-deck"),
     pytest.param("/review/cards/{card}/grade/", {"rating": 3, "version": 0}, id="grade"),
-    pytest.param(
-        "/settings/reminders/", {"reminders_enabled": "on", "reminder_hour": "7"}, id="reminders"
-    ),
+    pytest.param("/settings/", {"reminders_enabled": "on", "reminder_hour": "7"}, id="reminders"),
     pytest.param("/decks/{deck}/delete/", {}, id="delete-deck"),
 ]
 
@@ -316,6 +314,19 @@ def test_the_development_login_signs_init_data_for_a_demo_learner(settings, clie
     data = initdata.validate(fragment["tgWebAppData"][0], TEST_BOT_TOKEN)
     assert data.user.first_name == "Demo"
     assert data.user.language_code == "ru"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("asked", "landing"),
+    [("/decks/7/?page=2", "/decks/7/?page=2"), ("https://evil.example/", "/"), ("", "/")],
+)
+def test_the_development_login_lands_on_the_screen_it_was_asked_for(
+    settings, client, asked, landing
+):
+    settings.DEBUG = True
+    response = client.post("/dev/login/", {"next": asked})
+    assert response["Location"].split("#")[0] == landing
 
 
 @pytest.mark.django_db

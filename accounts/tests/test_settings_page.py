@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from accounts.models import User
@@ -10,6 +12,7 @@ VALID = {
     "new_cards_per_day": "15",
     "reviews_per_day": "150",
     "time_zone": "Europe/Berlin",
+    "reminder_hour": "19",
 }
 
 
@@ -34,10 +37,10 @@ def test_the_settings_page_shows_the_current_settings(as_alice):
 
 def test_the_settings_page_holds_the_reminders_and_the_data_export(as_alice):
     text = as_alice.get("/settings/", **htmx()).text
-    assert '<form id="reminders"' in text
+    assert 'id="reminders"' in text
     assert 'href="/settings/export/"' in text
-    # The reminders form is its own form, outside the settings form.
-    assert text.index("</form>") < text.index('<form id="reminders"')
+    # One form, one Save: the reminders are inside the settings form.
+    assert text.index('<form id="settings"') < text.index('id="reminders"') < text.index("</form>")
 
 
 def test_the_time_zones_are_sorted(as_alice):
@@ -94,10 +97,20 @@ def test_bad_settings_are_rejected_with_a_message(as_alice, alice, field, value,
     response = as_alice.post("/settings/", {**VALID, field: value}, **htmx())
     assert response.status_code == 200
     assert message in response.text
-    assert f'value="{value}"' in response.text
+    if value != "lots":  # a number input's value must be a number (see below)
+        assert f'value="{value}"' in response.text
     assert b"Settings saved." not in response.content
     alice.refresh_from_db()
     assert (alice.new_cards_per_day, alice.time_zone) == (20, "UTC")
+
+
+@pytest.mark.parametrize("value", ["lots", "1,5", "0.9x", "", " "])
+def test_a_rejected_number_comes_back_as_valid_html(as_alice, value):
+    text = as_alice.post("/settings/", {**VALID, "desired_retention": value}, **htmx()).text
+    field = text.split('name="desired_retention"')[1].split(">")[0]
+    # HTML allows a number input no value but a floating-point number.
+    assert re.search(r'value="(?!-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?")', field) is None
+    assert "Settings saved." not in text
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Daily reminders (send_reminders) and their settings partial (/settings/reminders/)."""
+"""Daily reminders (send_reminders) and their part of the settings page."""
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -333,26 +333,25 @@ def test_the_command_fails_loudly_when_reminders_fail(learner, telegram):
         call_command("send_reminders")
 
 
-# The settings partial
+# The reminders on the settings page
 
-URL = "/settings/reminders/"
-
-
-def test_the_settings_page_shows_the_reminder_form(as_alice):
-    response = as_alice.get(URL)
-
-    assert response.status_code == 200
-    assert b"<html" in response.content
-    assert b'name="reminders_enabled"' in response.content
-    assert b'<option value="19" selected>19:00</option>' in response.content
+URL = "/settings/"
+SETTINGS = {
+    "interface_language": "",
+    "desired_retention": "0.9",
+    "new_cards_per_day": "20",
+    "reviews_per_day": "200",
+    "time_zone": "UTC",
+}
 
 
-def test_the_htmx_partial_is_the_form_alone(as_alice):
-    response = as_alice.get(URL, **htmx())
+def test_the_settings_page_shows_the_reminder_fields_in_its_form(as_alice):
+    text = as_alice.get(URL, **htmx()).text
 
-    assert response.status_code == 200
-    assert b"<html" not in response.content
-    assert response.content.strip().startswith(b'<form id="reminders"')
+    assert '<option value="19" selected>19:00</option>' in text
+    form = text.split('<form id="settings"')[1].split("</form>")[0]
+    assert 'name="reminders_enabled"' in form
+    assert 'name="new_cards_per_day"' in form
 
 
 def test_the_checkbox_asks_for_write_access_only_when_the_bot_cannot_write(as_alice, alice):
@@ -364,32 +363,46 @@ def test_the_checkbox_asks_for_write_access_only_when_the_bot_cannot_write(as_al
 
 
 def test_saving_turns_reminders_on_at_an_hour(as_alice, alice):
-    response = as_alice.post(URL, {"reminders_enabled": "on", "reminder_hour": "7"}, **htmx())
+    data = {**SETTINGS, "reminders_enabled": "on", "reminder_hour": "7"}
+    response = as_alice.post(URL, data, **htmx())
 
     assert response.status_code == 200
-    assert b"Saved." in response.content
+    assert b"Settings saved." in response.content
     assert b"The bot cannot write to you yet" in response.content
+    assert b'<option value="7" selected>07:00</option>' in response.content
     alice.refresh_from_db()
     assert (alice.reminders_enabled, alice.reminder_hour) == (True, 7)
 
 
-def test_saving_without_htmx_redirects(as_alice, alice):
+def test_saving_without_the_box_ticked_turns_reminders_off(as_alice, alice):
     User.objects.filter(pk=alice.pk).update(reminders_enabled=True)
 
-    response = as_alice.post(URL, {"reminder_hour": "19"})
+    response = as_alice.post(URL, {**SETTINGS, "reminder_hour": "19"})
 
     assert response.status_code == 302
-    assert response["Location"] == URL
     alice.refresh_from_db()
     assert not alice.reminders_enabled
 
 
 @pytest.mark.parametrize("hour", ["24", "-1", "seven", ""])
-def test_a_bad_hour_is_refused(as_alice, alice, hour):
-    response = as_alice.post(URL, {"reminders_enabled": "on", "reminder_hour": hour}, **htmx())
+def test_a_bad_hour_is_refused_and_nothing_is_saved(as_alice, alice, hour):
+    data = {**SETTINGS, "new_cards_per_day": "5", "reminders_enabled": "on", "reminder_hour": hour}
+    response = as_alice.post(URL, data, **htmx())
 
     assert response.status_code == 200
     assert b"errorlist" in response.content
+    assert b"Settings saved." not in response.content
+    alice.refresh_from_db()
+    assert (alice.reminders_enabled, alice.new_cards_per_day) == (False, 20)
+
+
+def test_a_bad_setting_keeps_the_reminder_choices_on_screen_unsaved(as_alice, alice):
+    data = {**SETTINGS, "reviews_per_day": "-1", "reminders_enabled": "on", "reminder_hour": "8"}
+    response = as_alice.post(URL, data, **htmx())
+
+    assert b'<option value="8" selected>08:00</option>' in response.content
+    checkbox = response.text.split('name="reminders_enabled"')[1].split(">")[0]
+    assert " checked" in checkbox
     alice.refresh_from_db()
     assert not alice.reminders_enabled
 
@@ -397,13 +410,13 @@ def test_a_bad_hour_is_refused(as_alice, alice, hour):
 def test_turning_reminders_on_again_lets_the_bot_try_again(as_alice, alice):
     User.objects.filter(pk=alice.pk).update(bot_blocked=True, bot_can_write=True)
 
-    as_alice.post(URL, {"reminders_enabled": "on", "reminder_hour": "19"}, **htmx())
+    as_alice.post(URL, {**SETTINGS, "reminders_enabled": "on", "reminder_hour": "19"}, **htmx())
 
     alice.refresh_from_db()
     assert not alice.bot_blocked
 
 
-def test_the_settings_partial_speaks_russian(client, make_user):
+def test_the_reminders_speak_russian(client, make_user):
     ivan = make_user(555, "Иван", language_code="ru")
 
     response = client.get(URL, headers=auth_headers(ivan), **htmx())
@@ -411,24 +424,10 @@ def test_the_settings_partial_speaks_russian(client, make_user):
     assert "Напоминания".encode() in response.content
 
 
-def test_other_methods_are_refused(as_alice):
-    assert as_alice.put(URL).status_code == 405
-    assert as_alice.delete(URL).status_code == 405
-
-
-def test_without_init_data_a_post_is_refused_and_a_page_load_gets_the_shell(client, alice):
-    assert client.post(URL, {"reminders_enabled": "on"}, **htmx()).status_code == 401
-    response = client.get(URL)
-    assert response.status_code == 200
-    assert b"data-shell" in response.content
-    alice.refresh_from_db()
-    assert not alice.reminders_enabled
-
-
-def test_the_partial_costs_a_query_to_show_and_one_more_to_save(
+def test_saving_reminders_and_settings_costs_one_query_more_than_showing_them(
     as_alice, django_assert_num_queries
 ):
     with django_assert_num_queries(1):  # the learner, by the initData middleware
         as_alice.get(URL, **htmx())
     with django_assert_num_queries(2):
-        as_alice.post(URL, {"reminders_enabled": "on", "reminder_hour": "7"}, **htmx())
+        as_alice.post(URL, {**SETTINGS, "reminders_enabled": "on", "reminder_hour": "7"}, **htmx())

@@ -316,7 +316,8 @@ def test_a_russian_learner_at_night_reviews_in_russian_and_the_theme_colours(min
     app.assert_fits()
     app.screenshot("night-deck")
 
-    app.tap("#study-deck")
+    assert app.main_button()["text"] == "Учить"
+    app.press_main_button()
     expect(page.locator(".review-left")).to_have_text("Осталось 2 карточки")
     assert app.main_button()["text"] == "Показать ответ"
     assert color(page, ".review-card", "backgroundColor") == rgb(NIGHT["section_bg_color"])
@@ -341,7 +342,8 @@ def test_a_russian_learner_at_night_reviews_in_russian_and_the_theme_colours(min
     app.press_main_button()  # Готово: home
     expect(page.locator("[data-review]")).to_have_count(0)
     app.tap('nav.links a[href="/settings/"]')
-    expect(page.locator("#settings-save")).to_be_visible()
+    expect(page.locator("h1")).to_have_text("Настройки")
+    assert app.main_button()["text"] == "Сохранить"
     app.assert_fits()
     app.screenshot("night-settings")
 
@@ -483,3 +485,326 @@ def test_telegram_shows_its_own_sheets_dialogs_and_requests(mini_app, make_user)
         "window.Telegram.WebView.receiveEvent('write_access_requested', {status: 'cancelled'})"
     )
     expect(page.locator("[data-tg-request-write-access]")).not_to_be_checked()
+
+
+class HeldRequests:
+    """A slow connection, deterministically: the first request to `url` waits until the test
+    releases it; the others go through."""
+
+    def __init__(self, page, url):
+        self.page = page
+        self.held = []
+        self.passed = 0
+        page.route(url, self._hold)
+
+    def _hold(self, route):
+        if self.held or self.passed:
+            self.passed += 1
+            route.continue_()
+        else:
+            self.held.append(route)
+
+    def wait(self):
+        """Until the request has left the page (Playwright calls back between our calls)."""
+        while not self.held:
+            self.page.wait_for_timeout(10)
+
+    def release(self):
+        self.passed += 1
+        self.held.pop().continue_()
+
+
+def test_a_card_typed_while_the_previous_one_is_being_added_is_saved_too(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ana = make_user(5010, "Ana")
+    deck = seed_deck(ana, "Spanish", [])
+    app.open(ana, path=f"/decks/{deck.pk}/")
+    slow = HeldRequests(page, f"**/decks/{deck.pk}/cards/add/")
+    page.fill("#add-front", "uno")
+    page.fill("#add-back", "one")
+    app.tap("#card-add button[type=submit]")
+    slow.wait()
+
+    # While "uno" is on its way: the next card, Add, and a start on the one after.
+    page.fill("#add-front", "dos")
+    page.fill("#add-back", "two")
+    page.click("#card-add button[type=submit]")
+    page.fill("#add-front", "tres")
+    slow.release()
+
+    expect(page.locator("#card-list .front")).to_have_text(["dos", "uno"])
+    app.idle()
+    assert list(deck.cards.order_by("id").values_list("front", "back")) == [
+        ("uno", "one"),
+        ("dos", "two"),
+    ]
+    expect(page.locator("#card-add .status")).to_have_text("Added “dos”.")
+    expect(page.locator("#add-front")).to_have_value("tres")  # typed while a card was sent
+    expect(page.locator("#add-back")).to_have_value("")  # sent with "dos", and saved
+
+
+def change_every_part_of_the_settings(page):
+    page.check("#id_reminders_enabled")
+    page.select_option("#id_reminder_hour", "8")
+    page.fill("#id_new_cards_per_day", "7")
+
+
+def assert_every_part_of_the_settings_saved(page, learner):
+    expect(page.locator("#app .status")).to_have_text("Settings saved.")
+    expect(page.locator("#id_reminders_enabled")).to_be_checked()
+    expect(page.locator("#id_reminder_hour")).to_have_value("8")
+    expect(page.locator("#id_new_cards_per_day")).to_have_value("7")
+    learner.refresh_from_db()
+    assert (learner.reminders_enabled, learner.reminder_hour, learner.new_cards_per_day) == (
+        True,
+        8,
+        7,
+    )
+
+
+def test_the_main_button_saves_every_setting_on_the_screen(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    rui = make_user(5011, "Rui", bot_can_write=True)
+    app.open(rui, path="/settings/")
+    change_every_part_of_the_settings(page)
+    app.press_main_button()
+    assert_every_part_of_the_settings_saved(page, rui)
+
+
+def test_telegrams_buttons_and_closing_keep_an_unsaved_edit(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ida = make_user(5012, "Ida")
+    deck = seed_deck(ida, "Spanish", ["hola"])
+    card = deck.cards.get()
+    app.open(ida, path=f"/decks/{deck.pk}/")
+    assert app.main_button()["text"] == "Study"
+    app.tap(f"#card-{card.pk} >> text=Edit")
+    page.fill(f"#card{card.pk}-front", "hola!")
+
+    # Closing asks first; the MainButton saves the edit instead of studying.
+    assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": True}
+    assert app.main_button()["text"] == "Save"
+    # The BackButton asks first: "Cancel" stays on the edit.
+    app.press_back_button()
+    (popup,) = app.events("web_app_open_popup")
+    assert popup["data"]["message"] == "Leave without saving your changes?"
+    page.evaluate("window.Telegram.WebView.receiveEvent('popup_closed', {button_id: 'cancel'})")
+    expect(page.locator(f"#card{card.pk}-front")).to_have_value("hola!")
+
+    app.press_main_button()
+    expect(page.locator(f"#card-{card.pk} .front")).to_have_text("hola!")
+    card.refresh_from_db()
+    assert card.front == "hola!"
+    assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": False}
+    assert app.main_button()["text"] == "Study"
+    app.forget_events()
+    app.press_back_button()  # nothing unsaved: no question
+    expect(page.locator("h1")).to_have_text("Hello, Ida!")
+    assert app.events("web_app_open_popup") == []
+
+
+def test_leaving_an_unsaved_form_by_the_back_button_asks_and_goes_on_ok(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ugo = make_user(5013, "Ugo")
+    app.open(ugo, path="/settings/")
+    page.fill("#id_new_cards_per_day", "3")
+    assert app.main_button()["text"] == "Save"  # the settings' own MainButton saves the form
+    app.press_back_button()
+    assert app.events("web_app_open_popup")
+    page.evaluate("window.Telegram.WebView.receiveEvent('popup_closed', {button_id: 'ok'})")
+    expect(page.locator("h1")).to_have_text("Hello, Ugo!")
+    assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": False}
+    ugo.refresh_from_db()
+    assert ugo.new_cards_per_day == 20
+
+
+def test_a_new_screen_and_a_new_page_of_cards_start_at_their_top(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    max_ = make_user(5014, "Max")
+    for number in range(12):
+        seed_deck(max_, f"Deck {number:02d}", [])
+    deck = seed_deck(max_, "Long", [f"phrase {number:02d}" for number in range(60)])
+    app.open(max_)
+    page.locator(f'.deck-row[href="/decks/{deck.pk}/"]').scroll_into_view_if_needed()
+    assert page.evaluate("window.scrollY") > 0
+    app.tap(f'.deck-row[href="/decks/{deck.pk}/"]')
+    expect(page.locator("h1")).to_have_text("Long")
+    app.idle()
+    assert page.evaluate("window.scrollY") == 0
+
+    app.tap("a[rel=next]")  # at the bottom of the list
+    expect(page.locator(".pager .hint")).to_have_text("Page 2 of 2")
+    expect(page.locator("#card-list .front").first).to_have_text("phrase 09")
+    expect(page.locator("#card-list .front").first).to_be_in_viewport()
+
+
+def test_a_slow_request_shows_that_it_is_on_its_way(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    zoe = make_user(5015, "Zoe")
+    app.open(zoe)
+    progress = page.locator("#progress")
+    expect(progress).to_be_hidden()
+    slow = HeldRequests(page, "**/settings/")
+    page.click('nav.links a[href="/settings/"]')
+    slow.wait()
+    expect(progress).to_be_visible()  # after a second: htmx-request on #progress, and CSS
+    slow.release()
+    expect(page.locator("h1")).to_have_text("Settings")
+    expect(progress).to_be_hidden()
+
+
+@pytest.fixture
+def plain_browser(browser, live_server, settings):
+    """A plain browser (no Telegram client around the page) on `make run`'s DEBUG."""
+    settings.DEBUG = True
+    settings.CSRF_COOKIE_SECURE = False
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    context.route(
+        TELEGRAM_JS_URL,
+        lambda route: route.fulfill(path=TELEGRAM_JS, content_type="text/javascript"),
+    )
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == []
+
+
+def test_a_link_opened_in_a_plain_browser_lands_on_that_screen_with_a_way_back(
+    plain_browser, live_server, make_user
+):
+    page = plain_browser
+    demo = make_user(1000001, "Demo")
+    deck = seed_deck(demo, "Spanish", ["hola"])
+    page.goto(f"{live_server.url}/decks/{deck.pk}/")
+    page.click("text=Continue as a demo user")
+    expect(page.locator("#app h1")).to_have_text("Spanish")
+    assert page.evaluate("location.pathname") == f"/decks/{deck.pk}/"
+
+    page.click("#back")
+    expect(page.locator("#app h1")).to_have_text("Hello, Demo!")
+    expect(page.locator("#back")).to_be_hidden()  # home is where the way back ends
+
+
+def test_inside_telegram_the_way_back_is_telegrams_back_button(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    eli = make_user(5016, "Eli")
+    deck = seed_deck(eli, "Spanish", ["hola"])
+    app.open(eli, path=f"/decks/{deck.pk}/")
+    assert app.back_button_visible()
+    expect(page.locator("#back")).to_be_hidden()
+
+
+def direction(page, selector) -> str:
+    return page.eval_on_selector(selector, "e => getComputedStyle(e).direction")
+
+
+def test_right_to_left_text_runs_right_to_left_wherever_the_learner_wrote_it(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    noa = make_user(5017, "Noa")
+    deck = seed_deck(noa, "עברית", [])
+    Card.objects.create(deck=deck, front="שלום", back="hello")
+    app.open(noa)
+    assert direction(page, ".deck-row .row-main") == "rtl"
+    app.tap(".deck-row")
+    expect(page.locator("h1")).to_have_text("עברית")
+    assert direction(page, "h1") == "rtl"
+    assert direction(page, "#card-list .front") == "rtl"
+    assert direction(page, "#card-list .back") == "ltr"
+    page.fill("#add-front", "مرحبا")
+    assert direction(page, "#add-front") == "rtl"
+    assert direction(page, "#add-back") == "ltr"
+    assert deck.cards.count() == 1
+
+
+def test_a_fronts_line_breaks_are_kept_on_the_review_screen(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    pia = make_user(5018, "Pia")
+    deck = seed_deck(pia, "Poems", [])
+    Card.objects.create(deck=deck, front="first line\nsecond line", back="b")
+    app.open(pia, path="/review/")
+    assert page.locator("#review-front").inner_text() == "first line\nsecond line"
+
+
+def test_inside_telegram_the_main_button_is_not_repeated_in_the_page(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ted = make_user(5019, "Ted")
+    deck = seed_deck(ted, "Spanish", ["hola"])
+    app.open(ted, path=f"/decks/{deck.pk}/")
+    assert app.main_button()["text"] == "Study"
+    expect(page.locator("#study-deck")).to_be_hidden()
+    app.press_main_button()
+    expect(page.locator("#review-front")).to_have_text("hola")
+    assert app.main_button()["text"] == "Show answer"
+    expect(page.locator("#show-answer")).to_be_hidden()
+    app.key("Space")  # the keyboard still reaches it
+    expect(page.locator("[data-review-answer]")).to_be_visible()
+    app.tap('[data-review-grade="3"]')
+    assert app.main_button()["text"] == "Done"
+    expect(page.locator("#review-done")).to_be_hidden()
+
+
+def test_in_a_plain_browser_the_pages_own_buttons_stay(plain_browser, live_server, make_user):
+    page = plain_browser
+    demo = make_user(1000001, "Demo")
+    deck = seed_deck(demo, "Spanish", ["hola"])
+    page.goto(f"{live_server.url}/decks/{deck.pk}/")
+    page.click("text=Continue as a demo user")
+    expect(page.locator("#study-deck")).to_be_visible()
+
+
+def luminance(rgb_text: str) -> float:
+    channels = [int(part) / 255 for part in rgb_text[rgb_text.index("(") + 1 : -1].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+# The colour a text shows in: its colour through the opacity of it and its ancestors, on white.
+SEEN_COLOR = """e => {
+  let opacity = 1;
+  for (let n = e; n; n = n.parentElement) opacity *= Number(getComputedStyle(n).opacity);
+  const [r, g, b] = getComputedStyle(e).color.match(/\\d+/g).map(Number);
+  const seen = c => Math.round(c * opacity + 255 * (1 - opacity));
+  return `rgb(${seen(r)}, ${seen(g)}, ${seen(b)})`;
+}"""
+
+
+def test_a_suspended_card_stays_readable(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    sam = make_user(5020, "Sam")
+    deck = seed_deck(sam, "Spanish", ["hola", "adiós"])
+    deck.cards.filter(front="hola").update(suspended=True)
+    app.open(sam, path=f"/decks/{deck.pk}/")
+    for part in (".front", ".back", ".example"):
+        suspended = page.eval_on_selector(f".card-row.suspended {part}", SEEN_COLOR)
+        active = page.eval_on_selector(f".card-row:not(.suspended) {part}", SEEN_COLOR)
+        assert suspended == active
+    contrast = (1 + 0.05) / (luminance(color(page, ".card-row.suspended .front", "color")) + 0.05)
+    assert contrast >= 4.5
+    expect(page.locator(".card-row.suspended .badge")).to_have_text("Suspended")
+
+
+def test_under_make_run_a_link_that_no_longer_works_shows_our_page_inside_the_app(
+    mini_app, settings
+):
+    settings.DEBUG = True  # django-htmx's debug script is on the page
+    app, page = mini_app, mini_app.page
+    gus = {"id": 5021, "first_name": "Gus", "language_code": "en"}
+    app.open(gus, path="/shared/no-such-token/", screen=".shared-missing")
+    expect(page.locator("#app .shared-missing")).to_contain_text("This link does not work")
+    assert app.back_button_visible()
+    app.expect_errors("404")
+
+
+def test_the_pages_save_button_saves_every_setting_on_the_screen(
+    plain_browser, live_server, make_user
+):
+    page = plain_browser
+    demo = make_user(1000001, "Demo", bot_can_write=True)
+    page.goto(f"{live_server.url}/settings/")
+    page.click("text=Continue as a demo user")
+    expect(page.locator("#app h1")).to_have_text("Settings")
+    change_every_part_of_the_settings(page)
+    page.click("#settings-save")
+    assert_every_part_of_the_settings_saved(page, demo)

@@ -29,7 +29,7 @@ def review_on(deck, *moments):
 def deck_counts(response) -> dict:
     """Each listed deck's name: (due, new) as the page shows them."""
     rows = re.findall(
-        r'row-main">([^<]*)</span>.*?count due">(\d+) due.*?count new">(\d+) new',
+        r'row-main"[^>]*>([^<]*)</span>.*?count due">(\d+) due.*?count new">(\d+) new',
         response.content.decode(),
         re.DOTALL,
     )

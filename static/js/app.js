@@ -11,12 +11,16 @@
   var tg = window.Telegram && window.Telegram.WebApp;
   var STORAGE_KEY = "pw-init-data";
   var MAX_DURATION_MS = 10 * 60 * 1000; // the server's cap too: longer, the learner was away
-  var mainClick = null; // CSS selector of the element the MainButton clicks
   var backUrl = null; // where the BackButton goes
   var question = null; // the review question on screen, timed from when it appeared
   var shownAt = performance.now();
   var notified = null; // the summary whose haptic has fired
   var swipesOff = false;
+  var closingGuarded = false; // Telegram asks before closing (unsaved changes on screen)
+  // Inside a Telegram client, which shows the MainButton and the BackButton; not in a plain
+  // browser after the development login (which has initData, but nobody to post events to).
+  var inTelegram = !!(tg && tg.initData) &&
+    (window.TelegramWebviewProxy !== undefined || window.parent !== window);
 
   function since(version) {
     return !!tg && tg.isVersionAtLeast(version);
@@ -57,30 +61,100 @@
     htmx.ajax("GET", url, { target: "#app", swap: "innerHTML", push: "true" });
   }
 
-  // A screen describes the MainButton (data-tg-main-button, data-tg-main-click) and the
-  // BackButton (data-tg-back) it wants.
+  // A form the learner has changed and not sent yet (its fields differ from the page's).
+  function changed(field) {
+    if (field.type === "checkbox" || field.type === "radio") {
+      return field.checked !== field.defaultChecked;
+    }
+    if (field.tagName === "SELECT") {
+      var initial = Array.prototype.findIndex.call(field.options, function (option) {
+        return option.defaultSelected;
+      });
+      return field.selectedIndex !== Math.max(initial, 0);
+    }
+    return /^(INPUT|TEXTAREA)$/.test(field.tagName) && field.value !== field.defaultValue;
+  }
+
+  function unsavedForm() {
+    return Array.prototype.find.call(document.querySelectorAll("#app form"), function (form) {
+      return form.method === "post" && Array.prototype.some.call(form.elements, changed);
+    });
+  }
+
+  // The screen's MainButton: data-tg-main-button's text, clicking data-tg-main-click.
+  function screenMain() {
+    var main = document.querySelector("#app [data-tg-main-button]");
+    return main && {
+      text: main.getAttribute("data-tg-main-button"),
+      element: document.querySelector(main.getAttribute("data-tg-main-click")),
+    };
+  }
+
+  // What the MainButton does: the screen's action, unless a form has unsaved changes that
+  // action does not save: then it is that form's submit button.
+  function mainAction() {
+    var own = screenMain();
+    var form = unsavedForm();
+    var save = form && Array.prototype.find.call(form.elements, function (element) {
+      return element.type === "submit";
+    });
+    if (save && !(own && form.contains(own.element))) {
+      return { element: save, text: save.textContent.trim() };
+    }
+    return own;
+  }
+
+  // After every swap and every change: the MainButton, the BackButton (data-tg-back) and
+  // whether closing the app asks first.
   function syncButtons() {
-    var app = document.getElementById("app");
-    var main = app.querySelector("[data-tg-main-button]");
-    var back = app.querySelector("[data-tg-back]");
-    mainClick = main && main.getAttribute("data-tg-main-click");
+    var back = document.querySelector("#app [data-tg-back]");
     backUrl = back && back.getAttribute("data-tg-back");
+    // Where Telegram shows no BackButton, the page has a way back of its own.
+    var link = document.getElementById("back");
+    link.hidden = !backUrl || (inTelegram && since("6.1"));
+    if (backUrl) link.href = backUrl;
     if (!tg) return;
-    if (main) tg.MainButton.setText(main.getAttribute("data-tg-main-button")).show();
+    var action = mainAction();
+    if (action) tg.MainButton.setText(action.text).show();
     else tg.MainButton.hide();
+    // The MainButton is the screen's primary action: not repeated in the page.
+    var own = screenMain();
+    var twin = inTelegram && own && own.element;
+    document.querySelectorAll(".main-button-twin").forEach(function (element) {
+      element.classList.remove("main-button-twin");
+    });
+    if (twin) twin.classList.add("main-button-twin");
     if (since("6.1")) {
       if (backUrl) tg.BackButton.show();
       else tg.BackButton.hide();
     }
+    var unsaved = !!unsavedForm();
+    if (unsaved !== closingGuarded && since("6.2")) {
+      closingGuarded = unsaved;
+      if (unsaved) tg.enableClosingConfirmation();
+      else tg.disableClosingConfirmation();
+    }
   }
 
   function pressMain() {
-    var target = mainClick && document.querySelector(mainClick);
-    if (target) target.click();
+    var action = mainAction();
+    if (action && action.element) action.element.click();
   }
 
+  // Leaving a form with unsaved changes asks first (the question is on <body>).
   function pressBack() {
-    if (backUrl) go(backUrl);
+    if (!backUrl) return;
+    var url = backUrl;
+    if (!unsavedForm()) return go(url);
+    ask(document.body.getAttribute("data-leave-unsaved"), function (ok) {
+      if (ok) go(url);
+    });
+  }
+
+  // Telegram's own dialog where the client has one (6.2+), the browser's otherwise.
+  function ask(question, answer) {
+    if (since("6.2")) tg.showConfirm(question, answer);
+    else answer(window.confirm(question));
   }
 
   function applyTheme() {
@@ -192,6 +266,10 @@
       event.preventDefault();
       tg.downloadFile({ url: link.href, file_name: link.getAttribute("data-tg-download") });
     }],
+    ["#back", function (link, event) {
+      event.preventDefault();
+      pressBack();
+    }],
     ["[data-review-grade]", timeGrade],
     ["[data-speak-lang]", speak],
     ["#flash", function (box) {
@@ -236,18 +314,59 @@
     element.click();
   }
 
+  // --- Forms that keep what the learner types (data-keep-typing) ---------------------------
+  // Adding cards on a slow connection: an Add tapped while the previous card is on its way
+  // waits its turn (hx-sync="this:queue all") and sends the fields as they were when it was
+  // tapped; the answer that empties the form puts back what was typed since its request left.
+  var typed = null; // name → value typed into a data-keep-typing form during its request
+
+  function keepSubmitted(detail) {
+    if (detail.elt.matches("form[data-keep-typing]") && !detail.etc.values) {
+      detail.etc.values = Object.fromEntries(new FormData(detail.elt));
+    }
+  }
+
+  function rememberTyped(detail) {
+    typed = null;
+    var form = detail.elt;
+    if (!form.matches("form[data-keep-typing]") || !detail.shouldSwap) return;
+    var sent = detail.requestConfig.formData;
+    typed = {};
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if (field.name && sent.has(field.name) && field.value !== sent.get(field.name)) {
+        typed[field.name] = field.value;
+      }
+    });
+  }
+
+  function restoreTyped(event) {
+    var form = event.detail.elt;
+    if (!typed || !form.matches("form[data-keep-typing]")) return;
+    Object.keys(typed).forEach(function (name) {
+      var field = form.elements[name];
+      if (!field) return;
+      field.value = typed[name];
+      var details = field.closest("details");
+      if (details) details.open = true;
+    });
+    // The learner is typing somewhere: the answer's autofocus must not move them.
+    if (Object.keys(typed).length) {
+      form.querySelectorAll("[autofocus]").forEach(function (element) {
+        element.removeAttribute("autofocus");
+      });
+    }
+    typed = null;
+  }
+
   // --- Confirmations and errors -----------------------------------------------------------
-  // Elements with data-confirm="<question>" ask before their request goes out: Telegram's
-  // own dialog where the client has one, the browser's otherwise.
+  // Elements with data-confirm="<question>" ask before their request goes out.
   function confirmRequest(event) {
     var text = event.detail.elt.getAttribute("data-confirm");
     if (!text) return;
     event.preventDefault();
-    var answer = function (ok) {
+    ask(text, function (ok) {
       if (ok) event.detail.issueRequest(true);
-    };
-    if (since("6.2")) tg.showConfirm(text, answer);
-    else answer(window.confirm(text));
+    });
   }
 
   // A failed request leaves the screen as it was and says so (#flash carries the messages
@@ -292,6 +411,7 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+    rememberTyped(event.detail);
   }
 
   function afterRequest(event) {
@@ -326,12 +446,24 @@
   var LISTENERS = {
     DOMContentLoaded: start,
     click: onClick,
-    change: onChange,
+    change: function (event) {
+      onChange(event);
+      syncButtons();
+    },
+    input: syncButtons,
     keydown: onKeydown,
     "htmx:configRequest": authorize,
     "htmx:historyCacheMiss": authorizeHistory,
-    "htmx:confirm": confirmRequest,
+    "htmx:confirm": function (event) {
+      keepSubmitted(event.detail);
+      confirmRequest(event);
+    },
     "htmx:beforeSwap": beforeSwap,
+    "htmx:afterSwap": function (event) {
+      // A new screen starts at its top.
+      if (event.detail.target.id === "app") window.scrollTo(0, 0);
+      restoreTyped(event);
+    },
     "htmx:responseError": responseError,
     "htmx:sendError": sendError,
     "htmx:historyCacheMissLoadError": function () {
@@ -343,6 +475,11 @@
   Object.keys(LISTENERS).forEach(function (type) {
     document.addEventListener(type, LISTENERS[type]);
   });
+  // Under DEBUG (make run) django-htmx's script puts any 404 in place of the whole document;
+  // our own error pages (X-Error-Page) stop before it (capture) and are shown inside the app.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    if (event.detail.xhr.getResponseHeader("X-Error-Page")) event.stopPropagation();
+  }, true);
   if (window.speechSynthesis) {
     window.speechSynthesis.addEventListener("voiceschanged", showSpeakers);
   }
