@@ -15,6 +15,7 @@ from phraseweaver.environment import (
     env_required,
     env_str,
     hosts_from_url,
+    public_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME").lstrip("@")
 # The Mini App's short name, for https://t.me/<bot>/<app> links.
 TELEGRAM_APP_NAME = env_str("TELEGRAM_APP_NAME")
 
-PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")
+PUBLIC_URL = public_url(debug=DEBUG)
 
 ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS").split(",") if h.strip()]
 ALLOWED_HOSTS += hosts_from_url(PUBLIC_URL)
