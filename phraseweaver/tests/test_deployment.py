@@ -7,6 +7,7 @@ with the real gunicorn.conf.py and production settings, asked over HTTP.
 
 import importlib.util
 import json
+import logging
 import os
 import re
 import runpy
@@ -21,8 +22,10 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from fnmatch import fnmatch
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import psycopg
@@ -119,6 +122,52 @@ def test_gunicorn_reads_its_sizes_from_the_environment():
 def test_a_bad_gunicorn_size_stops_with_one_line_naming_it(value):
     with pytest.raises(SystemExit, match=r"^Configuration error: WEB_CONCURRENCY must be"):
         gunicorn_config(WEB_CONCURRENCY=value)
+
+
+def access_log_line(config: dict, environ: dict) -> str:
+    """The line gunicorn's own logger writes for this request under gunicorn.conf.py."""
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    cfg = Config()
+    for name in ("accesslog", "access_log_format"):
+        if name in config:  # else gunicorn's default
+            cfg.set(name, config[name])
+    logger = Logger(cfg)
+    captured = []
+    handler = logging.Handler()
+    handler.emit = lambda record: captured.append(record.getMessage())
+    logger.access_log.addHandler(handler)
+    try:
+        headers = [(key[5:].replace("_", "-"), value) for key, value in environ.items()
+                   if key.startswith("HTTP_")]  # fmt: skip
+        response = SimpleNamespace(status="200 OK", sent=42, headers=[])
+        logger.access(response, SimpleNamespace(headers=headers), environ, timedelta(0, 0, 5))
+    finally:
+        logger.access_log.removeHandler(handler)
+    [line] = captured
+    return line
+
+
+def test_the_access_log_leaves_out_query_strings_tokens_and_init_data():
+    secret, init_data = "signed-link-token-secret", "query_id=1&user=%7B%7D&hash=init-data-hash"
+    line = access_log_line(
+        gunicorn_config(),
+        {
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": f"/decks/7/export/?format=csv&token={secret}",
+            "PATH_INFO": "/decks/7/export/",
+            "QUERY_STRING": f"format=csv&token={secret}",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "172.16.0.9",
+            "HTTP_AUTHORIZATION": f"tma {init_data}",
+            "HTTP_REFERER": f"https://phraseweaver.fly.dev/decks/7/export/?token={secret}",
+            "HTTP_USER_AGENT": "TelegramBot-like",
+        },
+    )
+    assert '"GET /decks/7/export/ HTTP/1.1" 200 42' in line
+    assert secret not in line
+    assert "init-data-hash" not in line and "query_id" not in line
 
 
 def test_fly_env_matches_gunicorns_defaults_and_holds_no_secret():
@@ -418,6 +467,19 @@ def test_smoke_liveness_answers_the_prober(server):
     assert "Using worker: gthread" in log
     assert log.count("Booting worker with pid") == 2
     assert '"GET /healthz HTTP/1.1" 200' in log  # the access log goes to standard output
+
+
+@pytest.mark.smoke
+def test_smoke_the_access_log_names_the_path_but_not_a_links_token(server):
+    url = f"{server['url']}/decks/1/export/?format=csv&token=smoke-secret-token"
+    assert get(url, **PROXIED)[0] == 403
+    logged = '"GET /decks/1/export/ HTTP/1.1" 403'
+    deadline = time.monotonic() + 10  # the worker writes the line just after the response
+    while logged not in server["log"].read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = server["log"].read_text()
+    assert logged in log
+    assert "smoke-secret-token" not in log
 
 
 @pytest.mark.smoke
