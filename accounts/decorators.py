@@ -18,7 +18,7 @@ from accounts.middleware import unauthorized
 from accounts.models import User
 from phraseweaver.htmx import HtmxHttpRequest
 
-SIGNED_LINK_SALT = "cards.download"  # the salt links were first signed with; keeps them valid
+SIGNED_LINK_SALT = "cards.download"  # the salt download links have always been signed with
 SIGNED_LINK_MAX_AGE = 600
 
 

@@ -5,6 +5,7 @@ import pytest
 from cards.models import Card, Deck, ReviewLog
 from cards.scheduling import Rating
 from conftest import auth_headers
+from phraseweaver.proxy import client_ip
 
 
 @pytest.fixture
@@ -168,6 +169,27 @@ def test_without_the_proxy_setting_a_forged_fly_client_ip_changes_nothing(client
     )
     assert response.status_code == 429
     assert not logged_in(client)
+
+
+@pytest.mark.parametrize(
+    ("behind_proxy", "header", "expected"),
+    [
+        (True, "203.0.113.9", "203.0.113.9"),
+        (True, " 2001:db8::1 ", "2001:db8::1"),
+        (True, "not-an-address", FLY_PROXY),  # what we know for sure: the proxy
+        (True, None, FLY_PROXY),
+        (False, "203.0.113.9", FLY_PROXY),
+    ],
+)
+def test_the_address_counted_is_fly_client_ip_only_behind_the_proxy(
+    rf, settings, behind_proxy, header, expected
+):
+    settings.BEHIND_FLY_PROXY = behind_proxy
+    meta = {"REMOTE_ADDR": FLY_PROXY}
+    if header is not None:
+        meta["HTTP_FLY_CLIENT_IP"] = header
+
+    assert client_ip(rf.post("/admin/login/", **meta)) == expected
 
 
 def test_learners_are_untouched_by_the_admin_lockout(client, staff, alice, settings):
