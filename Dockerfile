@@ -21,9 +21,10 @@ RUN pip install -r requirements.txt
 COPY . .
 
 # Hashed, compressed static files (DEBUG is off, so settings pick whitenoise's manifest storage)
-# and compiled translations. Settings refuse to load without secrets when DEBUG is off; these
-# build-only values live for this one command and are never used to sign anything.
-RUN SECRET_KEY=build-only TELEGRAM_BOT_TOKEN=0:build-only \
+# and compiled translations. Settings refuse to load without secrets and PUBLIC_URL when DEBUG
+# is off; these build-only values live for this one command and are never used to sign or link
+# anything.
+RUN SECRET_KEY=build-only TELEGRAM_BOT_TOKEN=0:build-only PUBLIC_URL=https://build-only.invalid \
     sh -c "python manage.py collectstatic --noinput -v 0 && python manage.py compilemessages -v 0"
 
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin phraseweaver

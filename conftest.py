@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "phraseweaver.settings")
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("TELEGRAM_BOT_TOKEN", "4242:test-bot-token")
+os.environ.setdefault("PUBLIC_URL", "https://phraseweaver.test")
 os.environ.setdefault("FSRS_ENABLE_FUZZING", "false")
 os.environ.setdefault("PLAIN_STATIC_STORAGE", "true")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

@@ -33,4 +33,9 @@ timeout = 30
 graceful_timeout = 20
 
 accesslog = "-"
+# gunicorn's default, without the query string (%(U)s is the path alone, where %(r)s quoted the
+# whole request line) and without the referer (a URL, query and all): a signed download link's
+# token is in its query, and no token may reach a log line. The Authorization header, which
+# holds initData, is never among the atoms logged.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s"'
 errorlog = "-"

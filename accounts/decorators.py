@@ -4,9 +4,11 @@ or a signed link for downloads, which leave htmx and so lose the Authorization h
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate, ParamSpec, TypeAlias
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -16,7 +18,7 @@ from accounts.middleware import unauthorized
 from accounts.models import User
 from phraseweaver.htmx import HtmxHttpRequest
 
-SIGNED_LINK_SALT = "cards.download"  # the salt links were first signed with; keeps them valid
+SIGNED_LINK_SALT = "cards.download"  # the salt download links have always been signed with
 SIGNED_LINK_MAX_AGE = 600
 
 
@@ -50,21 +52,37 @@ def telegram_user_required(view: LearnerView[P]) -> LearnerView[P]:
     return wrapper
 
 
-def signed_link(request: LearnerRequest, query: str) -> str:
-    """A link to this path, with `query`, that works for ten minutes without initData."""
-    token = signing.dumps({"u": request.user.pk, "p": request.path}, salt=SIGNED_LINK_SALT)
-    return f"{request.path}?{query}&token={token}"
+def signed_link(request: LearnerRequest, **query: str) -> str:
+    """A link to this path with exactly this query, that works for ten minutes without initData.
+
+    The token signs the learner, the path and the query, so a link opens one download: not
+    another format, not the page that offers it (which would mint a fresh link, and another,
+    for ever). Only a request that initData authenticated gets links.
+    """
+    if request.telegram is None:
+        raise PermissionDenied("only initData gets fresh download links")
+    payload = {"u": request.user.pk, "p": request.path, "q": query}
+    token = signing.dumps(payload, salt=SIGNED_LINK_SALT)
+    return f"{request.path}?{urlencode({**query, 'token': token})}"
 
 
 def _signed_link_user(request: LearnerRequest) -> User | None:
-    """The user a signed link was made for, if its signature, age and path all hold."""
+    """The user a signed link was made for, if its signature, age, path and query all hold."""
     try:
         payload = signing.loads(
             request.GET["token"], salt=SIGNED_LINK_SALT, max_age=SIGNED_LINK_MAX_AGE
         )
     except signing.BadSignature:  # SignatureExpired included
         return None
-    if not isinstance(payload, dict) or payload.get("p") != request.path or "u" not in payload:
+    query = {name: values for name, values in request.GET.lists() if name != "token"}
+    if (
+        not isinstance(payload, dict)
+        or payload.get("p") != request.path
+        or not isinstance(payload.get("q"), dict)
+        or query != {name: [value] for name, value in payload["q"].items()}
+        or len(request.GET.getlist("token")) != 1
+        or "u" not in payload
+    ):
         return None
     return User.objects.filter(pk=payload["u"]).first()
 

@@ -22,6 +22,7 @@ def bench_environment(database_url: str) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": "bench-secret-key-not-for-production",
         "TELEGRAM_BOT_TOKEN": BENCH_BOT_TOKEN,
+        "PUBLIC_URL": "https://127.0.0.1",
         "DATABASE_URL": database_url,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",

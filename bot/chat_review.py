@@ -4,6 +4,10 @@ Buttons carry `rv:<card id>:<version>:<show|rating>:<graded so far>` (well under
 bytes), so no state is kept between taps: the card is fetched through the learner, and a grade
 goes through `Card.review(version=...)` exactly as in the Mini App, so a stale or foreign button
 changes nothing.
+
+Telegram refuses a text longer than 4,096 characters (counted as it shows them: an HTML
+entity is one character), and a card at its field maximums comes to more: the fields are
+shortened, the last first, with "…", and a button opens the whole card in the Mini App.
 """
 
 import re
@@ -23,6 +27,8 @@ from cards.scheduling import RATING_LABELS, format_interval
 
 BATCH = 5  # cards graded in the chat before we suggest the app
 CALLBACK_DATA = re.compile(r"rv:([0-9]{1,19}):([0-9]{1,10}):(show|[1-4]):([0-9]{1,2})")
+TEXT_LIMIT = 4096  # a message's text, in characters after entity parsing
+ELLIPSIS = "…"
 
 
 def web_app_button(text: str, url_name: str, *args: object) -> dict:
@@ -37,29 +43,68 @@ def _callback_data(card: Card, action: str | int, graded: int) -> str:
     return f"rv:{card.pk}:{card.version}:{action}:{graded}"
 
 
+def telegram_length(text: str) -> int:
+    """A text's length as Telegram counts its entities, in UTF-16 code units: an emoji outside
+    the Basic Multilingual Plane counts two, so a text that fits here fits Telegram."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, budget: int) -> str:
+    """The longest start of `text` that, with "…" after it, takes at most `budget`."""
+    kept, used = [], telegram_length(ELLIPSIS)
+    for character in text:
+        used += telegram_length(character)
+        if used > budget:
+            break
+        kept.append(character)
+    return "".join(kept).rstrip() + ELLIPSIS if kept else ""
+
+
+def html_lines(lines: list[tuple[str, str]]) -> tuple[str, bool]:
+    """(The HTML text, whether it was shortened) of lines given as (plain text, tag or "").
+
+    Plain texts are escaped here and measured before escaping, as Telegram measures them
+    after parsing; while they are too long together, the last still whole is cut.
+    """
+    texts = [text for text, _tag in lines]
+    excess = sum(map(telegram_length, texts)) + len(texts) - 1 - TEXT_LIMIT
+    shortened = excess > 0
+    for index in reversed(range(len(texts))):
+        if excess <= 0:
+            break
+        length = telegram_length(texts[index])
+        texts[index] = _cut(texts[index], length - excess)
+        excess -= length - telegram_length(texts[index])
+    html = [
+        f"<{tag}>{escape(text)}</{tag}>" if tag and text else escape(text)
+        for text, (_text, tag) in zip(texts, lines, strict=True)
+    ]
+    # A field cut to nothing leaves blank lines at the end, which Telegram would trim anyway.
+    return "\n".join(html).rstrip("\n"), shortened
+
+
+def _card_button(card: Card) -> dict:
+    """Opens the whole card in the Mini App, for a message that had to shorten it."""
+    return web_app_button(gettext("Open the card"), "card_edit", card.pk)
+
+
 def front_message(card: Card, *, graded: int = 0, header: str = "") -> dict:
     """The card's front with "Show answer": for a reminder and after each grade."""
-    lines = [header, ""] if header else []
-    lines += [f"<i>{escape(card.deck.name)}</i>", f"<b>{escape(card.front)}</b>"]
+    lines = [(header, ""), ("", "")] if header else []
+    lines += [(card.deck.name, "i"), (card.front, "b")]
+    text, shortened = html_lines(lines)
     show = {"text": gettext("Show answer"), "callback_data": _callback_data(card, "show", graded)}
-    return {
-        "text": "\n".join(lines),
-        "parse_mode": "HTML",
-        "reply_markup": {
-            "inline_keyboard": [[show], [web_app_button(gettext("Open the app"), "review")]]
-        },
-    }
+    keyboard = [[show], [web_app_button(gettext("Open the app"), "review")]]
+    if shortened:
+        keyboard.append([_card_button(card)])
+    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": keyboard}}
 
 
 def answer_message(card: Card, *, learner: User, graded: int, now: datetime) -> dict:
-    lines = [
-        f"<i>{escape(card.deck.name)}</i>",
-        f"<b>{escape(card.front)}</b>",
-        "",
-        escape(card.back),
-    ]
+    lines = [(card.deck.name, "i"), (card.front, "b"), ("", ""), (card.back, "")]
     if card.example:
-        lines += ["", f"<i>{escape(card.example)}</i>"]
+        lines += [("", ""), (card.example, "i")]
+    text, shortened = html_lines(lines)
     buttons = [
         {
             "text": f"{RATING_LABELS[rating]} · {format_interval(due - now)}",
@@ -67,11 +112,10 @@ def answer_message(card: Card, *, learner: User, graded: int, now: datetime) -> 
         }
         for rating, due in card.preview(learner=learner, now=now).items()
     ]
-    return {
-        "text": "\n".join(lines),
-        "parse_mode": "HTML",
-        "reply_markup": {"inline_keyboard": [buttons[:2], buttons[2:]]},
-    }
+    keyboard = [buttons[:2], buttons[2:]]
+    if shortened:
+        keyboard.append([_card_button(card)])
+    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": keyboard}}
 
 
 def _finished_message(graded: int, *, more: bool) -> dict:

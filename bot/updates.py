@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils import translation
+from django.utils.translation import gettext
 
 from accounts import initdata
 from accounts.initdata import TelegramUser
@@ -116,20 +117,43 @@ def _on_message(message: dict, api: BotAPI) -> None:
 
 def _on_callback_query(query: dict, api: BotAPI) -> None:
     query_id = query.get("id")
-    user = _learner(query.get("from"))
-    if not isinstance(query_id, str) or user is None:
+    if not isinstance(query_id, str):
         return
+    notice = ""
+    language = None
+    try:
+        user = _learner(query.get("from"))
+        if user is not None:
+            language = user.language
+            with translation.override(language):
+                notice = _on_review_tap(user, query, api)
+    except Exception:
+        # The work is rolled back (process_update's transaction); the learner may try again.
+        with translation.override(language):
+            notice = gettext("Something went wrong. Please try again.")
+        raise
+    finally:
+        # Always answer, whatever happened: else the learner's Telegram spins the button.
+        _answer_callback_query(api, query_id, notice)
+
+
+def _on_review_tap(user: User, query: dict, api: BotAPI) -> str:
+    """Act on a review button and show the result; the notice to answer the tap with."""
     message = _object(query.get("message"))
     chat = _object(message.get("chat"))
     chat_id, message_id, data = chat.get("id"), message.get("message_id"), query.get("data")
-    notice = ""
     # Without the message we could not show what the tap did, so we do not act on it.
-    if type(chat_id) is int and type(message_id) is int and isinstance(data, str):
-        with translation.override(user.language):
-            notice, content = chat_review.review_callback(user, data)
-            if content is not None:
-                chat_review.edit_message(
-                    api, chat_id=chat_id, message_id=message_id, content=content
-                )
-    # Always answer, or the learner's Telegram shows a spinner on the button.
-    api.call("answerCallbackQuery", callback_query_id=query_id, text=notice or None)
+    if type(chat_id) is not int or type(message_id) is not int or not isinstance(data, str):
+        return ""
+    notice, content = chat_review.review_callback(user, data)
+    if content is not None:
+        chat_review.edit_message(api, chat_id=chat_id, message_id=message_id, content=content)
+    return notice
+
+
+def _answer_callback_query(api: BotAPI, query_id: str, notice: str) -> None:
+    try:
+        api.call("answerCallbackQuery", callback_query_id=query_id, text=notice or None)
+    except TelegramError as error:
+        # Too late (Telegram gives a query 15 seconds or so) or refused: the tap's work stands.
+        logger.warning("Telegram callback query: could not answer: %s", error)

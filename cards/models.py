@@ -4,7 +4,7 @@ from typing import Any, Self
 import fsrs
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -231,12 +231,33 @@ class ReviewLog(models.Model):
 
     @transaction.atomic
     def undo(self) -> None:
-        """Put the card back exactly as it was before this review and forget the review."""
-        latest = ReviewLog.objects.filter(card_id=self.card_id).order_by("-reviewed_at", "-id")
-        if latest.values_list("pk", flat=True).first() != self.pk:
+        """Put the card back exactly as it was before this review and forget the review.
+
+        Undo and grade serialise on the card. The card's row is locked first (a no-op on
+        SQLite, whose transactions take the write lock when they begin), which waits for a
+        grade in flight; then one UPDATE, a new statement that sees every review committed
+        before the lock, restores the card only if this review is still there and the latest,
+        and bumps the version it read, so a grade that waited for the lock finds its version
+        gone (StaleReview) and changes nothing.
+        """
+        version = (
+            Card.objects.select_for_update()
+            .filter(pk=self.card_id)
+            .values_list("version", flat=True)
+            .first()
+        )
+        if version is None:  # the card is gone, and this review with it
             raise ValueError("only the card's latest review can be undone")
+        mine = ReviewLog.objects.filter(pk=self.pk)
+        later = ReviewLog.objects.filter(card_id=OuterRef("pk")).filter(
+            Q(reviewed_at__gt=self.reviewed_at) | Q(reviewed_at=self.reviewed_at, pk__gt=self.pk)
+        )
         restored = {name: getattr(self, f"{name}_before") for name in self.SNAPSHOT_FIELDS}
-        Card.objects.filter(pk=self.card_id).update(version=F("version") + 1, **restored)
+        updated = Card.objects.filter(
+            Exists(mine), ~Exists(later), pk=self.card_id, version=version
+        ).update(version=F("version") + 1, **restored)
+        if not updated:
+            raise ValueError("only the card's latest review can be undone")
         self.delete()
 
 

@@ -56,6 +56,23 @@ def env_required(name: str, *, debug: bool, debug_default: str) -> str:
     raise ImproperlyConfigured(f"{name} is not set (required when DEBUG is off)")
 
 
+def public_url(*, debug: bool) -> str:
+    """The app's public https:// address, without a trailing slash.
+
+    Production needs it: the bot's web_app buttons and the webhook are built on it, and
+    Telegram refuses a web_app button whose URL is not https.
+    """
+    url = env_str("PUBLIC_URL").rstrip("/")
+    if debug:
+        return url
+    if not url:
+        raise ImproperlyConfigured("PUBLIC_URL is not set (required when DEBUG is off)")
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ImproperlyConfigured(f"PUBLIC_URL must be an https:// address, not {url!r}")
+    return url
+
+
 def database_config(url: str) -> dj_database_url.DBConfig:
     for alias in POSTGRES_ALIASES:
         if url.startswith(alias):

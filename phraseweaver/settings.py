@@ -3,6 +3,7 @@
 README.md lists every variable read here.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +16,7 @@ from phraseweaver.environment import (
     env_required,
     env_str,
     hosts_from_url,
+    public_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,7 +42,7 @@ TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME").lstrip("@")
 # The Mini App's short name, for https://t.me/<bot>/<app> links.
 TELEGRAM_APP_NAME = env_str("TELEGRAM_APP_NAME")
 
-PUBLIC_URL = env_str("PUBLIC_URL").rstrip("/")
+PUBLIC_URL = public_url(debug=DEBUG)
 
 ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS").split(",") if h.strip()]
 ALLOWED_HOSTS += hosts_from_url(PUBLIC_URL)
@@ -58,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "django_htmx",
     "template_partials",
 ]
@@ -76,6 +79,8 @@ MIDDLEWARE = [
     "accounts.middleware.TelegramInitDataMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "phraseweaver.urls"
@@ -111,6 +116,25 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "admin:login"
+# Passwords are for the admin only (learners come with initData and never meet a backend).
+# django-axes first: it refuses a locked-out login before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Password guessing: after 5 failures for a username, or from an address, that username or
+# address is locked out for 15 minutes, counted again from each further failure.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ONLY_ADMIN_SITE = True
+# No banner at every start-up (manage.py commands print nothing extra); failures still log.
+AXES_VERBOSE = False
+# Behind Fly's proxy REMOTE_ADDR is the proxy; the client is in Fly-Client-IP, which only
+# counts when the app is configured to be behind that proxy (phraseweaver/proxy.py).
+BEHIND_FLY_PROXY = env_bool("BEHIND_FLY_PROXY", False)
+AXES_CLIENT_IP_CALLABLE = "phraseweaver.proxy.client_ip"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -172,7 +196,27 @@ SILENCED_SYSTEM_CHECKS = ["security.W002"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No token or initData in a log line (phraseweaver/logs.py).
+    "filters": {"redact": {"()": "phraseweaver.logs.RedactSecrets"}},
+    "formatters": {
+        # Django's own, for the development server's request lines.
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
 }

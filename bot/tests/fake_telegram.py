@@ -1,7 +1,9 @@
 """A real local HTTP server that plays the Telegram Bot API for the bot's tests.
 
 It records every request (token, method name, JSON or form body) and answers like Telegram,
-`{"ok": true, "result": ...}`, unless told to fail with `fail()`.
+`{"ok": true, "result": ...}`, unless told to fail with `fail()`. Like Telegram, it refuses a
+message text longer than 4,096 characters or a caption longer than 1,024, measured after
+entity parsing (`visible_text`), and a web_app button whose URL is not https.
 """
 
 import json
@@ -9,6 +11,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,6 +22,66 @@ DESCRIPTIONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
 }
+
+TEXT_LIMIT = 4096  # characters of a message's text, after entity parsing
+CAPTION_LIMIT = 1024
+CALLBACK_ANSWER_LIMIT = 200
+
+
+class _VisibleText(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def visible_text(text: str, parse_mode: str | None = None) -> str:
+    """What Telegram shows of a text: with parse_mode HTML the tags go and each entity
+    (&lt; &amp; …) is the one character it stands for."""
+    if parse_mode != "HTML":
+        return text
+    parser = _VisibleText()
+    parser.feed(text)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram measures entities, in UTF-16 code units (an emoji may count two):
+    the stricter of the two readings of "characters", so what passes here passes Telegram."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def refusal(method: str, body: dict) -> str | None:
+    """Telegram's description of why it refuses this request, or None if it accepts it."""
+    parse_mode = body.get("parse_mode")
+    if method in ("sendMessage", "editMessageText"):
+        text = visible_text(str(body.get("text", "")), parse_mode).strip()
+        if not text:
+            return "Bad Request: message text is empty"
+        if telegram_length(text) > TEXT_LIMIT:
+            return "Bad Request: message is too long"
+    caption = visible_text(str(body.get("caption") or ""), parse_mode)
+    if telegram_length(caption) > CAPTION_LIMIT:
+        return "Bad Request: message caption is too long"
+    answer = str(body.get("text") or "") if method == "answerCallbackQuery" else ""
+    if telegram_length(answer) > CALLBACK_ANSWER_LIMIT:
+        return "Bad Request: MESSAGE_TOO_LONG"
+    markup = body.get("reply_markup")
+    keyboard = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+    for button in (button for row in keyboard for button in row):
+        url = (button.get("web_app") or {}).get("url")
+        if url is not None and not str(url).startswith("https://"):
+            return (
+                f"Bad Request: inline keyboard button Web App URL '{url}' is invalid: "
+                "Only HTTPS links are allowed"
+            )
+        data = button.get("callback_data")
+        if data is not None and not 1 <= len(str(data).encode()) <= 64:
+            return "Bad Request: BUTTON_DATA_INVALID"
+    return None
 
 
 @dataclass
@@ -89,6 +152,10 @@ class FakeTelegram:
                     if rule.times is not None:
                         rule.times -= 1
                     return rule.status, rule.raw or self._error(rule), rule.delay
+            description = refusal(method, body)
+            if description is not None:
+                answer = {"ok": False, "error_code": 400, "description": description}
+                return 400, json.dumps(answer).encode(), 0
             return 200, json.dumps({"ok": True, "result": self._result(method, body)}).encode(), 0
 
     def _error(self, rule: Rule) -> bytes:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from bot.chat_review import BATCH, front_message
 from bot.tests.conftest import WEBHOOK_SECRET
-from bot.tests.fake_telegram import callback_update, sender
+from bot.tests.fake_telegram import TEXT_LIMIT, callback_update, sender, visible_text
 from cards.models import Card, Deck, ReviewLog, State
 from cards.scheduling import Rating
 
@@ -223,3 +223,69 @@ def test_callback_data_fits_telegrams_64_bytes(deck):
 
     assert data == f"rv:{2**63 - 1}:{2**31 - 1}:show:99"
     assert len(data.encode()) <= 64
+
+
+# Long cards and failures: the message fits Telegram's limits, and every tap is answered
+
+
+@pytest.mark.parametrize("character", ["x", "&", "😀"])  # an emoji: two UTF-16 code units
+def test_show_answer_for_a_card_at_the_field_maximums_is_shortened_with_a_button_to_the_card(
+    chat, alice, character
+):
+    deck = Deck.objects.create(owner=alice, name="D" * 100)
+    card = due_card(
+        deck,
+        front=character * 1000,
+        back=character * 1000,
+        example=character * 2000,
+        notes=character * 2000,
+    )
+
+    chat.press(f"rv:{card.pk}:{card.version}:show:0")
+
+    assert chat.notices == [None]  # answered, and Telegram took the edit
+    [edit] = chat.edits
+    text = visible_text(edit["text"], edit["parse_mode"])
+    assert text.startswith("D" * 100 + "\n" + character * 1000 + "\n")
+    assert text.endswith("…")
+    assert len([b for b in chat.buttons() if "callback_data" in b]) == 4
+    assert chat.buttons()[-1] == {
+        "text": "Open the card",
+        "web_app": {"url": f"https://pw.example.com/cards/{card.pk}/edit/"},
+    }
+
+
+def test_html_entities_count_as_the_character_they_stand_for_so_a_card_that_fits_goes_whole(
+    chat, alice
+):
+    deck = Deck.objects.create(owner=alice, name="D")
+    card = due_card(deck, front="&" * 1000, back="<" * 1000, example=">" * 2000)
+
+    chat.press(f"rv:{card.pk}:{card.version}:show:0")
+
+    assert chat.notices == [None]
+    [edit] = chat.edits
+    assert len(edit["text"]) > TEXT_LIMIT  # escaped, but Telegram counts what it shows
+    text = visible_text(edit["text"], edit["parse_mode"])
+    assert "…" not in text
+    assert ">" * 2000 in text
+    assert all("web_app" not in b for b in chat.buttons())
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [(400, "Bad Request: message to edit not found"), (500, "Internal Server Error")],
+)
+def test_a_tap_is_answered_even_when_the_message_cannot_be_edited(
+    chat, deck, telegram, status, description
+):
+    card = due_card(deck)
+    telegram.fail(status, method="editMessageText", description=description)
+
+    chat.press(f"rv:{card.pk}:0:show:0")
+    chat.press(f"rv:{card.pk}:0:{Rating.GOOD}:0")
+
+    assert chat.notices == ["Something went wrong. Please try again."] * 2
+    card.refresh_from_db()
+    assert card.version == 0  # the grade that could not be shown was rolled back
+    assert not ReviewLog.objects.exists()

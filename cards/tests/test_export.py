@@ -2,6 +2,7 @@
 
 import csv
 import io
+import logging
 import re
 import time
 import zipfile
@@ -9,14 +10,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from unittest.mock import patch
+from urllib.parse import parse_qsl, unquote
 
 import pytest
+from django.conf import settings
 from django.core import signing
 
 from cards.exporting import deck_apkg, deck_csv, neutralise, user_archive
 from cards.importing import ImportOptions, deck_import, read_source
 from cards.models import Card, Deck, ReviewLog
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, sign_for
 
 FIELDS = ("front", "back", "example", "notes", "tags")
 
@@ -268,3 +271,98 @@ def test_exports_take_a_constant_number_of_queries(
             as_alice.get(url)
     with django_assert_max_num_queries(6):
         as_alice.get("/settings/export/?download=zip")
+
+
+# A signed link opens one download, once asked for with initData, and is never written down
+
+
+def token_of(link):
+    return link.rsplit("token=", 1)[1]  # as the link carries it, URL-encoded
+
+
+def test_a_signed_link_is_good_for_its_one_format_only(as_alice, deck):
+    csv_link = download_link(as_alice, f"/decks/{deck.pk}/export/", "format=csv")
+    apkg_link = download_link(as_alice, f"/decks/{deck.pk}/export/", "format=apkg")
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+
+    response = as_alice.get(f"/decks/{deck.pk}/export/?format=apkg&token={token_of(csv_link)}")
+    assert response.status_code == 403
+    assert not response.content.startswith(b"PK")
+    response = as_alice.get(f"/decks/{deck.pk}/export/?format=csv&token={token_of(apkg_link)}")
+    assert response.status_code == 403
+    assert b"comer" not in response.content
+    assert as_alice.get(csv_link).content == deck_csv(deck)
+
+
+@pytest.mark.parametrize(
+    ("page", "query"),
+    [("/decks/{}/export/", "format=csv"), ("/settings/export/", "download=zip")],
+)
+def test_a_signed_link_opens_no_export_page_so_it_never_renews_itself(as_alice, deck, page, query):
+    page = page.format(deck.pk)
+    link = download_link(as_alice, page, query)
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+
+    for headers in ({}, htmx()):
+        response = as_alice.get(f"{page}?token={token_of(link)}", **headers)
+        assert response.status_code == 403
+        assert b"token=" not in response.content
+    with minutes_later(11):
+        assert as_alice.get(link).status_code == 403
+
+
+def test_a_signed_link_with_anything_added_is_refused(as_alice, deck):
+    link = download_link(as_alice, f"/decks/{deck.pk}/export/", "format=csv")
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+
+    assert as_alice.get(f"{link}&format=apkg").status_code == 403
+    assert as_alice.get(f"{link}&download=zip").status_code == 403
+
+
+@pytest.fixture
+def logged():
+    """Everything the app's log handlers write (settings.LOGGING), at every level, while the
+    test runs."""
+    root, server = logging.getLogger(), logging.getLogger("django.server")
+    handlers = [
+        h for h in root.handlers + server.handlers if h.get_name() in settings.LOGGING["handlers"]
+    ]
+    assert {h.get_name() for h in handlers} == set(settings.LOGGING["handlers"])
+    buffer = io.StringIO()
+    streams = [handler.setStream(buffer) for handler in handlers]
+    saved_level = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        yield buffer
+    finally:
+        for handler, stream in zip(handlers, streams, strict=True):
+            handler.setStream(stream)
+        root.setLevel(saved_level)
+
+
+def test_no_token_or_init_data_reaches_a_log_line(as_alice, client, alice, deck, logged):
+    init_data = sign_for(alice)
+    link = download_link(as_alice, f"/decks/{deck.pk}/export/", "format=csv")
+    token = token_of(link)
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+
+    as_alice.get(link)  # a download
+    as_alice.get(f"/decks/{deck.pk}/export/?format=apkg&token={token}")  # refused: 403
+    as_alice.get(f"/decks/{deck.pk + 1000}/export/?format=csv&token={token}")  # 403
+    with minutes_later(11):
+        as_alice.get(link)  # expired: 403
+    as_alice.get(f"/no-such-page/?token={token}")  # 404
+    client.get(f"/decks/{deck.pk}/", HTTP_AUTHORIZATION=f"tma {init_data}x")  # 401
+    # What the development server writes for each request: the request line, query and all.
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', f"GET {link}&tgWebAppData={init_data} HTTP/1.1", "200", "12"
+    )
+
+    lines = logged.getvalue()
+    assert "Forbidden" in lines and "Not Found" in lines  # the requests were logged
+    assert token not in lines
+    assert unquote(token) not in lines
+    assert unquote(token).split(":")[-1] not in lines  # the signature alone neither
+    assert init_data not in lines
+    assert dict(parse_qsl(init_data))["hash"] not in lines
+    assert f"GET /decks/{deck.pk}/export/?format=csv&token=" in lines

@@ -34,7 +34,7 @@ def deck_export(request: LearnerRequest, deck_id: int) -> HttpResponse:
     if chosen is None:
         # Downloads leave htmx (the WebView or Telegram's downloadFile fetches them) and so
         # lose the initData header: the links are signed instead.
-        links = {name: signed_link(request, f"format={name}") for name in FORMATS}
+        links = {name: signed_link(request, format=name) for name in FORMATS}
         context = {"deck": deck, "links": links}
         return render(request, page_or_part(request, TEMPLATE, "export"), context)
     if chosen not in FORMATS:
@@ -47,7 +47,7 @@ def deck_export(request: LearnerRequest, deck_id: int) -> HttpResponse:
 @signed_link_or_telegram_user
 def everything_export(request: LearnerRequest) -> HttpResponse:
     if "download" not in request.GET:
-        context = {"links": {"zip": signed_link(request, "download=zip")}}
+        context = {"links": {"zip": signed_link(request, download="zip")}}
         return render(request, page_or_part(request, TEMPLATE, "export"), context)
     content = exporting.user_archive(request.user)
     return attachment(content, "application/zip", "phraseweaver-export.zip")

@@ -7,6 +7,7 @@ with the real gunicorn.conf.py and production settings, asked over HTTP.
 
 import importlib.util
 import json
+import logging
 import os
 import re
 import runpy
@@ -21,8 +22,10 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from fnmatch import fnmatch
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import psycopg
@@ -121,6 +124,52 @@ def test_a_bad_gunicorn_size_stops_with_one_line_naming_it(value):
         gunicorn_config(WEB_CONCURRENCY=value)
 
 
+def access_log_line(config: dict, environ: dict) -> str:
+    """The line gunicorn's own logger writes for this request under gunicorn.conf.py."""
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    cfg = Config()
+    for name in ("accesslog", "access_log_format"):
+        if name in config:  # else gunicorn's default
+            cfg.set(name, config[name])
+    logger = Logger(cfg)
+    captured = []
+    handler = logging.Handler()
+    handler.emit = lambda record: captured.append(record.getMessage())
+    logger.access_log.addHandler(handler)
+    try:
+        headers = [(key[5:].replace("_", "-"), value) for key, value in environ.items()
+                   if key.startswith("HTTP_")]  # fmt: skip
+        response = SimpleNamespace(status="200 OK", sent=42, headers=[])
+        logger.access(response, SimpleNamespace(headers=headers), environ, timedelta(0, 0, 5))
+    finally:
+        logger.access_log.removeHandler(handler)
+    [line] = captured
+    return line
+
+
+def test_the_access_log_leaves_out_query_strings_tokens_and_init_data():
+    secret, init_data = "signed-link-token-secret", "query_id=1&user=%7B%7D&hash=init-data-hash"
+    line = access_log_line(
+        gunicorn_config(),
+        {
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": f"/decks/7/export/?format=csv&token={secret}",
+            "PATH_INFO": "/decks/7/export/",
+            "QUERY_STRING": f"format=csv&token={secret}",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "172.16.0.9",
+            "HTTP_AUTHORIZATION": f"tma {init_data}",
+            "HTTP_REFERER": f"https://phraseweaver.fly.dev/decks/7/export/?token={secret}",
+            "HTTP_USER_AGENT": "TelegramBot-like",
+        },
+    )
+    assert '"GET /decks/7/export/ HTTP/1.1" 200 42' in line
+    assert secret not in line
+    assert "init-data-hash" not in line and "query_id" not in line
+
+
 def test_fly_env_matches_gunicorns_defaults_and_holds_no_secret():
     config = gunicorn_config(**FLY["env"])
     assert (config["workers"], config["threads"]) == (2, 4)
@@ -176,6 +225,22 @@ def test_the_image_is_built_without_secrets_and_runs_as_a_user():
     assert not any(name in ("ENV", "ARG") and "SECRET" in args for name, args in instructions)
     users = [args for name, args in instructions if name == "USER"]
     assert users and users[-1] not in ("root", "0")
+
+
+def test_the_build_steps_load_the_settings_with_debug_off_and_build_only_values():
+    build_env = dockerfile_build_env()
+    assert set(build_env) >= {"SECRET_KEY", "TELEGRAM_BOT_TOKEN", "PUBLIC_URL"}
+    assert all("build-only" in value for value in build_env.values())
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "phraseweaver.settings"}
+        | build_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_build_context_leaves_out_local_state():
@@ -238,7 +303,15 @@ def test_check_deploy_finds_nothing_with_production_settings():
 
 # The smoke test: build and run the app as the image does, then ask it over HTTP.
 
-BUILD_ENV = {"SECRET_KEY": "build-only", "TELEGRAM_BOT_TOKEN": "0:build-only"}
+
+def dockerfile_build_env() -> dict[str, str]:
+    """The build-only settings the Dockerfile's collectstatic step sets (NAME=value words)."""
+    build = next(args for name, args in dockerfile_instructions() if "collectstatic" in args)
+    assignments = build.split(" sh -c ", 1)[0].split()
+    return dict(word.split("=", 1) for word in assignments if "=" in word)
+
+
+BUILD_ENV = dockerfile_build_env()
 
 
 def run(command, *, cwd, env, timeout=300):
@@ -394,6 +467,19 @@ def test_smoke_liveness_answers_the_prober(server):
     assert "Using worker: gthread" in log
     assert log.count("Booting worker with pid") == 2
     assert '"GET /healthz HTTP/1.1" 200' in log  # the access log goes to standard output
+
+
+@pytest.mark.smoke
+def test_smoke_the_access_log_names_the_path_but_not_a_links_token(server):
+    url = f"{server['url']}/decks/1/export/?format=csv&token=smoke-secret-token"
+    assert get(url, **PROXIED)[0] == 403
+    logged = '"GET /decks/1/export/ HTTP/1.1" 403'
+    deadline = time.monotonic() + 10  # the worker writes the line just after the response
+    while logged not in server["log"].read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    log = server["log"].read_text()
+    assert logged in log
+    assert "smoke-secret-token" not in log
 
 
 @pytest.mark.smoke

@@ -15,6 +15,7 @@ PRODUCTION_LIKE = {
     "DEBUG": "false",
     "SECRET_KEY": "a-long-secret-key-for-these-tests-only-0123456789",
     "TELEGRAM_BOT_TOKEN": "4242:test-bot-token",
+    "PUBLIC_URL": "https://phraseweaver.example.com",
     "PATH": os.environ["PATH"],
 }
 
@@ -37,7 +38,8 @@ def test_check_passes_with_the_required_settings():
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("variable", ["SECRET_KEY", "TELEGRAM_BOT_TOKEN"])
+# Without PUBLIC_URL the bot's web_app buttons would point at "/", which Telegram refuses.
+@pytest.mark.parametrize("variable", ["SECRET_KEY", "TELEGRAM_BOT_TOKEN", "PUBLIC_URL"])
 def test_a_missing_secret_stops_start_up_with_one_line_naming_it(variable):
     result = manage_check(**{variable: None})
     assert result.returncode == 1
@@ -55,6 +57,8 @@ def test_a_missing_secret_stops_start_up_with_one_line_naming_it(variable):
         ("SECURE_HSTS_SECONDS", "1.5"),
         ("DATABASE_URL", "mysql://localhost/phraseweaver"),
         ("REDIS_URL", "memcached://localhost"),
+        ("PUBLIC_URL", "phraseweaver.fly.dev"),
+        ("PUBLIC_URL", "http://phraseweaver.fly.dev"),
     ],
 )
 def test_a_malformed_value_stops_start_up_with_one_line_naming_it(variable, value):
@@ -66,7 +70,7 @@ def test_a_malformed_value_stops_start_up_with_one_line_naming_it(variable, valu
 
 
 def test_debug_runs_without_any_secret():
-    result = manage_check(DEBUG="1", SECRET_KEY=None, TELEGRAM_BOT_TOKEN=None)
+    result = manage_check(DEBUG="1", SECRET_KEY=None, TELEGRAM_BOT_TOKEN=None, PUBLIC_URL=None)
     assert result.returncode == 0, result.stderr
 
 
