@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 CARD_FIELDS = ("front", "back", "example", "notes", "tags")
 # Card field → the index of the column it is read from (None or absent: not imported).
 ColumnMapping: TypeAlias = dict[str, int | None]
-# One review from an Anki package's review log: (reviewed_at, rating, duration_ms).
-Review: TypeAlias = tuple[datetime, int, int]
+# One review from an Anki package's review log: (reviewed_at, rating, duration_ms or None).
+Review: TypeAlias = tuple[datetime, int, int | None]
 # Our own CSV export's header: a file that starts with it gets its formula guards taken off.
 EXPORT_HEADER = list(CARD_FIELDS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -154,9 +154,16 @@ def _plain_text(text: str) -> str:
         raise ImportRefused(
             _("This file is neither text (UTF-8, UTF-16 or Windows-1251) nor an Anki package.")
         )
+    text = without_nul(text)
     if not text.strip():
         raise ImportRefused(_("The file is empty."))
     return text
+
+
+def without_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL (SQLite can): stripped wherever a file's text comes in,
+    so that both databases import the same."""
+    return text.replace("\x00", "")
 
 
 class _TextExtractor(HTMLParser):

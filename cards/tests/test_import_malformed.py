@@ -1,0 +1,205 @@
+"""Malformed and hostile files at the import: each answered with a clear refusal or a report
+with the skipped rows, never a 500 — and the same on SQLite and PostgreSQL."""
+
+import sqlite3
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cards.importing import ImportOptions, ImportRefused, deck_import, read_source
+from cards.models import Card, Deck
+from cards.tests.test_import_apkg import collection_of, edit, written_by_genanki, zipped
+from conftest import htmx
+
+
+@pytest.fixture
+def deck(alice):
+    return Deck.objects.create(owner=alice, name="Spanish")
+
+
+def imported(deck, data, **options):
+    source = read_source(data)
+    options.setdefault("mapping", source.mapping)
+    return source, deck_import(deck=deck, source=source, options=ImportOptions(**options))
+
+
+def preview(client, deck, data: bytes, **form):
+    form["file"] = SimpleUploadedFile("cards.csv", data)
+    return client.post(f"/decks/{deck.pk}/import/preview/", form, **htmx())
+
+
+# NUL characters: PostgreSQL text cannot hold them, SQLite can; both strip them.
+
+
+def test_a_search_for_a_nul_character_shows_the_deck(as_alice, deck):
+    Card.objects.create(deck=deck, front="hola", back="hello")
+    response = as_alice.get(f"/decks/{deck.pk}/?q=%00", **htmx(HTTP_HX_TARGET="card-list"))
+    assert response.status_code == 200
+    assert "hola" in response.text
+
+
+def test_a_search_with_a_nul_character_inside_finds_the_words_around_it(as_alice, deck):
+    Card.objects.create(deck=deck, front="hola", back="hello")
+    response = as_alice.get(f"/decks/{deck.pk}/?q=ho%00la", **htmx(HTTP_HX_TARGET="card-list"))
+    assert "1 card found" in response.text
+
+
+def test_a_utf16_file_with_nul_characters_imports_without_them(deck):
+    lines = [f"palabra número {n}\tword number {n}" for n in range(100)]
+    lines[3], lines[7] = "ho\x00la\thello", "adiós\tbye\x00"
+    source, report = imported(deck, "\n".join(lines).encode("utf-16"))
+    assert report.added == 100
+    assert deck.cards.filter(front="hola", back="hello").exists()
+    assert deck.cards.filter(front="adiós", back="bye").exists()
+
+
+def test_an_anki_package_with_nul_characters_imports_without_them(tmp_path, deck):
+    collection = edit(
+        collection_of(written_by_genanki(tmp_path)),
+        "UPDATE notes SET flds = replace(flds, 'comer', 'co' || char(0) || 'mer'),"
+        " tags = replace(tags, 'verb', 've' || char(0) || 'rb')",
+    )
+    collection = edit(
+        collection,
+        "UPDATE col SET decks = replace(decks, '\"Spanish::Food\"', '\"Spanish::Fo\\u0000od\"')",
+    )
+    source, report = imported(deck, zipped({"collection.anki2": collection}))
+    assert report.added == 6
+    card = deck.cards.get(front="comer")
+    assert card.tags == "verb"
+    assert deck.cards.get(front="pan").tags == "food Food"
+
+
+# Anki packages: every column is untrusted data.
+
+SCHEMA_18 = """
+    CREATE TABLE col (id INTEGER PRIMARY KEY, ver INTEGER, models TEXT, decks TEXT);
+    INSERT INTO col VALUES (1, 18, '', '');
+    CREATE TABLE notetypes (id INTEGER PRIMARY KEY, name TEXT, config BLOB);
+    CREATE TABLE fields (ntid INTEGER, ord INTEGER, name TEXT, PRIMARY KEY (ntid, ord));
+    CREATE TABLE decks (id INTEGER PRIMARY KEY, name TEXT);
+    CREATE TABLE notes (id INTEGER PRIMARY KEY, mid INTEGER, tags TEXT, flds TEXT);
+    CREATE TABLE cards (id INTEGER PRIMARY KEY, nid INTEGER, did INTEGER, ord INTEGER,
+                        queue INTEGER);
+    CREATE TABLE revlog (id INTEGER PRIMARY KEY, cid INTEGER, ease INTEGER, time INTEGER,
+                         type INTEGER);
+    INSERT INTO notetypes VALUES (10, 'Basic', x'1a0474657374');
+    INSERT INTO fields VALUES (10, 0, 'Front'), (10, 1, 'Back');
+    INSERT INTO decks VALUES (1, 'Default'), (5, 'Words');
+    INSERT INTO notes VALUES (100, 10, 'a', 'uno' || char(31) || 'one'),
+                             (101, 10, '', 'dos' || char(31) || 'two');
+    INSERT INTO cards VALUES (1000, 100, 5, 0, 0), (1001, 101, 5, 0, 0);
+    INSERT INTO revlog VALUES (1700000000000, 1000, 3, 8000, 0);
+"""
+
+
+def modern_package(*statements: str) -> bytes:
+    """A schema-18 collection (Anki 2.1.50+), changed by `statements`."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(SCHEMA_18)
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+    return zipped({"collection.anki21b": db.serialize()})
+
+
+def genanki_package(tmp_path, *statements: str) -> bytes:
+    """A schema-11 collection as genanki writes it, changed by `statements`."""
+    return zipped(
+        {"collection.anki2": edit(collection_of(written_by_genanki(tmp_path)), *statements)}
+    )
+
+
+def encrypted(package: bytes) -> bytes:
+    """The package with every entry marked encrypted (bit 0 of its flags), as `zip -e` marks
+    them: Python cannot write encrypted entries, and reading one asks for a password."""
+    data = bytearray(package)
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = data.find(signature)
+        while start != -1:
+            data[start + flags_at] |= 1
+            start = data.find(signature, start + 4)
+    return bytes(data)
+
+
+def test_the_modern_collection_of_these_tests_imports(deck):
+    source, report = imported(deck, modern_package(), keep_scheduling=True)
+    assert (report.added, report.reviews) == (2, 1)
+
+
+def test_an_encrypted_package_is_refused(tmp_path):
+    with pytest.raises(ImportRefused, match="not a valid Anki package"):
+        read_source(
+            encrypted(zipped({"collection.anki2": collection_of(written_by_genanki(tmp_path))}))
+        )
+
+
+def test_a_collection_without_its_col_record_is_refused():
+    with pytest.raises(ImportRefused, match="damaged"):
+        read_source(modern_package("DELETE FROM col"))
+
+
+@pytest.mark.parametrize("column", ["flds", "tags"])
+def test_a_note_whose_fields_or_tags_are_null_is_skipped_with_the_reason(deck, column):
+    source, report = imported(
+        deck, modern_package(f"UPDATE notes SET {column} = NULL WHERE id = 101")
+    )
+    assert report.added == 1
+    assert report.skipped == [(2, "the note’s fields or tags are not text")]
+
+
+@pytest.mark.parametrize("value", ["NULL", "x'00ff'"])
+def test_a_deck_without_a_text_name_is_refused(value):
+    with pytest.raises(ImportRefused, match="damaged: a deck has no name"):
+        read_source(modern_package(f"UPDATE decks SET name = {value} WHERE id = 5"))
+
+
+def test_a_legacy_deck_without_a_name_is_refused(tmp_path):
+    package = genanki_package(
+        tmp_path, "UPDATE col SET decks = replace(decks, '\"Spanish::Food\"', 'null')"
+    )
+    with pytest.raises(ImportRefused):
+        read_source(package)
+
+
+def test_a_field_name_that_is_not_text_is_refused(tmp_path):
+    with pytest.raises(ImportRefused, match="damaged"):
+        read_source(modern_package("UPDATE fields SET name = NULL WHERE ord = 1"))
+    package = genanki_package(tmp_path, "UPDATE col SET models = replace(models, '\"Back\"', '7')")
+    with pytest.raises(ImportRefused, match="damaged"):
+        read_source(package)
+
+
+def test_a_note_type_whose_config_is_text_is_refused():
+    with pytest.raises(ImportRefused, match="damaged: a note type’s settings are unreadable"):
+        read_source(modern_package("UPDATE notetypes SET config = 'cloze'"))
+
+
+def test_a_review_in_the_year_287168_is_refused():
+    with pytest.raises(ImportRefused, match="damaged: a review has an impossible date"):
+        read_source(modern_package("UPDATE revlog SET id = 9000000000000000"))
+
+
+@pytest.mark.parametrize("ease", ["1.5", "'good'", "7"])
+def test_a_review_with_an_unknown_grade_is_refused(deck, ease):
+    with pytest.raises(ImportRefused, match="damaged: a review has an unknown grade"):
+        imported(deck, modern_package(f"UPDATE revlog SET ease = {ease}"), keep_scheduling=True)
+    assert not Card.objects.exists()
+
+
+@pytest.mark.parametrize("duration", ["NULL", "'long'", "-5", "99999999999999"])
+def test_a_review_whose_time_is_not_a_duration_is_replayed_without_one(deck, duration):
+    source, report = imported(
+        deck, modern_package(f"UPDATE revlog SET time = {duration}"), keep_scheduling=True
+    )
+    assert report.reviews == 1
+    assert deck.cards.get(front="uno").reviews.get().duration_ms is None
+
+
+def test_a_cloze_number_of_5000_digits_is_not_a_cloze():
+    package = modern_package(
+        "UPDATE notetypes SET config = x'0801'",
+        f"UPDATE notes SET flds = '{{{{c{'9' * 5000}::x}}}} and {{{{c1::y}}}}' || char(31) || ''"
+        " WHERE id = 100",
+    )
+    assert [row.fields[1] for row in read_source(package).rows] == ["y"]
