@@ -56,6 +56,7 @@ SPECIAL_COLUMNS = ("tags column", "deck column", "notetype column", "guid column
 ANKI_HEADER = re.compile(r"#([a-z ]+):(.*)")
 LOOKS_LIKE_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 ANKI_SOUND = re.compile(r"\[sound:[^\]]*\]")
+COLUMN_NUMBER = re.compile(r"[0-9]{1,4}")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -274,7 +275,10 @@ def _detect_separator(body: str) -> str:
     sample = "\n".join(body.split("\n")[:50])
     best, best_score = "\t", (0.0, 0)
     for candidate in DETECTED_SEPARATORS:
-        records = [r for r in _reader(sample, candidate) if any(f.strip() for f in r)][:20]
+        try:
+            records = [r for r in _reader(sample, candidate) if any(f.strip() for f in r)][:20]
+        except csv.Error:  # a field over the csv module's limit: not this separator
+            continue
         widths = [len(record) for record in records]
         if not widths:
             continue
@@ -295,14 +299,25 @@ def _split_csv(body: str, separator: str, first_line: int, max_rows: int) -> Sou
     rows: list[Row] = []
     reader = _reader(body, separator)
     start = 0
-    for record in reader:
-        line, start = first_line + start, reader.line_num
-        if not any(value.strip() for value in record):
-            continue
-        if len(rows) >= max_rows + 1:  # one more, in case the first is a header
-            raise refuse_too_many_rows(max_rows)
-        rows.append(Row(line=line, fields=record))
+    try:
+        for record in reader:
+            line, start = first_line + start, reader.line_num
+            if not any(value.strip() for value in record):
+                continue
+            if len(rows) >= max_rows + 1:  # one more, in case the first is a header
+                raise refuse_too_many_rows(max_rows)
+            rows.append(Row(line=line, fields=record))
+    except csv.Error:  # the one error of a non-strict reader: a field over the size limit
+        raise _refuse_long_field(first_line + start) from None
     return _with_header(Source(format="csv", rows=rows, separator=separator), max_rows)
+
+
+def _refuse_long_field(line: int) -> ImportRefused:
+    message = _(
+        "Line %(line)d holds a field longer than %(limit)d characters: perhaps a quote that "
+        "is never closed."
+    )
+    return ImportRefused(message % {"line": line, "limit": csv.field_size_limit()})
 
 
 def _split_plain(
@@ -382,5 +397,12 @@ def _apply_anki_headers(source: Source, headers: dict[str, str]) -> None:
 
 
 def _column(headers: dict[str, str], key: str) -> int | None:
+    """The column a `#… column:` header names (Anki counts from 1), None when it is empty."""
     value = headers.get(key, "")
-    return int(value) - 1 if value.isdigit() and int(value) > 0 else None
+    if not value:
+        return None
+    # Only ASCII digits: "²".isdigit() is true, and int() refuses 4,300 digits.
+    if not COLUMN_NUMBER.fullmatch(value) or int(value) == 0:
+        message = _("The header “#%(key)s:%(value)s” is not a column number.")
+        raise ImportRefused(message % {"key": key, "value": value[:20]})
+    return int(value) - 1

@@ -203,3 +203,35 @@ def test_a_cloze_number_of_5000_digits_is_not_a_cloze():
         " WHERE id = 100",
     )
     assert [row.fields[1] for row in read_source(package).rows] == ["y"]
+
+
+# Text: huge lines and bad header values.
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"x" * 9_000_000, 1),  # a 9 MB single line
+        (b'"' * 1_000_000, 1),  # 1 MB of quotes
+        (b'front;back\nuno;one\n"never closed;' + b"y" * 200_000 + b"\nnext;line\n", 3),
+    ],
+    ids=["a 9 MB line", "1 MB of quotes", "an unclosed quote"],
+)
+def test_a_field_over_128_kb_is_refused_with_its_line(data, line):
+    message = f"Line {line} holds a field longer than 131072 characters"
+    with pytest.raises(ImportRefused, match=message):
+        read_source(data)
+
+
+def test_a_line_of_100000_columns_is_read(deck):
+    data = b",".join(b"%d" % n for n in range(100_000)) + b"\n"
+    source, report = imported(deck, data)
+    assert (source.separator, source.column_count) == (",", 100_000)
+    assert list(deck.cards.values_list("front", "back")) == [("0", "1")]
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, "0", "x"])
+def test_a_tags_column_header_that_is_no_column_number_is_refused(value):
+    data = f"#separator:tab\n#tags column:{value}\nhola\thello\ttag\n".encode()
+    with pytest.raises(ImportRefused, match="is not a column number"):
+        read_source(data)
