@@ -235,3 +235,24 @@ def test_a_tags_column_header_that_is_no_column_number_is_refused(value):
     data = f"#separator:tab\n#tags column:{value}\nhola\thello\ttag\n".encode()
     with pytest.raises(ImportRefused, match="is not a column number"):
         read_source(data)
+
+
+# The preview of a file with very many columns.
+
+
+def test_the_preview_offers_the_first_100_of_64001_columns(as_alice, deck):
+    data = (";".join(f"c{n}" for n in range(64_001)) + "\n").encode() * 2
+    response = preview(as_alice, deck, data)
+    assert response.status_code == 200
+    assert response.text.count("<option") <= 5 * 101 + 10
+    assert 'value="99"' in response.text
+    assert 'value="100"' not in response.text
+    assert "Only the first 100 of 64001 columns are offered." in response.text
+
+
+def test_the_preview_offers_a_mapped_column_beyond_the_first_100(as_alice, deck):
+    header = ["x"] * 150 + ["front", "back"]
+    data = "\n".join([";".join(header), ";".join(["y"] * 150 + ["hola", "hello"])]).encode()
+    response = preview(as_alice, deck, data)
+    assert '<option value="150" selected>front: hola</option>' in response.text
+    assert "<td>hola</td><td>hello</td>" in response.text
