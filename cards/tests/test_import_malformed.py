@@ -256,3 +256,61 @@ def test_the_preview_offers_a_mapped_column_beyond_the_first_100(as_alice, deck)
     response = preview(as_alice, deck, data)
     assert '<option value="150" selected>front: hola</option>' in response.text
     assert "<td>hola</td><td>hello</td>" in response.text
+
+
+# Encodings: a file in two encodings is read line by line and the preview says which lines.
+
+MIXED = "привет\thello\nпока\tbye\n".encode() + "спасибо\tthanks\n".encode("cp1251")
+
+
+def test_a_utf8_file_with_one_windows_1251_line_keeps_its_utf8_lines():
+    source = read_source(MIXED)
+    assert [row.fields for row in source.rows] == [
+        ["привет", "hello"],
+        ["пока", "bye"],
+        ["спасибо", "thanks"],
+    ]
+    assert source.encoding == "UTF-8"
+    assert source.doubtful_lines == [3]
+
+
+def test_the_preview_names_the_lines_in_another_encoding(as_alice, deck):
+    response = preview(as_alice, deck, MIXED)
+    assert "<td>привет</td><td>hello</td>" in response.text
+    assert "Line 3 is not valid UTF-8 and was read as Windows-1251" in response.text
+
+
+def test_the_learner_chooses_the_encoding(as_alice, deck):
+    response = preview(as_alice, deck, MIXED, encoding="cp1251")
+    assert "<td>спасибо</td><td>thanks</td>" in response.text
+    assert "<td>РїСЂРёРІРµС‚</td><td>hello</td>" in response.text
+    as_alice.post(
+        f"/decks/{deck.pk}/import/",
+        {"file": SimpleUploadedFile("cards.csv", MIXED), "encoding": "utf-8"},
+        **htmx(),
+    )
+    assert sorted(deck.cards.values_list("front", flat=True)) == ["пока", "привет", "�������"]
+
+
+def test_a_latin_1_file_is_read_as_windows_1252_and_said_so():
+    data = "adiós\tgoodbye\nhola\thello\naño\tyear\n".encode("latin-1")
+    source = read_source(data)
+    assert [row.fields[0] for row in source.rows] == ["adiós", "hola", "año"]
+    assert (source.encoding, source.doubtful_lines) == ("Windows-1252", [1, 3])
+    assert source.encoding_note.startswith(
+        "Lines 1, 3 are not valid UTF-8 and were read as Windows-1252."
+    )
+
+
+def test_russian_in_windows_1251_is_read_without_a_doubt():
+    source = read_source("кот;cat\nсобака;dog, hound\n".encode("cp1251"))
+    assert (source.encoding, source.encoding_note) == ("Windows-1251", "")
+
+
+def test_many_lines_in_another_encoding_are_named_ten_at_a_time():
+    data = "hola\tпривет\n".encode() + "пока\tbye\n".encode("cp1251") * 30
+    source = read_source(data)
+    assert source.doubtful_lines == list(range(2, 32))
+    assert source.encoding_note.startswith(
+        "Lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 20 more are not valid UTF-8"
+    )
