@@ -166,7 +166,7 @@ def _decode_as(data: bytes, codec: str) -> Decoded:
         decoded.note = ngettext(
             "Line %(lines)s is not valid %(encoding)s: what could not be read shows as �.",
             "Lines %(lines)s are not valid %(encoding)s: what could not be read shows as �.",
-            len(unreadable),
+            _one_or_many(unreadable),
         ) % {"lines": _line_list(unreadable), "encoding": name}
     return decoded
 
@@ -194,7 +194,7 @@ def _decode_guessed(data: bytes) -> Decoded:
     decoded.note = ngettext(
         "Line %(lines)s is not valid UTF-8 and was read as %(encoding)s.",
         "Lines %(lines)s are not valid UTF-8 and were read as %(encoding)s.",
-        len(doubtful),
+        _one_or_many(doubtful),
     ) % {"lines": _line_list(doubtful), "encoding": ENCODINGS[codec]}
     decoded.note += " " + str(_("If the text looks wrong, choose the file’s encoding."))
     return decoded
@@ -219,6 +219,12 @@ def _guess_8bit(data: bytes) -> str:
     # Spanish or French read as Windows-1251 has Cyrillic letters inside Latin words ("adiуs").
     mixed = sum(1 for word in words if LATIN.search(word))
     return "cp1251" if _mostly_cyrillic(text) and mixed <= len(words) // 10 else "cp1252"
+
+
+def _one_or_many(numbers: list[int]) -> int:
+    """The count for ngettext when the choice is "line" or "lines", not the numeral's agreement
+    (Russian's form for 21 is its form for 1)."""
+    return min(len(numbers), 2)
 
 
 def _line_list(numbers: list[int]) -> str:
