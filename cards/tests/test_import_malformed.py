@@ -314,3 +314,15 @@ def test_many_lines_in_another_encoding_are_named_ten_at_a_time():
     assert source.encoding_note.startswith(
         "Lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 20 more are not valid UTF-8"
     )
+
+
+def test_a_subdeck_name_too_long_for_the_tags_skips_its_cards(deck):
+    long_name = "x" * 600
+    package = modern_package(
+        f"UPDATE decks SET name = 'Words' || char(31) || '{long_name}' WHERE id = 5",
+        "INSERT INTO decks VALUES (6, 'Words')",
+        "UPDATE cards SET did = 6 WHERE id = 1001",
+    )
+    source, report = imported(deck, package)
+    assert list(deck.cards.values_list("front", flat=True)) == ["dos"]
+    assert report.skipped == [(1, "the tags is longer than 500 characters")]
