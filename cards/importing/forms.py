@@ -74,7 +74,7 @@ class ImportForm(forms.Form):
             data,
             separator=separator,
             row_separator=row_separator,
-            encoding=self.cleaned_data["encoding"],
+            encoding=self.cleaned_data["encoding"] if upload else "",  # pasted text is text
         )
 
     def source(self) -> Source | None:

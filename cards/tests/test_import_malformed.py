@@ -292,6 +292,12 @@ def test_the_learner_chooses_the_encoding(as_alice, deck):
     assert sorted(deck.cards.values_list("front", flat=True)) == ["пока", "привет", "�������"]
 
 
+def test_the_encoding_chosen_for_a_file_does_not_change_pasted_text(as_alice, deck):
+    form = {"text": "привет\thello\n", "encoding": "cp1251"}
+    response = as_alice.post(f"/decks/{deck.pk}/import/preview/", form, **htmx())
+    assert "<td>привет</td><td>hello</td>" in response.text
+
+
 def test_a_latin_1_file_is_read_as_windows_1252_and_said_so():
     data = "adiós\tgoodbye\nhola\thello\naño\tyear\n".encode("latin-1")
     source = read_source(data)
@@ -326,3 +332,20 @@ def test_a_subdeck_name_too_long_for_the_tags_skips_its_cards(deck):
     source, report = imported(deck, package)
     assert list(deck.cards.values_list("front", flat=True)) == ["dos"]
     assert report.skipped == [(1, "the tags is longer than 500 characters")]
+
+
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        ("/decks/new/", {"name": "Wo\x00rds"}),
+        ("/decks/{deck}/edit/", {"name": "Wo\x00rds"}),
+        ("/decks/{deck}/cards/add/", {"front": "ho\x00la", "back": "hello"}),
+        ("/decks/{deck}/import/", {"text": "ho\x00la\thello\n"}),
+    ],
+)
+def test_a_form_with_a_nul_character_says_so(as_alice, deck, url, form):
+    response = as_alice.post(url.format(deck=deck.pk), form, **htmx())
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.text
+    assert not Card.objects.exists()
+    assert list(Deck.objects.values_list("name", flat=True)) == ["Spanish"]
