@@ -349,3 +349,13 @@ def test_a_form_with_a_nul_character_says_so(as_alice, deck, url, form):
     assert "Null characters are not allowed." in response.text
     assert not Card.objects.exists()
     assert list(Deck.objects.values_list("name", flat=True)) == ["Spanish"]
+
+
+def test_a_cloze_note_too_long_for_its_clozes_is_skipped(deck):
+    text = " ".join(f"{{{{c{n}::w{n}}}}}" for n in range(1, 2001))
+    package = modern_package(
+        "UPDATE notetypes SET config = x'0801'",
+        f"UPDATE notes SET flds = '{text}' || char(31) || '' WHERE id = 100",
+    )
+    source, report = imported(deck, package)
+    assert report.skipped[0] == (1, "the note is too long for its 2000 clozes")
