@@ -27,7 +27,7 @@ from conftest import htmx
 
 # deadline=None and no health checks on speed: CI shares two busy cores.
 FUZZ = settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
@@ -248,10 +248,24 @@ def test_a_hostile_text_file_is_reported_or_refused(deck, data, options, encodin
     import_or_refuse(deck, data, options, encoding)
 
 
-@settings(FUZZ, max_examples=15)
-@given(data=st.one_of(hostile_packages(), hostile_texts()), keep=st.booleans())
-def test_the_import_screens_answer_hostile_files_with_a_page(as_alice, deck, data, keep):
-    form = {"keep_scheduling": "true" if keep else "", "subdecks": "decks"}
+SCREEN_FORMS = st.fixed_dictionaries(
+    {
+        "keep_scheduling": st.sampled_from(["", "true"]),
+        "subdecks": st.sampled_from(["tags", "decks"]),
+        "duplicates": st.sampled_from(["skip", "update"]),
+        "encoding": st.sampled_from(["", "utf-8", "cp1251", "cp1252"]),
+    },
+    optional={
+        "mapped": st.just("true"),
+        "front": st.sampled_from(["", "0", "1", "7", "999"]),
+        "back": st.sampled_from(["", "0", "1", "2", "999"]),
+    },
+)
+
+
+@settings(FUZZ, max_examples=30)
+@given(data=st.one_of(hostile_packages(), hostile_texts()), form=SCREEN_FORMS)
+def test_the_import_screens_answer_hostile_files_with_a_page(as_alice, deck, data, form):
     for url in (f"/decks/{deck.pk}/import/preview/", f"/decks/{deck.pk}/import/"):
         form["file"] = SimpleUploadedFile("cards.apkg", data)
         response = as_alice.post(url, form, **htmx())
