@@ -19,7 +19,9 @@ __all__ = [
 ]
 
 
-def read_source(data: bytes, *, separator: str = "", row_separator: str = "") -> Source:
+def read_source(
+    data: bytes, *, separator: str = "", row_separator: str = "", encoding: str = ""
+) -> Source:
     """Whatever the bytes are (text, an Anki package, a bare Anki collection), as a Source.
 
     Raises ImportRefused with a message for the learner when they cannot be imported.
@@ -31,7 +33,13 @@ def read_source(data: bytes, *, separator: str = "", row_separator: str = "") ->
         return apkg.read_package(data, max_rows=max_rows)
     if data.startswith(apkg.SQLITE_MAGIC):
         return apkg.read_collection(data, max_rows=max_rows)
-    return parse_text(data, max_rows=max_rows, separator=separator, row_separator=row_separator)
+    return parse_text(
+        data,
+        max_rows=max_rows,
+        separator=separator,
+        row_separator=row_separator,
+        encoding=encoding,
+    )
 
 
 def too_large() -> str:

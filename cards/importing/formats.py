@@ -8,6 +8,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
@@ -22,12 +23,14 @@ if TYPE_CHECKING:
 CARD_FIELDS = ("front", "back", "example", "notes", "tags")
 # Card field → the index of the column it is read from (None or absent: not imported).
 ColumnMapping: TypeAlias = dict[str, int | None]
-# One review from an Anki package's review log: (reviewed_at, rating, duration_ms).
-Review: TypeAlias = tuple[datetime, int, int]
+# One review from an Anki package's review log: (reviewed_at, rating, duration_ms or None).
+Review: TypeAlias = tuple[datetime, int, int | None]
 # Our own CSV export's header: a file that starts with it gets its formula guards taken off.
 EXPORT_HEADER = list(CARD_FIELDS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# What the learner may choose (Python's codec → its name); detection also knows UTF-16.
+ENCODINGS = {"utf-8": "UTF-8", "cp1251": "Windows-1251", "cp1252": "Windows-1252"}
 SEPARATORS = {"tab": "\t", "semicolon": ";", "pipe": "|", "comma": ",", "space": " ", "colon": ":"}
 # Tried in this order; on a tie the earlier one wins (a tab is rarely inside a phrase).
 DETECTED_SEPARATORS = ("\t", ";", "|", ",")
@@ -56,6 +59,10 @@ SPECIAL_COLUMNS = ("tags column", "deck column", "notetype column", "guid column
 ANKI_HEADER = re.compile(r"#([a-z ]+):(.*)")
 LOOKS_LIKE_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 ANKI_SOUND = re.compile(r"\[sound:[^\]]*\]")
+COLUMN_NUMBER = re.compile(r"[0-9]{1,4}")
+WORD = re.compile(r"[^\W\d_]+")
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+LATIN = re.compile(r"[a-zA-Z]")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -83,6 +90,8 @@ class Source:
     mapping: ColumnMapping = field(default_factory=dict)
     separator: str = ""
     encoding: str = ""
+    doubtful_lines: list[int] = field(default_factory=list)  # not in `encoding` (see Decoded)
+    encoding_note: str = ""
     deck_name: str = ""
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     media_count: int = 0
@@ -110,11 +119,22 @@ def refuse_too_many_rows(max_rows: int) -> ImportRefused:
     )
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the name of its encoding: UTF-8 (with or without BOM), UTF-16 with BOM, or
-    Windows-1251, which Russian word lists made on Windows often are."""
+@dataclass
+class Decoded:
+    text: str
+    encoding: str  # its name
+    doubtful_lines: list[int] = field(default_factory=list)  # read by a guess, or not readable
+    note: str = ""  # what the preview tells the learner about them
+
+
+def decode(data: bytes, encoding: str = "") -> Decoded:
+    """The text: in `encoding` (a key of ENCODINGS) when the learner chose one; otherwise UTF-8
+    (with or without BOM), UTF-16 with BOM, or a guessed 8-bit encoding — Windows-1251, which
+    Russian word lists made on Windows often are, or Windows-1252."""
     if not data.strip():
         raise ImportRefused(_("The file is empty."))
+    if encoding in ENCODINGS:
+        return _decode_as(data, encoding)
     boms = (
         (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
         (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
@@ -123,22 +143,99 @@ def decode(data: bytes) -> tuple[str, str]:
     for bom, codec, name in boms:
         if data.startswith(bom):
             try:
-                return _plain_text(data.decode(codec)), name
+                return Decoded(_plain_text(data.decode(codec)), name)
             except UnicodeDecodeError:
                 message = _("The file is not valid %(encoding)s text.")
                 raise ImportRefused(message % {"encoding": name}) from None
-    if b"\0" not in data:
-        try:
-            return _plain_text(data.decode("utf-8")), "UTF-8"
-        except UnicodeDecodeError:
-            pass
-        try:
-            text = data.decode("cp1251")
-        except UnicodeDecodeError:
-            text = ""
-        if text and _mostly_cyrillic(text):
-            return _plain_text(text), "Windows-1251"
-    raise ImportRefused(
+    if b"\0" in data:
+        raise _not_text()
+    try:
+        return Decoded(_plain_text(data.decode("utf-8")), "UTF-8")
+    except UnicodeDecodeError:
+        return _decode_guessed(data)
+
+
+def _decode_as(data: bytes, codec: str) -> Decoded:
+    """The learner's choice: what cannot be read in it becomes U+FFFD, and the lines are named."""
+    if codec == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    name = ENCODINGS[codec]
+    unreadable = [number for number, line in _lines(data) if not _decodes(line, codec)]
+    decoded = Decoded(_plain_text(data.decode(codec, errors="replace")), name, unreadable)
+    if unreadable:
+        decoded.note = ngettext(
+            "Line %(lines)s is not valid %(encoding)s: what could not be read shows as �.",
+            "Lines %(lines)s are not valid %(encoding)s: what could not be read shows as �.",
+            _one_or_many(unreadable),
+        ) % {"lines": _line_list(unreadable), "encoding": name}
+    return decoded
+
+
+def _decode_guessed(data: bytes) -> Decoded:
+    """Not UTF-8 as a whole: its UTF-8 lines are read as UTF-8, the others in the 8-bit
+    encoding they look like; the preview names those lines unless the guess is sure (a file
+    of Russian in Windows-1251)."""
+    lines = list(_lines(data))
+    doubtful = [number for number, line in lines if not _decodes(line, "utf-8")]
+    codec = _guess_8bit(b"\n".join(lines[number - 1][1] for number in doubtful))
+    has_utf8 = any(not line.isascii() and _decodes(line, "utf-8") for _number, line in lines)
+    if not has_utf8:
+        text = _plain_text(data.decode(codec, errors="replace"))
+        if codec == "cp1251":
+            return Decoded(text, ENCODINGS[codec])
+        doubtful = [number for number, line in lines if not line.isascii()]
+        decoded = Decoded(text, ENCODINGS[codec], doubtful)
+    else:
+        parts = [
+            line.decode("utf-8") if _decodes(line, "utf-8") else line.decode(codec, "replace")
+            for _number, line in lines
+        ]
+        decoded = Decoded(_plain_text("\n".join(parts)), "UTF-8", doubtful)
+    decoded.note = ngettext(
+        "Line %(lines)s is not valid UTF-8 and was read as %(encoding)s.",
+        "Lines %(lines)s are not valid UTF-8 and were read as %(encoding)s.",
+        _one_or_many(doubtful),
+    ) % {"lines": _line_list(doubtful), "encoding": ENCODINGS[codec]}
+    decoded.note += " " + str(_("If the text looks wrong, choose the file’s encoding."))
+    return decoded
+
+
+def _lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    return enumerate(data.split(b"\n"), start=1)
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _guess_8bit(data: bytes) -> str:
+    """Windows-1251 for what reads as Russian in it, else Windows-1252 (Western European)."""
+    text = data.decode("cp1251", errors="replace")
+    words = [word for word in WORD.findall(text) if CYRILLIC.search(word)]
+    # Spanish or French read as Windows-1251 has Cyrillic letters inside Latin words ("adiуs").
+    mixed = sum(1 for word in words if LATIN.search(word))
+    return "cp1251" if _mostly_cyrillic(text) and mixed <= len(words) // 10 else "cp1252"
+
+
+def _one_or_many(numbers: list[int]) -> int:
+    """The count for ngettext when the choice is "line" or "lines", not the numeral's agreement
+    (Russian's form for 21 is its form for 1)."""
+    return min(len(numbers), 2)
+
+
+def _line_list(numbers: list[int]) -> str:
+    shown = ", ".join(str(number) for number in numbers[:10])
+    if len(numbers) > 10:
+        shown += " " + _("and %(count)d more") % {"count": len(numbers) - 10}
+    return shown
+
+
+def _not_text() -> ImportRefused:
+    return ImportRefused(
         _("This file is neither text (UTF-8, UTF-16 or Windows-1251) nor an Anki package.")
     )
 
@@ -151,12 +248,17 @@ def _mostly_cyrillic(text: str) -> bool:
 
 def _plain_text(text: str) -> str:
     if len(CONTROL.findall(text)) > max(len(text) // 100, 0):
-        raise ImportRefused(
-            _("This file is neither text (UTF-8, UTF-16 or Windows-1251) nor an Anki package.")
-        )
+        raise _not_text()
+    text = without_nul(text)
     if not text.strip():
         raise ImportRefused(_("The file is empty."))
     return text
+
+
+def without_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL (SQLite can): stripped wherever a file's text comes in,
+    so that both databases import the same."""
+    return text.replace("\x00", "")
 
 
 class _TextExtractor(HTMLParser):
@@ -217,10 +319,12 @@ def parse_text(
     max_rows: int,
     separator: str = "",
     row_separator: str = "",
+    encoding: str = "",
 ) -> Source:
     """Rows from a text file. `separator` and `row_separator` override detection (Quizlet lets
-    the learner choose any string for both)."""
-    text, encoding = decode(data)
+    the learner choose any string for both), and `encoding` (a key of ENCODINGS) too."""
+    decoded = decode(data, encoding)
+    text = decoded.text
     headers, body, first_line = _anki_headers(text.replace("\r\n", "\n").replace("\r", "\n"))
     separator = separator or _header_separator(headers.get("separator", ""))
     if not row_separator and not separator and _looks_like_quizlet_rows(body):
@@ -230,7 +334,8 @@ def parse_text(
     else:
         separator = separator or _detect_separator(body)
         source = _split_csv(body, separator, first_line, max_rows)
-    source.encoding = encoding
+    source.encoding = decoded.encoding
+    source.doubtful_lines, source.encoding_note = decoded.doubtful_lines, decoded.note
     _apply_anki_headers(source, headers)
     return source
 
@@ -267,7 +372,10 @@ def _detect_separator(body: str) -> str:
     sample = "\n".join(body.split("\n")[:50])
     best, best_score = "\t", (0.0, 0)
     for candidate in DETECTED_SEPARATORS:
-        records = [r for r in _reader(sample, candidate) if any(f.strip() for f in r)][:20]
+        try:
+            records = [r for r in _reader(sample, candidate) if any(f.strip() for f in r)][:20]
+        except csv.Error:  # a field over the csv module's limit: not this separator
+            continue
         widths = [len(record) for record in records]
         if not widths:
             continue
@@ -288,14 +396,25 @@ def _split_csv(body: str, separator: str, first_line: int, max_rows: int) -> Sou
     rows: list[Row] = []
     reader = _reader(body, separator)
     start = 0
-    for record in reader:
-        line, start = first_line + start, reader.line_num
-        if not any(value.strip() for value in record):
-            continue
-        if len(rows) >= max_rows + 1:  # one more, in case the first is a header
-            raise refuse_too_many_rows(max_rows)
-        rows.append(Row(line=line, fields=record))
+    try:
+        for record in reader:
+            line, start = first_line + start, reader.line_num
+            if not any(value.strip() for value in record):
+                continue
+            if len(rows) >= max_rows + 1:  # one more, in case the first is a header
+                raise refuse_too_many_rows(max_rows)
+            rows.append(Row(line=line, fields=record))
+    except csv.Error:  # the one error of a non-strict reader: a field over the size limit
+        raise _refuse_long_field(first_line + start) from None
     return _with_header(Source(format="csv", rows=rows, separator=separator), max_rows)
+
+
+def _refuse_long_field(line: int) -> ImportRefused:
+    message = _(
+        "Line %(line)d holds a field longer than %(limit)d characters: perhaps a quote that "
+        "is never closed."
+    )
+    return ImportRefused(message % {"line": line, "limit": csv.field_size_limit()})
 
 
 def _split_plain(
@@ -375,5 +494,12 @@ def _apply_anki_headers(source: Source, headers: dict[str, str]) -> None:
 
 
 def _column(headers: dict[str, str], key: str) -> int | None:
+    """The column a `#… column:` header names (Anki counts from 1), None when it is empty."""
     value = headers.get(key, "")
-    return int(value) - 1 if value.isdigit() and int(value) > 0 else None
+    if not value:
+        return None
+    # Only ASCII digits: "²".isdigit() is true, and int() refuses 4,300 digits.
+    if not COLUMN_NUMBER.fullmatch(value) or int(value) == 0:
+        message = _("The header “#%(key)s:%(value)s” is not a column number.")
+        raise ImportRefused(message % {"key": key, "value": value[:20]})
+    return int(value) - 1

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from cards.importing import ImportOptions, ImportRefused, Source, read_source, too_large
-from cards.importing.formats import CARD_FIELDS, SEPARATORS
+from cards.importing.formats import CARD_FIELDS, ENCODINGS, SEPARATORS
 
 SEPARATOR_CHOICES = [
     ("", _("Detect")),
@@ -15,6 +15,7 @@ SEPARATOR_CHOICES = [
     ("pipe", _("Vertical bar")),
     ("custom", _("Other…")),
 ]
+ENCODING_CHOICES = [("", _("Detect")), *ENCODINGS.items()]
 DUPLICATE_CHOICES = [("skip", _("Skip them")), ("update", _("Update them"))]
 SUBDECK_CHOICES = [("tags", _("Into this deck, tagged")), ("decks", _("Each into its own deck"))]
 
@@ -29,6 +30,7 @@ class ImportForm(forms.Form):
     row_separator = forms.CharField(
         label=_("Between rows (empty: new line)"), max_length=10, required=False, strip=False
     )
+    encoding = forms.ChoiceField(label=_("Encoding"), choices=ENCODING_CHOICES, required=False)
     # Set once the preview has shown the column pickers: an empty picker then means "none".
     mapped = forms.BooleanField(required=False, widget=forms.HiddenInput)
     front = forms.IntegerField(min_value=0, max_value=999, required=False)
@@ -68,7 +70,12 @@ class ImportForm(forms.Form):
         else:
             separator = SEPARATORS.get(separator, "")
         row_separator = self.cleaned_data["row_separator"]
-        return read_source(data, separator=separator, row_separator=row_separator)
+        return read_source(
+            data,
+            separator=separator,
+            row_separator=row_separator,
+            encoding=self.cleaned_data["encoding"] if upload else "",  # pasted text is text
+        )
 
     def source(self) -> Source | None:
         """The parsed upload or text, or None with what is wrong added to the form's errors."""

@@ -51,7 +51,9 @@ def map_row(row: Row, options: ImportOptions) -> dict | str:
     values = {name: _column_value(row, options.mapping.get(name)) for name in CARD_FIELDS}
     if options.swap:
         values["front"], values["back"] = values["back"], values["front"]
-    values["tags"] = " ".join(dict.fromkeys(f"{row.tags} {values['tags']}".split()))
+    # A subdeck that does not become a deck is a tag, counted in the tags' length.
+    subdeck = _tag(row.subdeck) if row.subdeck and not options.subdecks_as_decks else ""
+    values["tags"] = " ".join(dict.fromkeys(f"{row.tags} {values['tags']} {subdeck}".split()))
     if not values["front"]:
         return _("the front is empty")
     if not values["back"]:
@@ -109,8 +111,6 @@ def deck_import(*, deck: Deck, source: Source, options: ImportOptions) -> Import
             report.skipped.append((row.line, values))
             continue
         target = targets[row.subdeck if options.subdecks_as_decks else ""]
-        if not options.subdecks_as_decks and row.subdeck:
-            values["tags"] = " ".join(dict.fromkeys([*values["tags"].split(), _tag(row.subdeck)]))
         key = (target.pk, values["front"])
         if key in seen:
             report.skipped.append(

@@ -20,7 +20,8 @@ def deck_today(request: LearnerRequest, deck_id: int) -> DeckToday:
 
 def card_page(deck: Deck, params: QueryDict | dict) -> dict[str, object]:
     """One page of the deck's cards, newest first, filtered by the `q` search parameter."""
-    q = params.get("q", "").strip()
+    # PostgreSQL text cannot hold NUL (SQLite can): without it, both search the same.
+    q = params.get("q", "").replace("\x00", "").strip()
     cards = deck.cards.order_by("-id")
     if q:
         cards = cards.filter(

@@ -19,6 +19,9 @@ from phraseweaver.htmx import page_or_part
 
 TEMPLATE = "cards/import.html"
 REPORT_TTL = 600
+# The column pickers list this many columns (and the mapped ones): five pickers of 64,000
+# options made 24 MB of HTML, and no note has that many fields.
+OFFERED_COLUMNS = 100
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,11 +44,13 @@ def import_preview(request: LearnerRequest, deck_id: int) -> HttpResponse:
     context = {"deck": deck, "form": form}
     if (source := form.source()) is not None:
         options = form.options(source)
+        columns = _offered_columns(source, options)
         context.update(
             source=source,
             options=options,
             rows=preview_rows(source, options),
-            pickers=_column_pickers(source, options),
+            pickers=_column_pickers(source, options, columns),
+            columns_left_out=_columns_left_out(source, columns),
         )
     return render(request, page_or_part(request, TEMPLATE, "preview"), context)
 
@@ -67,11 +72,25 @@ def _report_key(user: User, deck: Deck, token: str) -> str:
     return f"import-report:{user.pk}:{deck.pk}:{token}"
 
 
-def _column_pickers(source: Source, options: ImportOptions) -> list[dict]:
-    """One <select> per card field, listing the file's columns with a sample value."""
+def _offered_columns(source: Source, options: ImportOptions) -> list[int]:
+    """The first OFFERED_COLUMNS columns, and any column the mapping already picks."""
+    count = source.column_count
+    mapped = {index for index in options.mapping.values() if index is not None and index < count}
+    return sorted({*range(min(count, OFFERED_COLUMNS)), *mapped})
+
+
+def _columns_left_out(source: Source, offered: list[int]) -> str:
+    if len(offered) == source.column_count:
+        return ""
+    message = _("Only the first %(offered)d of %(count)d columns are offered.")
+    return message % {"offered": OFFERED_COLUMNS, "count": source.column_count}
+
+
+def _column_pickers(source: Source, options: ImportOptions, offered: list[int]) -> list[dict]:
+    """One <select> per card field, listing the offered columns with a sample value."""
     first = source.rows[0].fields if source.rows else []
     columns = []
-    for index in range(source.column_count):
+    for index in offered:
         name = source.columns[index] if index < len(source.columns) else ""
         sample = first[index][:30] if index < len(first) else ""
         label = name or _("Column %(number)d") % {"number": index + 1}
