@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Self
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from cards import scheduling
+from cards import scheduling, search
 
 # "Never reviewed": the study queue orders by it (seen cards first) and its index holds it.
 IS_NEW = ExpressionWrapper(Q(last_review__isnull=True), output_field=BooleanField())
@@ -69,6 +70,24 @@ class CardQuerySet(models.QuerySet["Card"]):
         """Cards seen before whose time has come (learning, review and relearning)."""
         return self.active().filter(last_review__isnull=False, due__lte=now)
 
+    # The bulk paths (import, copying a shared deck) fill the search column as save() does.
+
+    def bulk_create(self, objs: Iterable["Card"], *args: Any, **kwargs: Any) -> list["Card"]:
+        cards = list(objs)
+        for card in cards:
+            card.fill_search_text()
+        return super().bulk_create(cards, *args, **kwargs)
+
+    def bulk_update(
+        self, objs: Iterable["Card"], fields: Iterable[str], *args: Any, **kwargs: Any
+    ) -> int:
+        cards, fields = list(objs), list(fields)
+        if set(fields) & set(search.SEARCHED_FIELDS):
+            for card in cards:
+                card.fill_search_text()
+            fields = [*fields, "search_text"]
+        return super().bulk_update(cards, fields, *args, **kwargs)
+
 
 class Card(models.Model):
     # The owner is the deck's owner, kept on the card so that the due queue is one index range
@@ -96,6 +115,8 @@ class Card(models.Model):
     # Bumped by every review and undo: a grade names the version it was made on, so a double
     # tap or a retried request cannot grade the same card twice.
     version = models.PositiveIntegerField(default=0)
+    # The searched fields casefolded and without accents (cards.search): filled on every save.
+    search_text = models.TextField(default="", editable=False)
 
     objects = CardQuerySet.as_manager()
 
@@ -120,7 +141,19 @@ class Card(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.owner_id is None and self.deck_id is not None:
             self.owner_id = self.deck.owner_id
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & set(search.SEARCHED_FIELDS):
+            self.fill_search_text()
+            if update_fields is not None:
+                kwargs["update_fields"] = [*update_fields, "search_text"]
         super().save(*args, **kwargs)
+
+    def fill_search_text(self) -> None:
+        self.search_text = search.search_text(*(getattr(self, f) for f in search.SEARCHED_FIELDS))
+
+    @property
+    def tag_list(self) -> list[str]:
+        return list(dict.fromkeys(self.tags.split()))
 
     @property
     def is_new(self) -> bool:

@@ -1,7 +1,6 @@
 """What several of the cards views share: the deck screen and its card list."""
 
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 
@@ -9,6 +8,7 @@ from accounts.decorators import LearnerRequest
 from cards.day import DeckToday, LearnerDay
 from cards.forms import CardForm, language_name
 from cards.models import Deck
+from cards.search import matching
 
 CARDS_PER_PAGE = 50
 
@@ -19,17 +19,11 @@ def deck_today(request: LearnerRequest, deck_id: int) -> DeckToday:
 
 
 def card_page(deck: Deck, params: QueryDict | dict) -> dict[str, object]:
-    """One page of the deck's cards, newest first, filtered by the `q` search parameter."""
-    q = params.get("q", "").strip()
-    cards = deck.cards.order_by("-id")
-    if q:
-        cards = cards.filter(
-            Q(front__icontains=q)
-            | Q(back__icontains=q)
-            | Q(example__icontains=q)
-            | Q(tags__icontains=q)
-        )
-    return {"q": q, "page": Paginator(cards, CARDS_PER_PAGE).get_page(params.get("page"))}
+    """One page of the deck's cards, newest first, filtered by the `q` and `tag` parameters."""
+    q, tag = params.get("q", "").strip(), params.get("tag", "").strip()
+    cards = matching(deck.cards.order_by("-id"), q, tag)
+    page = Paginator(cards, CARDS_PER_PAGE).get_page(params.get("page"))
+    return {"q": q, "tag": tag, "page": page}
 
 
 def render_deck(
