@@ -42,12 +42,24 @@ class Deck(models.Model):
     front_lang = models.CharField(_("front language"), max_length=16, blank=True)
     back_lang = models.CharField(_("back language"), max_length=16, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # The share link this deck was copied from: adding from the same link again opens this deck.
+    # A token, not a key: a revoked link's token opens nothing, and deleting a share or a deck
+    # touches no copy.
+    shared_token = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = DeckQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["owner", "name"], name="deck_owner_name")]
+        constraints = [
+            # Two taps on "Add", even at once, make one copy.
+            models.UniqueConstraint(
+                fields=["owner", "shared_token"],
+                condition=~Q(shared_token=""),
+                name="deck_one_copy_per_share",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

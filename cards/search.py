@@ -45,3 +45,9 @@ def matching(cards: Cards, q: str = "", tag: str = "") -> Cards:
     if key := _tag_key(tag):
         cards = cards.filter(search_text__contains=f"{TAG_SEPARATOR}{key}{TAG_SEPARATOR}")
     return cards
+
+
+def same_front(cards: Cards, front: str) -> Cards:
+    """The cards whose front is `front` but for case, accents and spacing (the column's first
+    line is the normalized front)."""
+    return cards.filter(search_text__startswith=f"{normalized(front)}\n")

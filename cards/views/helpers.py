@@ -7,7 +7,7 @@ from django.shortcuts import render
 from accounts.decorators import LearnerRequest
 from cards.day import DeckToday, LearnerDay
 from cards.forms import CardForm, language_name
-from cards.models import Deck
+from cards.models import Card, Deck
 from cards.search import matching
 
 CARDS_PER_PAGE = 50
@@ -27,12 +27,18 @@ def card_page(deck: Deck, params: QueryDict | dict) -> dict[str, object]:
 
 
 def render_deck(
-    request: LearnerRequest, deck_id: int, *, add_form: CardForm | None = None
+    request: LearnerRequest,
+    deck_id: int,
+    *,
+    add_form: CardForm | None = None,
+    duplicate: Card | None = None,
 ) -> HttpResponse:
-    """The deck screen; just its card list when the search or the pagination asks for it."""
+    """The deck screen; just its card list when the search or the pagination asks for it.
+    `duplicate`: the card whose front the learner is adding again."""
     deck = deck_today(request, deck_id)
     context = {
         "deck": deck,
+        "duplicate": duplicate,
         "front_lang_name": language_name(deck.front_lang),
         "back_lang_name": language_name(deck.back_lang),
         "add_form": add_form or CardForm(auto_id="add-%s"),
