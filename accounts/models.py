@@ -1,4 +1,5 @@
 import zoneinfo
+from functools import cache
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -10,8 +11,17 @@ INTERFACE_LANGUAGES = [("en", "English"), ("ru", "Русский")]
 SUPPORTED_LANGUAGES = {code for code, _name in INTERFACE_LANGUAGES}
 
 
+DEFAULT_TIME_ZONE = "UTC"
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    # Reading the time zone database scans files: once per process is enough.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_time_zones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
@@ -41,8 +51,10 @@ class User(AbstractUser):
         _("reviews per day"), default=200, validators=[MaxValueValidator(99999)]
     )
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+        _("time zone"), max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone]
     )
+    # The learner picked a time zone in the settings: the device's is never taken over it.
+    time_zone_chosen = models.BooleanField(default=False, editable=False)
     interface_language = models.CharField(
         _("interface language"),
         max_length=8,

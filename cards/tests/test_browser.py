@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect, sync_playwright
 
+from accounts.models import User
 from cards.models import Card, Deck, ReviewLog
 from conftest import sign_for
 
@@ -173,9 +174,13 @@ class MiniApp:
 
 
 @pytest.fixture
-def mini_app(browser, live_server):
+def mini_app(browser, live_server, request):
+    """The app on a phone whose time zone is UTC, or another one by indirect parametrization."""
     context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, has_touch=True
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        has_touch=True,
+        timezone_id=getattr(request, "param", "UTC"),
     )
     context.route(
         TELEGRAM_JS_URL,
@@ -405,6 +410,33 @@ def test_the_speaker_shows_only_for_a_language_the_device_can_speak(mini_app, ma
     app.open(ana, path=f"/decks/{german.pk}/review/")
     expect(page.locator("#review-front")).to_have_text("guten Tag")
     expect(page.locator(".speak")).to_be_hidden()
+
+
+@pytest.mark.parametrize("mini_app", ["Asia/Tokyo"], indirect=True)
+def test_the_first_launch_takes_the_devices_time_zone_and_the_list_is_searchable(mini_app):
+    app, page = mini_app, mini_app.page
+    app.open({"id": 5010, "first_name": "Yui", "language_code": "en"})
+    assert User.objects.get(telegram_id=5010).time_zone == "Asia/Tokyo"
+
+    app.tap("nav.links >> text=Settings")
+    zones = page.locator("#id_time_zone")
+    expect(zones).to_have_value("Asia/Tokyo")
+    expect(zones.locator("option:checked")).to_have_text("Asia/Tokyo (UTC+9)")
+    page.fill("[data-filter-options]", "kolkata")
+    expect(zones).to_have_value("Asia/Kolkata")
+    expect(zones.locator("option:not([hidden])")).to_have_count(1)
+    page.fill("[data-filter-options]", "america new")  # every word, "_" read as a space
+    expect(zones.locator("option:not([hidden])")).to_contain_text(["America/New York"])
+    page.fill("[data-filter-options]", "kolkata")
+    app.press_main_button()  # Save
+    expect(page.locator(".status")).to_have_text("Settings saved.")
+    yui = User.objects.get(telegram_id=5010)
+    assert (yui.time_zone, yui.time_zone_chosen) == ("Asia/Kolkata", True)
+
+    page.fill("[data-filter-options]", "utc+8:45")  # the offset finds a zone too
+    expect(zones).to_have_value("Australia/Eucla")
+    app.assert_fits()
+    app.screenshot("day-settings-time-zone")  # last: a screenshot leaves style="" behind
 
 
 def expired_init_data(user) -> str:
