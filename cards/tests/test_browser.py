@@ -9,11 +9,13 @@ as Telegram's Android client does. Screenshots go to test-artifacts/screenshots/
 import json
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.utils import formats, timezone, translation
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import User
@@ -168,9 +170,9 @@ class MiniApp:
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= self.page.viewport_size["width"]
 
-    def screenshot(self, name: str):
+    def screenshot(self, name: str, *, full_page=True):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+        self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
 
 
 @pytest.fixture
@@ -437,6 +439,68 @@ def test_the_first_launch_takes_the_devices_time_zone_and_the_list_is_searchable
     expect(zones).to_have_value("Australia/Eucla")
     app.assert_fits()
     app.screenshot("day-settings-time-zone")  # last: a screenshot leaves style="" behind
+
+
+# Words that a line break cuts in two (a word is a run of non-spaces), outside the charts.
+BROKEN_WORDS = """root => {
+  const broken = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.parentElement.closest("svg")) continue;
+    for (const match of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map(rect => Math.round(rect.top)));
+      if (lines.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+def test_a_phone_reads_every_figure_of_the_statistics_in_russian(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    lena = make_user(5012, "Лена", language_code="ru")
+    deck = seed_deck(lena, "Испанский", [f"слово {i}" for i in range(50)])
+    now = timezone.now()
+    cards = list(deck.cards.all())
+    for days_ago, card in enumerate(cards[:40]):
+        first = now - timedelta(days=days_ago % 20 + 1)
+        card.review(3, learner=lena, now=first, duration_ms=40_000)
+    for card in cards[:6]:
+        card.review(3, learner=lena, now=now - timedelta(hours=12), duration_ms=30_000)
+        card.review(3, learner=lena, now=now, duration_ms=30_000)  # a card already learned
+    Card.objects.filter(pk__in=[card.pk for card in cards[40:42]]).update(suspended=True)
+
+    app.open(lena, path="/stats/")
+    stats = page.locator("#app .stats")
+    states = ["8 новых", "34 изучаемые", "6 на повторении", "2 приостановленные"]
+    expect(stats.locator(".state-counts li")).to_have_text(states)
+    expect(stats).to_contain_text("Из 6 повторений уже выученных карточек")
+    assert page.evaluate(BROKEN_WORDS, stats.element_handle()) == []
+    app.assert_fits()
+    # The heatmap at its natural size: month labels a phone can read, today's end in view.
+    label = page.locator(".chart-label").first.bounding_box()
+    assert label["height"] >= 10
+    today = page.locator(".heatmap rect").last.bounding_box()
+    assert 0 <= today["x"] <= 360 - today["width"]
+
+    app.tap("summary >> text=Карточки к повторению по дням")
+    expect(page.locator(".figures").nth(1)).to_be_visible()
+    first_day = page.locator(".figures").nth(1).locator("tbody tr").first
+    with translation.override("ru"):
+        today_in_russian = formats.date_format(timezone.localdate(), "j E")  # "1 декабря"
+    expect(first_day).to_contain_text(today_in_russian)
+    assert page.evaluate(BROKEN_WORDS, stats.element_handle()) == []
+    app.assert_fits()
+    app.screenshot("day-stats")
+    # For the README: the first screen, and the forecast with its figures.
+    page.evaluate("window.scrollTo(0, 0)")
+    app.screenshot("day-stats-top", full_page=False)
+    page.locator(".figures").nth(1).evaluate("table => table.closest('.box').scrollIntoView()")
+    app.screenshot("day-stats-figures", full_page=False)
 
 
 def expired_init_data(user) -> str:
