@@ -503,6 +503,41 @@ def test_a_phone_reads_every_figure_of_the_statistics_in_russian(mini_app, make_
     app.screenshot("day-stats-figures", full_page=False)
 
 
+def test_a_phone_previews_an_import_as_cards_and_says_what_it_will_skip(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    olga = make_user(5013, "Ольга", language_code="ru")
+    deck = seed_deck(olga, "Испанский", ["hola"])
+    app.open(olga, path=f"/decks/{deck.pk}/import/")
+    rows = [
+        ("hola", "привет", "", ""),
+        (
+            "¿Dónde está la estación de ferrocarril?",
+            "Где находится железнодорожный вокзал?",
+            "",
+            "",
+        ),
+        ("gracias", "спасибо", "Muchas gracias, amigo.", "вежливость"),
+        ("perro", "", "", ""),
+    ]
+    page.fill("#import-text", "\n".join("\t".join(row) for row in rows))
+    page.dispatch_event("#import-text", "change")
+    cards = page.locator(".import-row")
+    expect(cards).to_have_count(4)
+    expect(page.locator(".import-preview")).to_contain_text("Формат: Текст с разделителями")
+    expect(page.locator(".import-skips")).to_contain_text("2 строки будут пропущены")
+    expect(page.locator(".import-skips")).to_contain_text("Уже есть в колоде: 1 строка (строка 1)")
+    # A card each: the front, an arrow and the back read on together, whole words only.
+    second = cards.nth(1)
+    assert second.evaluate("row => getComputedStyle(row).display") == "block"
+    front, back = second.locator(".import-front"), second.locator(".import-back")
+    assert front.evaluate("cell => getComputedStyle(cell, '::after').content") == '" → "'
+    assert back.bounding_box()["x"] < front.bounding_box()["x"] + front.bounding_box()["width"]
+    expect(cards.nth(2).locator(".import-extra").first).to_be_hidden()  # empty: unmapped
+    assert page.evaluate(BROKEN_WORDS, page.locator("#import-screen").element_handle()) == []
+    app.assert_fits()
+    app.screenshot("day-import-preview")
+
+
 def expired_init_data(user) -> str:
     return sign_for(user, auth_date=int(time.time()) - settings.TELEGRAM_INIT_DATA_MAX_AGE - 60)
 
