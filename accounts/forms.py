@@ -1,6 +1,6 @@
 import zoneinfo
 from datetime import datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any, cast
 
 from django import forms
@@ -8,21 +8,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import INTERFACE_LANGUAGES, User, known_time_zones
+from accounts.models import INTERFACE_LANGUAGES, User, time_zone_names
 from phraseweaver.widgets import SearchableSelect
-
-# The regions of the time zone database's cities. The other ~110 names are legacy aliases
-# ("US/Eastern", "Etc/GMT+5", "Japan") of zones the list already has.
-TIME_ZONE_REGIONS = {
-    "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe",
-    "Indian", "Pacific",
-}  # fmt: skip
-
-
-@cache
-def time_zone_names() -> list[str]:
-    cities = (name for name in known_time_zones() if name.split("/")[0] in TIME_ZONE_REGIONS)
-    return sorted([*cities, "UTC"])
 
 
 def utc_offset(zone: str, moment: datetime) -> str:

@@ -20,6 +20,21 @@ def known_time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+# The regions of the time zone database's cities. The other ~110 names are legacy aliases
+# ("US/Eastern", "Etc/GMT+5", "Japan", "Etc/UTC") of zones the list already has.
+TIME_ZONE_REGIONS = {
+    "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe",
+    "Indian", "Pacific",
+}  # fmt: skip
+
+
+@cache
+def time_zone_names() -> list[str]:
+    """The zones a learner picks from: the cities, and UTC."""
+    cities = (name for name in known_time_zones() if name.split("/")[0] in TIME_ZONE_REGIONS)
+    return sorted([*cities, DEFAULT_TIME_ZONE])
+
+
 def validate_time_zone(value: str) -> None:
     if value not in known_time_zones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})

@@ -503,6 +503,23 @@ def test_a_phone_reads_every_figure_of_the_statistics_in_russian(mini_app, make_
     app.screenshot("day-stats-figures", full_page=False)
 
 
+def test_a_front_already_in_the_deck_is_added_only_on_add_anyway(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ana = make_user(5014, "Ana")
+    deck = seed_deck(ana, "Spanish", ["hola"])
+    app.open(ana, path=f"/decks/{deck.pk}/")
+    page.fill("#add-front", "Hola")
+    page.fill("#add-back", "hi")
+    app.tap("#card-add button[type=submit]")
+    expect(page.locator("#card-add .notice")).to_contain_text("This deck already has this front:")
+    assert deck.cards.count() == 1
+    expect(page.locator("#add-front")).to_have_value("Hola")  # nothing typed is lost
+    app.tap("#card-add button[name=duplicate]")
+    expect(page.locator("#card-add .status")).to_have_text("Added “Hola”.")
+    assert deck.cards.count() == 2
+    app.assert_fits()
+
+
 def test_a_phone_previews_an_import_as_cards_and_says_what_it_will_skip(mini_app, make_user):
     app, page = mini_app, mini_app.page
     olga = make_user(5013, "Ольга", language_code="ru")
