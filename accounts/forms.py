@@ -1,19 +1,38 @@
 import zoneinfo
-from functools import cache
-from typing import Any
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import INTERFACE_LANGUAGES, User
-from phraseweaver.widgets import NumberInput, PlainSelect
+from accounts.models import INTERFACE_LANGUAGES, User, time_zone_names
+from phraseweaver.widgets import NumberInput, SearchableSelect
 
 
-@cache
-def time_zone_choices() -> list[tuple[str, str]]:
-    # Reading the time zone database scans files: once per process is enough.
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+def utc_offset(zone: str, moment: datetime) -> str:
+    """The zone's offset at `moment`, as people write it: "UTC+3", "UTC-3:30", "UTC+0"."""
+    offset = moment.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def time_zone_choices(now: datetime | None = None) -> list[tuple[str, str]]:
+    """Each zone with its offset now (clocks change on the hour or the half hour)."""
+    now = now or timezone.now()
+    return _labelled_zones(now.replace(minute=now.minute // 30 * 30, second=0, microsecond=0))
+
+
+@lru_cache(maxsize=2)
+def _labelled_zones(moment: datetime) -> list[tuple[str, str]]:
+    # ~500 offsets take tens of milliseconds: once per half hour and process is enough.
+    return [
+        (name, f"{name.replace('_', ' ')} ({utc_offset(name, moment)})")
+        for name in time_zone_names()
+    ]
 
 
 def interface_language_choices() -> list[tuple[str, str | Promise]]:
@@ -38,7 +57,7 @@ class SettingsForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=time_zone_choices,
-        widget=PlainSelect,
+        widget=SearchableSelect(search_label=_("Search: a city or UTC+3")),
         help_text=_("Your day, the daily limits and the streak start at midnight here."),
     )
 
@@ -63,6 +82,16 @@ class SettingsForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # labels sit above their inputs
         super().__init__(*args, **kwargs)
+        # A legacy name the learner has (from before the list left them out) stays theirs.
+        zone = self.instance.time_zone
+        if zone not in time_zone_names():
+            field = cast(forms.ChoiceField, self.fields["time_zone"])  # declared above as one
+            field.choices = [*time_zone_choices(), (zone, zone)]
+
+    def save(self, commit: bool = True) -> User:
+        if "time_zone" in self.changed_data:
+            self.instance.time_zone_chosen = True  # the device's is never taken over it
+        return super().save(commit)
 
 
 class ReminderForm(forms.ModelForm):

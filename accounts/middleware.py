@@ -7,7 +7,7 @@ from django.utils import translation
 
 from accounts import initdata
 from accounts.initdata import InitDataError
-from accounts.services import user_from_telegram
+from accounts.services import device_time_zone_take, user_from_telegram
 
 if TYPE_CHECKING:  # accounts.decorators imports this module
     from accounts.decorators import LearnerRequest
@@ -54,6 +54,7 @@ class TelegramInitDataMiddleware:
             return unauthorized("init data carries no user")
         request.telegram = data
         request.user = user_from_telegram(data.user)
+        device_time_zone_take(user=request.user, zone=request.headers.get("X-Time-Zone", ""))
         # A cross-site page cannot set this header, so CSRF tokens add nothing here.
         # Django's CsrfViewMiddleware reads this private flag; django-stubs does not declare it.
         request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]

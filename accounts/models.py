@@ -1,4 +1,5 @@
 import zoneinfo
+from functools import cache
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -10,8 +11,32 @@ INTERFACE_LANGUAGES = [("en", "English"), ("ru", "Русский")]
 SUPPORTED_LANGUAGES = {code for code, _name in INTERFACE_LANGUAGES}
 
 
+DEFAULT_TIME_ZONE = "UTC"
+
+
+@cache
+def known_time_zones() -> frozenset[str]:
+    # Reading the time zone database scans files: once per process is enough.
+    return frozenset(zoneinfo.available_timezones())
+
+
+# The regions of the time zone database's cities. The other ~110 names are legacy aliases
+# ("US/Eastern", "Etc/GMT+5", "Japan", "Etc/UTC") of zones the list already has.
+TIME_ZONE_REGIONS = {
+    "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe",
+    "Indian", "Pacific",
+}  # fmt: skip
+
+
+@cache
+def time_zone_names() -> list[str]:
+    """The zones a learner picks from: the cities, and UTC."""
+    cities = (name for name in known_time_zones() if name.split("/")[0] in TIME_ZONE_REGIONS)
+    return sorted([*cities, DEFAULT_TIME_ZONE])
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_time_zones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
@@ -41,8 +66,10 @@ class User(AbstractUser):
         _("reviews per day"), default=200, validators=[MaxValueValidator(99999)]
     )
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone]
+        _("time zone"), max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone]
     )
+    # The learner picked a time zone in the settings: the device's is never taken over it.
+    time_zone_chosen = models.BooleanField(default=False, editable=False)
     interface_language = models.CharField(
         _("interface language"),
         max_length=8,

@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 
 from accounts.initdata import TelegramUser
-from accounts.models import User
+from accounts.models import DEFAULT_TIME_ZONE, User, time_zone_names
 
 
 def _text(value: str, limit: int) -> str:
@@ -55,3 +55,15 @@ def settings_save(user: User, fields: list[str]) -> None:
         user.bot_blocked = False
         fields = [*fields, "bot_blocked"]
     user.save(update_fields=fields)
+
+
+def device_time_zone_take(*, user: User, zone: str) -> None:
+    """Take the device's time zone (static/js/app.js sends it) while the learner still has the
+    default one: Telegram tells no time zone, and UTC would start a Moscow learner's day at 3 am.
+    Never over a zone the learner chose, and only a zone of the list they would pick from."""
+    if user.time_zone_chosen or user.time_zone != DEFAULT_TIME_ZONE or zone == user.time_zone:
+        return
+    if zone not in time_zone_names():  # a legacy alias ("Etc/UTC") would be a strange choice
+        return
+    user.time_zone = zone
+    user.save(update_fields=["time_zone"])

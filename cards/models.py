@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Self
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from cards import scheduling
+from cards import scheduling, search
 
 # "Never reviewed": the study queue orders by it (seen cards first) and its index holds it.
 IS_NEW = ExpressionWrapper(Q(last_review__isnull=True), output_field=BooleanField())
@@ -41,12 +42,24 @@ class Deck(models.Model):
     front_lang = models.CharField(_("front language"), max_length=16, blank=True)
     back_lang = models.CharField(_("back language"), max_length=16, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # The share link this deck was copied from: adding from the same link again opens this deck.
+    # A token, not a key: a revoked link's token opens nothing, and deleting a share or a deck
+    # touches no copy.
+    shared_token = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = DeckQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["owner", "name"], name="deck_owner_name")]
+        constraints = [
+            # Two taps on "Add", even at once, make one copy.
+            models.UniqueConstraint(
+                fields=["owner", "shared_token"],
+                condition=~Q(shared_token=""),
+                name="deck_one_copy_per_share",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -68,6 +81,24 @@ class CardQuerySet(models.QuerySet["Card"]):
     def due(self, now: datetime) -> Self:
         """Cards seen before whose time has come (learning, review and relearning)."""
         return self.active().filter(last_review__isnull=False, due__lte=now)
+
+    # The bulk paths (import, copying a shared deck) fill the search column as save() does.
+
+    def bulk_create(self, objs: Iterable["Card"], *args: Any, **kwargs: Any) -> list["Card"]:
+        cards = list(objs)
+        for card in cards:
+            card.fill_search_text()
+        return super().bulk_create(cards, *args, **kwargs)
+
+    def bulk_update(
+        self, objs: Iterable["Card"], fields: Iterable[str], *args: Any, **kwargs: Any
+    ) -> int:
+        cards, fields = list(objs), list(fields)
+        if set(fields) & set(search.SEARCHED_FIELDS):
+            for card in cards:
+                card.fill_search_text()
+            fields = [*fields, "search_text"]
+        return super().bulk_update(cards, fields, *args, **kwargs)
 
 
 class Card(models.Model):
@@ -96,6 +127,8 @@ class Card(models.Model):
     # Bumped by every review and undo: a grade names the version it was made on, so a double
     # tap or a retried request cannot grade the same card twice.
     version = models.PositiveIntegerField(default=0)
+    # The searched fields casefolded and without accents (cards.search): filled on every save.
+    search_text = models.TextField(default="", editable=False)
 
     objects = CardQuerySet.as_manager()
 
@@ -120,7 +153,19 @@ class Card(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.owner_id is None and self.deck_id is not None:
             self.owner_id = self.deck.owner_id
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & set(search.SEARCHED_FIELDS):
+            self.fill_search_text()
+            if update_fields is not None:
+                kwargs["update_fields"] = [*update_fields, "search_text"]
         super().save(*args, **kwargs)
+
+    def fill_search_text(self) -> None:
+        self.search_text = search.search_text(*(getattr(self, f) for f in search.SEARCHED_FIELDS))
+
+    @property
+    def tag_list(self) -> list[str]:
+        return list(dict.fromkeys(self.tags.split()))
 
     @property
     def is_new(self) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -69,19 +69,32 @@ def start_param_for(token: str) -> str:
     return f"deck_{token}"
 
 
-@transaction.atomic
-def deck_copy_shared(*, token: str, user: User) -> Deck:
-    """Copy a shared deck's cards into a new deck of `user`, each card new and due now.
+def deck_copy_shared(*, token: str, user: User) -> tuple[Deck, bool]:
+    """The learner's copy of a shared deck, and whether it was made now: the first call copies
+    the cards into a new deck of `user`, each card new and due now; later calls (a second tap,
+    even at the same time) find that copy.
 
     Raises DeckShare.DoesNotExist when the link was revoked or never existed.
     """
     source = DeckShare.objects.select_related("deck").get(token=token).deck
+    copies = Deck.objects.filter(owner=user, shared_token=token)
+    if (copy := copies.first()) is not None:
+        return copy, False
+    try:
+        return _copy(source, token=token, user=user), True
+    except IntegrityError:  # the same learner's other request made the copy meanwhile
+        return copies.get(), False
+
+
+@transaction.atomic
+def _copy(source: Deck, *, token: str, user: User) -> Deck:
     copy = Deck.objects.create(
         owner=user,
         name=source.name,
         description=source.description,
         front_lang=source.front_lang,
         back_lang=source.back_lang,
+        shared_token=token,
     )
     now = timezone.now()
     rows = source.cards.order_by("id").values(*COPIED_FIELDS)

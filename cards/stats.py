@@ -29,7 +29,9 @@ class Stats:
     today: date
     heatmap: list = field(default_factory=list)  # cells: x, y, level, title
     months: list = field(default_factory=list)  # labels: x, text
-    forecast: list = field(default_factory=list)  # bars: x, y, height, title
+    # The heatmap's figures for a phone, which shows no tooltip: newest month first.
+    month_totals: list = field(default_factory=list)  # month (its 1st), reviews, days
+    forecast: list = field(default_factory=list)  # bars: x, y, height, title, day, value
     time_spent: list = field(default_factory=list)
     reviews_last_year: int = 0
     retention: float | None = None
@@ -42,6 +44,15 @@ class Stats:
     heatmap_width: int = HEATMAP_WEEKS * CELL
     bars_width: int = FORECAST_DAYS * BAR
     chart_height: int = CHART_HEIGHT
+
+    # The bars' figures for a phone: the days that have one.
+    @property
+    def forecast_figures(self) -> list[dict]:
+        return [bar for bar in self.forecast if bar["value"]]
+
+    @property
+    def time_figures(self) -> list[dict]:
+        return [bar for bar in self.time_spent if bar["value"]]
 
 
 def learner_stats(user: User, *, deck: Deck | None = None, now: datetime | None = None) -> Stats:
@@ -84,6 +95,7 @@ def _heatmap(stats: Stats, per_day: dict) -> None:
     counts = [per_day.get(start + timedelta(days=i), (0, 0))[0] for i in range(7 * HEATMAP_WEEKS)]
     top = max(counts, default=0) or 1
     month = None
+    totals: dict[date, dict] = {}
     for index, count in enumerate(counts):
         day = start + timedelta(days=index)
         if day > stats.today:
@@ -91,6 +103,10 @@ def _heatmap(stats: Stats, per_day: dict) -> None:
         week, weekday = divmod(index, 7)
         if day > stats.today - timedelta(days=365):
             stats.reviews_last_year += count
+        if count:
+            total = totals.setdefault(day.replace(day=1), {"reviews": 0, "days": 0})
+            total["reviews"] += count
+            total["days"] += 1
         level = 0 if not count else min(4, 1 + (4 * count - 1) // top)
         stats.heatmap.append(
             {"x": week * CELL, "y": weekday * CELL, "level": level, "title": _title(day, count)}
@@ -99,6 +115,9 @@ def _heatmap(stats: Stats, per_day: dict) -> None:
             month = day.month
             if week < HEATMAP_WEEKS - 2:
                 stats.months.append({"x": week * CELL, "text": formats.date_format(day, "M")})
+    stats.month_totals = [
+        {"month": month, **totals[month]} for month in sorted(totals, reverse=True)
+    ]
 
 
 def _title(day: date, count: int) -> str:
@@ -109,10 +128,17 @@ def _title(day: date, count: int) -> str:
 def _bars(values: list[tuple[date, int, str]]) -> list[dict]:
     top = max((value for _day, value, _title in values), default=0) or 1
     bars = []
-    for index, (_day, value, title) in enumerate(values):
+    for index, (day, value, title) in enumerate(values):
         height = round(CHART_HEIGHT * value / top)
         bars.append(
-            {"x": index * BAR, "y": CHART_HEIGHT - height, "height": height, "title": title}
+            {
+                "x": index * BAR,
+                "y": CHART_HEIGHT - height,
+                "height": height,
+                "title": title,
+                "day": day,
+                "value": value,
+            }
         )
     return bars
 

@@ -4,6 +4,7 @@ from typing import Any
 from django import forms
 from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
+from django.utils.functional import Promise
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -47,3 +48,29 @@ class PlainSelect(forms.Select):
         )
         flat_attrs = flatatt(self.build_attrs(self.attrs, attrs))
         return format_html('<select name="{}"{}>{}</select>', name, flat_attrs, options)
+
+
+class SearchableSelect(PlainSelect):
+    """A PlainSelect with a search box above it: static/js/app.js narrows the options to those
+    holding every word typed (data-filter-options names the select), and selects the first."""
+
+    def __init__(self, *args: Any, search_label: str | Promise = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.search_label = search_label
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
+        select_id = self.build_attrs(self.attrs, attrs).get("id", "")
+        search = format_html(
+            '<input type="search" class="option-filter" data-filter-options="{}" '
+            'aria-label="{}" placeholder="{}" autocomplete="off">',
+            select_id,
+            self.search_label,
+            self.search_label,
+        )
+        return format_html("{}{}", search, super().render(name, value, attrs, renderer))

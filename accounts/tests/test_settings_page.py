@@ -32,7 +32,7 @@ def test_the_settings_page_shows_the_current_settings(as_alice):
     assert '<option value="ru">Русский</option>' in text
     assert 'name="desired_retention" value="0.9"' in text
     assert 'name="new_cards_per_day" value="20"' in text
-    assert '<option value="UTC" selected>UTC</option>' in text
+    assert '<option value="UTC" selected>UTC (UTC+0)</option>' in text
 
 
 def test_the_settings_page_holds_the_reminders_and_the_data_export(as_alice):

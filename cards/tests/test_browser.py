@@ -9,13 +9,16 @@ as Telegram's Android client does. Screenshots go to test-artifacts/screenshots/
 import json
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.utils import formats, timezone, translation
 from playwright.sync_api import expect, sync_playwright
 
+from accounts.models import User
 from cards.models import Card, Deck, ReviewLog
 from conftest import sign_for
 
@@ -167,15 +170,19 @@ class MiniApp:
         width = self.page.evaluate("document.documentElement.scrollWidth")
         assert width <= self.page.viewport_size["width"]
 
-    def screenshot(self, name: str):
+    def screenshot(self, name: str, *, full_page=True):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+        self.page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
 
 
 @pytest.fixture
-def mini_app(browser, live_server):
+def mini_app(browser, live_server, request):
+    """The app on a phone whose time zone is UTC, or another one by indirect parametrization."""
     context = browser.new_context(
-        viewport={"width": 360, "height": 740}, device_scale_factor=2, has_touch=True
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        has_touch=True,
+        timezone_id=getattr(request, "param", "UTC"),
     )
     context.route(
         TELEGRAM_JS_URL,
@@ -407,6 +414,147 @@ def test_the_speaker_shows_only_for_a_language_the_device_can_speak(mini_app, ma
     app.open(ana, path=f"/decks/{german.pk}/review/")
     expect(page.locator("#review-front")).to_have_text("guten Tag")
     expect(page.locator(".speak")).to_be_hidden()
+
+
+@pytest.mark.parametrize("mini_app", ["Asia/Tokyo"], indirect=True)
+def test_the_first_launch_takes_the_devices_time_zone_and_the_list_is_searchable(mini_app):
+    app, page = mini_app, mini_app.page
+    app.open({"id": 5010, "first_name": "Yui", "language_code": "en"})
+    assert User.objects.get(telegram_id=5010).time_zone == "Asia/Tokyo"
+
+    app.tap("nav.links >> text=Settings")
+    zones = page.locator("#id_time_zone")
+    expect(zones).to_have_value("Asia/Tokyo")
+    expect(zones.locator("option:checked")).to_have_text("Asia/Tokyo (UTC+9)")
+    page.fill("[data-filter-options]", "kolkata")
+    expect(zones).to_have_value("Asia/Kolkata")
+    expect(zones.locator("option:not([hidden])")).to_have_count(1)
+    page.fill("[data-filter-options]", "america new")  # every word, "_" read as a space
+    expect(zones.locator("option:not([hidden])")).to_contain_text(["America/New York"])
+    page.fill("[data-filter-options]", "kolkata")
+    app.press_main_button()  # Save
+    expect(page.locator(".status")).to_have_text("Settings saved.")
+    yui = User.objects.get(telegram_id=5010)
+    assert (yui.time_zone, yui.time_zone_chosen) == ("Asia/Kolkata", True)
+
+    page.fill("[data-filter-options]", "utc+8:45")  # the offset finds a zone too
+    expect(zones).to_have_value("Australia/Eucla")
+    app.assert_fits()
+    app.screenshot("day-settings-time-zone")  # last: a screenshot leaves style="" behind
+
+
+# Words that a line break cuts in two (a word is a run of non-spaces), outside the charts.
+BROKEN_WORDS = """root => {
+  const broken = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.parentElement.closest("svg")) continue;
+    for (const match of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map(rect => Math.round(rect.top)));
+      if (lines.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+def test_a_phone_reads_every_figure_of_the_statistics_in_russian(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    lena = make_user(5012, "Лена", language_code="ru")
+    deck = seed_deck(lena, "Испанский", [f"слово {i}" for i in range(50)])
+    now = timezone.now()
+    cards = list(deck.cards.all())
+    for days_ago, card in enumerate(cards[:40]):
+        first = now - timedelta(days=days_ago % 20 + 1)
+        card.review(3, learner=lena, now=first, duration_ms=40_000)
+    for card in cards[:6]:
+        card.review(3, learner=lena, now=now - timedelta(hours=12), duration_ms=30_000)
+        card.review(3, learner=lena, now=now, duration_ms=30_000)  # a card already learned
+    Card.objects.filter(pk__in=[card.pk for card in cards[40:42]]).update(suspended=True)
+
+    app.open(lena, path="/stats/")
+    stats = page.locator("#app .stats")
+    states = ["8 новых", "34 изучаемые", "6 на повторении", "2 приостановленные"]
+    expect(stats.locator(".state-counts li")).to_have_text(states)
+    expect(stats).to_contain_text("Из 6 повторений уже выученных карточек")
+    assert page.evaluate(BROKEN_WORDS, stats.element_handle()) == []
+    app.assert_fits()
+    # The heatmap at its natural size: month labels a phone can read, today's end in view.
+    label = page.locator(".chart-label").first.bounding_box()
+    assert label["height"] >= 10
+    today = page.locator(".heatmap rect").last.bounding_box()
+    assert 0 <= today["x"] <= 360 - today["width"]
+
+    app.tap("summary >> text=Карточки к повторению по дням")
+    expect(page.locator(".figures").nth(1)).to_be_visible()
+    first_day = page.locator(".figures").nth(1).locator("tbody tr").first
+    with translation.override("ru"):
+        today_in_russian = formats.date_format(timezone.localdate(), "j E")  # "1 декабря"
+    expect(first_day).to_contain_text(today_in_russian)
+    assert page.evaluate(BROKEN_WORDS, stats.element_handle()) == []
+    app.assert_fits()
+    app.screenshot("day-stats")
+    # For the README: the first screen, and the forecast with its figures.
+    page.evaluate("window.scrollTo(0, 0)")
+    app.screenshot("day-stats-top", full_page=False)
+    page.locator(".figures").nth(1).evaluate("table => table.closest('.box').scrollIntoView()")
+    app.screenshot("day-stats-figures", full_page=False)
+
+
+def test_a_front_already_in_the_deck_is_added_only_on_add_anyway(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    ana = make_user(5014, "Ana")
+    deck = seed_deck(ana, "Spanish", ["hola"])
+    app.open(ana, path=f"/decks/{deck.pk}/")
+    page.fill("#add-front", "Hola")
+    page.fill("#add-back", "hi")
+    app.tap("#card-add button[type=submit]")
+    expect(page.locator("#card-add .notice")).to_contain_text("This deck already has this front:")
+    assert deck.cards.count() == 1
+    expect(page.locator("#add-front")).to_have_value("Hola")  # nothing typed is lost
+    app.tap("#card-add button[name=duplicate]")
+    expect(page.locator("#card-add .status")).to_have_text("Added “Hola”.")
+    assert deck.cards.count() == 2
+    app.assert_fits()
+
+
+def test_a_phone_previews_an_import_as_cards_and_says_what_it_will_skip(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    olga = make_user(5013, "Ольга", language_code="ru")
+    deck = seed_deck(olga, "Испанский", ["hola"])
+    app.open(olga, path=f"/decks/{deck.pk}/import/")
+    rows = [
+        ("hola", "привет", "", ""),
+        (
+            "¿Dónde está la estación de ferrocarril?",
+            "Где находится железнодорожный вокзал?",
+            "",
+            "",
+        ),
+        ("gracias", "спасибо", "Muchas gracias, amigo.", "вежливость"),
+        ("perro", "", "", ""),
+    ]
+    page.fill("#import-text", "\n".join("\t".join(row) for row in rows))
+    page.dispatch_event("#import-text", "change")
+    cards = page.locator(".import-row")
+    expect(cards).to_have_count(4)
+    expect(page.locator(".import-preview")).to_contain_text("Формат: Текст с разделителями")
+    expect(page.locator(".import-skips")).to_contain_text("2 строки будут пропущены")
+    expect(page.locator(".import-skips")).to_contain_text("Уже есть в колоде: 1 строка (строка 1)")
+    # A card each: the front, an arrow and the back read on together, whole words only.
+    second = cards.nth(1)
+    assert second.evaluate("row => getComputedStyle(row).display") == "block"
+    front, back = second.locator(".import-front"), second.locator(".import-back")
+    assert front.evaluate("cell => getComputedStyle(cell, '::after').content") == '" → "'
+    assert back.bounding_box()["x"] < front.bounding_box()["x"] + front.bounding_box()["width"]
+    expect(cards.nth(2).locator(".import-extra").first).to_be_hidden()  # empty: unmapped
+    assert page.evaluate(BROKEN_WORDS, page.locator("#import-screen").element_handle()) == []
+    app.assert_fits()
+    app.screenshot("day-import-preview")
 
 
 def expired_init_data(user) -> str:

@@ -129,11 +129,58 @@ def test_adding_costs_the_same_queries_for_any_number_of_cards(
     as_alice, deck, count, django_assert_max_num_queries
 ):
     add_cards(deck, count)
-    # The user, the deck, the insert, then the deck's counts, today's progress and the list.
-    with django_assert_max_num_queries(7):
+    # The user, the deck, the same front?, the insert, then the deck's counts, today's progress
+    # and the list.
+    with django_assert_max_num_queries(8):
         as_alice.post(f"/decks/{deck.pk}/cards/add/", {"front": "f", "back": "b"}, **htmx())
     with django_assert_max_num_queries(2):
         as_alice.post(f"/decks/{deck.pk}/cards/add/", {"front": "", "back": "b"}, **htmx())
+
+
+# A front already in the deck
+
+
+def add(client, deck, **data):
+    return client.post(f"/decks/{deck.pk}/cards/add/", data, **htmx(HTTP_HX_TARGET="card-add"))
+
+
+def test_adding_a_front_already_in_the_deck_says_so_and_adds_nothing(as_alice, deck, card):
+    response = add(as_alice, deck, front="  La Casa ", back="home", tags="new")
+    assert list(Card.objects.all()) == [card]
+    text = response.text
+    assert text.lstrip().startswith('<form id="card-add"')
+    assert "This deck already has" in text
+    assert f'href="/cards/{card.pk}/edit/"' in text  # a link to the card it has
+    assert ">la casa</a>" in text
+    assert '<button type="submit" name="duplicate" value="add"' in text
+    assert 'value="  La Casa "' in text and 'value="new"' in text  # nothing typed is lost
+    assert "Added" not in text
+
+
+def test_a_front_that_differs_only_in_accents_and_case_is_the_same_front(as_alice, deck):
+    Card.objects.create(deck=deck, front="Adiós", back="bye")
+    assert "This deck already has" in add(as_alice, deck, front="ADIOS", back="bye").text
+
+
+def test_the_learner_can_add_the_same_front_anyway(as_alice, deck, card):
+    response = add(as_alice, deck, front="la casa", back="home", duplicate="add")
+    assert Card.objects.filter(front="la casa").count() == 2
+    assert "Added “la casa”." in response.text
+    assert "This deck already has" not in response.text
+
+
+def test_a_front_in_another_deck_is_no_duplicate(as_alice, alice, deck, card):
+    other = Deck.objects.create(owner=alice, name="Other")
+    response = add(as_alice, other, front="la casa", back="the house")
+    assert "Added “la casa”." in response.text
+    assert other.cards.count() == 1
+
+
+def test_a_plain_post_of_a_front_already_in_the_deck_asks_on_the_deck_page(as_alice, deck, card):
+    response = as_alice.post(f"/decks/{deck.pk}/cards/add/", {"front": "la casa", "back": "x"})
+    assert response.status_code == 200
+    assert "This deck already has" in response.text
+    assert Card.objects.count() == 1
 
 
 # The row, editing

@@ -40,7 +40,7 @@ def test_the_preview_shows_the_mapping_without_saving_anything(as_alice, deck):
     assert "<html" not in body
     assert "2 rows" in body
     assert "<code>semicolon</code>" in body
-    assert "<td>hola</td><td>hello</td>" in body
+    assert '<td class="import-front">hola</td><td class="import-back">hello</td>' in body
     assert 'data-tg-main-click="#import-submit"' in body
     assert not Card.objects.exists()
 
@@ -49,7 +49,8 @@ def test_the_preview_lets_the_learner_swap_and_pick_columns(as_alice, deck):
     data = {"text": "hola\thello\tHola, amigo\n", "mapped": "true", "front": "0", "back": "1"}
     data |= {"example": "2", "swap": "true"}
     body = as_alice.post(f"/decks/{deck.pk}/import/preview/", data, **htmx()).content.decode()
-    assert "<td>hello</td><td>hola</td><td>Hola, amigo</td>" in body
+    swapped = '<td class="import-front">hello</td><td class="import-back">hola</td>'
+    assert f'{swapped}<td class="import-extra">Hola, amigo</td>' in body
     assert '<option value="2" selected>Column 3: Hola, amigo</option>' in body
 
 
@@ -57,7 +58,7 @@ def test_the_preview_renders_as_a_full_page_without_htmx(as_alice, deck):
     response = as_alice.post(f"/decks/{deck.pk}/import/preview/", {"text": "a\tb\n"})
     assert response.status_code == 200
     assert b"<html" in response.content
-    assert b"<td>a</td><td>b</td>" in response.content
+    assert b'<td class="import-front">a</td><td class="import-back">b</td>' in response.content
 
 
 def test_the_preview_explains_bad_input(as_alice, deck):
@@ -158,3 +159,59 @@ def test_the_queries_do_not_grow_with_the_file(
     with django_assert_max_num_queries(12):
         as_alice.post(f"/decks/{deck.pk}/import/", {"text": text}, **htmx())
     assert deck.cards.count() == count
+
+
+# The preview tells before the import what it will do
+
+
+def preview(client, deck, **data):
+    response = client.post(f"/decks/{deck.pk}/import/preview/", data, **htmx())
+    return " ".join(response.content.decode().split())
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("front,back,example,notes,tags\nhola,hello,,,\n", "PhraseWeaver export"),
+        ("#separator:tab\n#html:false\nhola\thello\n", "Anki text export"),
+        ("hola;hello\n", "Separated text"),
+    ],
+)
+def test_the_preview_names_the_format_in_words(as_alice, deck, text, name):
+    body = preview(as_alice, deck, text=text)
+    assert f"Format: {name}" in body
+    assert "format: phraseweaver" not in body and "anki-text" not in body
+
+
+def test_the_preview_counts_and_explains_the_rows_it_will_skip(as_alice, deck):
+    Card.objects.create(deck=deck, front="hola", back="hi")
+    text = "hola\thello\n\tno front\ngato\t\nperro\tdog\nperro\tdog again\nluna\tmoon\n"
+    body = preview(as_alice, deck, text=text)
+    assert "4 rows will be skipped" in body
+    assert "Already in the deck: 1 row (line 1)" in body
+    assert "The front is empty: 1 row (line 2)" in body
+    assert "The back is empty: 1 row (line 3)" in body
+    assert "The same front as an earlier line: 1 row (line 5)" in body
+    assert not Card.objects.exclude(front="hola").exists()  # a preview imports nothing
+
+
+def test_the_skipped_rows_of_one_reason_are_counted_with_their_first_lines(as_alice, deck):
+    body = preview(as_alice, deck, text="".join(f"front {i}\t\n" for i in range(8)))
+    assert "The back is empty: 8 rows (lines 1, 2, 3, 4, 5…)" in body
+
+
+def test_the_preview_says_when_nothing_will_be_skipped(as_alice, deck):
+    assert "Every row will be imported." in preview(as_alice, deck, text="a\tb\nc\td\n")
+
+
+def test_a_front_in_the_deck_is_not_skipped_when_the_import_updates(as_alice, deck):
+    Card.objects.create(deck=deck, front="hola", back="hi")
+    body = preview(as_alice, deck, text="hola\thello\n", duplicates="update", mapped="true")
+    assert "Every row will be imported." in body
+
+
+def test_the_preview_shows_twenty_rows_as_cards(as_alice, deck):
+    text = "".join(f"front {i}\tback {i}\n" for i in range(30))
+    body = preview(as_alice, deck, text=text)
+    assert body.count('<tr class="import-row">') == 20
+    assert '<td class="import-front">front 0</td><td class="import-back">back 0</td>' in body

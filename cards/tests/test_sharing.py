@@ -1,10 +1,12 @@
 """Sharing decks: the owner's share link, the preview it opens, copying, revoking."""
 
+import json
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cards.models import Card, Deck, DeckShare, ReviewLog, State
@@ -311,11 +313,51 @@ def test_a_plain_add_redirects_to_the_new_deck(as_bob, bob, shared):
     assert response["Location"] == f"/decks/{Deck.objects.get(owner=bob).pk}/"
 
 
-def test_adding_twice_gives_two_decks(as_bob, bob, shared):
+def test_adding_twice_opens_the_copy_already_made(as_bob, bob, shared):
     as_bob.post(f"/shared/{shared.token}/", **htmx())
+    response = as_bob.post(f"/shared/{shared.token}/", **htmx())
+    copy = Deck.objects.get(owner=bob)
+    assert copy.cards.count() == 3
+    assert json.loads(response["HX-Location"]) == {"path": f"/decks/{copy.pk}/", "target": "#app"}
+
+
+def test_a_plain_second_add_redirects_to_the_copy(as_bob, bob, shared):
+    as_bob.post(f"/shared/{shared.token}/")
+    response = as_bob.post(f"/shared/{shared.token}/")
+    assert response["Location"] == f"/decks/{Deck.objects.get(owner=bob).pk}/"
+
+
+def test_the_preview_of_a_deck_already_added_opens_the_copy(as_bob, bob, shared):
     as_bob.post(f"/shared/{shared.token}/", **htmx())
-    assert Deck.objects.filter(owner=bob).count() == 2
-    assert Card.objects.for_user(bob).count() == 6
+    copy = Deck.objects.get(owner=bob)
+    response = as_bob.get(f"/shared/{shared.token}/", **htmx())
+    text = response.content.decode()
+    assert "You have added this deck already." in text
+    assert f'href="/decks/{copy.pk}/"' in text
+    assert 'data-tg-main-button="Open my copy" data-tg-main-click="#shared-open"' in text
+    assert 'id="shared-add"' not in text
+
+
+def test_each_learner_gets_a_copy_of_their_own(as_bob, bob, make_user, client, shared):
+    as_bob.post(f"/shared/{shared.token}/", **htmx())
+    olga = make_user(333, "Olga")
+    client.post(f"/shared/{shared.token}/", headers=auth_headers(olga), **htmx())
+    assert Deck.objects.filter(owner=bob).count() == 1
+    assert Deck.objects.filter(owner=olga).count() == 1
+
+
+def test_after_deleting_the_copy_adding_makes_a_new_one(as_bob, bob, shared):
+    as_bob.post(f"/shared/{shared.token}/", **htmx())
+    Deck.objects.get(owner=bob).delete()
+    response = as_bob.post(f"/shared/{shared.token}/", **htmx())
+    assert response.status_code == 200
+    assert Deck.objects.get(owner=bob).cards.count() == 3
+
+
+def test_the_database_refuses_a_second_copy_of_the_same_share(bob, shared):
+    Deck.objects.create(owner=bob, name="Copy", shared_token=shared.token)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Deck.objects.create(owner=bob, name="Copy", shared_token=shared.token)
 
 
 def test_an_empty_deck_can_be_added(as_bob, bob, shared):

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from cards.day import streaks
 from cards.models import Card, Deck, ReviewLog, State
@@ -163,3 +164,75 @@ def test_the_queries_do_not_grow_with_the_history(
         as_alice.get("/stats/", **htmx())
     with django_assert_max_num_queries(7):
         as_alice.get(f"/decks/{deck.pk}/stats/", **htmx())
+
+
+# Readable on a phone: every figure in words or a table, not only in SVG tooltips
+
+
+@pytest.fixture
+def today_history(alice):
+    """Reviews of 45 new cards today, and cards due in the coming days."""
+    now = timezone.now()
+    deck = Deck.objects.create(owner=alice, name="Spanish")
+    cards = Card.objects.bulk_create(
+        Card(owner=alice, deck=deck, front=f"c{i}", back="b", state=LEARNING, last_review=now)
+        for i in range(45)
+    )
+    ReviewLog.objects.bulk_create(log(card, now, 3, LEARNING, 20_000) for card in cards)
+    Card.objects.filter(pk__in=[c.pk for c in cards[:3]]).update(
+        state=REVIEW, due=now + timedelta(days=1)
+    )
+    return deck
+
+
+def stats_page(client, **headers) -> str:
+    return client.get("/stats/", **htmx(), **headers).content.decode()
+
+
+def test_retention_without_reviews_of_learned_cards_says_why(as_alice, today_history):
+    page = stats_page(as_alice)
+    assert "(0 reviews)" not in page
+    assert "It counts reviews of cards already learned; none yet." in page
+
+
+def test_retention_says_what_it_counted(as_alice, today_history, alice):
+    card = today_history.cards.filter(state=REVIEW).first()
+    ReviewLog.objects.bulk_create(
+        [log(card, timezone.now(), 3, REVIEW), log(card, timezone.now(), 1, REVIEW)]
+    )
+    page = stats_page(as_alice)
+    assert "<strong>50%</strong>" in page
+    assert "Of 2 reviews of cards already learned, the share remembered" in page
+
+
+def test_the_forecast_the_time_and_the_months_are_tables_too(as_alice, today_history):
+    page = " ".join(stats_page(as_alice).split())
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert f'<th scope="row">{tomorrow:%a, %B} {tomorrow.day}</th> <td>3</td>' in page
+    assert "<td>15</td>" in page  # 45 reviews of 20 s today: 15 minutes
+    this_month = timezone.localdate()
+    assert f'<th scope="row">{this_month:%B} {this_month.year}</th> <td>45</td> <td>1</td>' in page
+
+
+def test_the_card_states_take_the_russian_form_their_number_asks_for(client, make_user):
+    ivan = make_user(333, "Иван", language_code="ru")
+    deck = Deck.objects.create(owner=ivan, name="Испанский")
+    seen = {"last_review": timezone.now()}
+    Card.objects.bulk_create(
+        [
+            *(Card(owner=ivan, deck=deck, front=f"n{i}", back="b") for i in range(47)),
+            *(Card(owner=ivan, deck=deck, front=f"l{i}", back="b", **seen) for i in range(15)),
+            *(
+                Card(owner=ivan, deck=deck, front=f"r{i}", back="b", state=REVIEW, **seen)
+                for i in range(2)
+            ),
+            Card(owner=ivan, deck=deck, front="s", back="b", suspended=True),
+        ]
+    )
+    page = " ".join(
+        stats_page(client, HTTP_AUTHORIZATION=auth_headers(ivan)["Authorization"]).split()
+    )
+    assert "<strong>47</strong> новых" in page
+    assert "<strong>15</strong> изучаемых" in page
+    assert "<strong>2</strong> на повторении" in page
+    assert "<strong>1</strong> приостановленная" in page

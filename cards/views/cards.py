@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.forms import CardForm
 from cards.models import Card, get_card_for_user, get_deck_for_user
+from cards.search import same_front
 from cards.views.helpers import card_page, deck_today, render_deck
 from phraseweaver.htmx import is_fragment, page_or_part, posted
 
@@ -14,10 +15,15 @@ from phraseweaver.htmx import is_fragment, page_or_part, posted
 def card_add(request: LearnerRequest, deck_id: int) -> HttpResponse:
     deck = get_deck_for_user(request.user, deck_id)
     form = CardForm(request.POST, instance=Card(deck=deck), auto_id="add-%s")
-    if not form.is_valid():
+    duplicate = None
+    # A front the deck already has is added only once the learner says so ("Add anyway").
+    if form.is_valid() and request.POST.get("duplicate") != "add":
+        duplicate = same_front(deck.cards.all(), form.cleaned_data["front"]).first()
+    if not form.is_valid() or duplicate is not None:
         if request.htmx:
-            return render(request, "cards/deck.html#card-add", {"deck": deck, "add_form": form})
-        return render_deck(request, deck.pk, add_form=form)
+            context = {"deck": deck, "add_form": form, "duplicate": duplicate}
+            return render(request, "cards/deck.html#card-add", context)
+        return render_deck(request, deck.pk, add_form=form, duplicate=duplicate)
     form.save()
     if not request.htmx:
         return redirect(deck)

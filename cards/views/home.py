@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -6,9 +7,10 @@ from django_htmx.http import HttpResponseLocation, replace_url
 
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.day import LearnerDay
-from cards.models import Deck, DeckShare
+from cards.models import Card, Deck, DeckShare
+from cards.search import matching
 from cards.sharing import parse_start_param
-from cards.views.helpers import render_deck
+from cards.views.helpers import CARDS_PER_PAGE, render_deck
 from phraseweaver.htmx import page_or_part
 
 
@@ -17,10 +19,24 @@ from phraseweaver.htmx import page_or_part
 def home(request: LearnerRequest) -> HttpResponse:
     if (launch := _launch_screen(request)) is not None:
         return launch
+    context = _search(request)
+    if request.htmx.target == "search-results":
+        return render(request, "cards/home.html#search-results", context)
     day = LearnerDay(request.user)
     decks = day.decks_today()
-    context = {"decks": decks, "glance": day.glance(decks)}
+    context |= {"decks": decks, "glance": day.glance(decks)}
     return render(request, page_or_part(request, "cards/home.html", "home"), context)
+
+
+def _search(request: LearnerRequest) -> dict[str, object]:
+    """The newest of the learner's cards, in every deck, that match the `q` and `tag`
+    parameters (none without either)."""
+    q, tag = request.GET.get("q", "").strip(), request.GET.get("tag", "").strip()
+    if not q and not tag:
+        return {}
+    cards = matching(Card.objects.for_user(request.user), q, tag)
+    cards = cards.select_related("deck").order_by("-id")
+    return {"q": q, "tag": tag, "found": Paginator(cards, CARDS_PER_PAGE).get_page(1)}
 
 
 def _launch_screen(request: LearnerRequest) -> HttpResponse | None:

@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
@@ -13,7 +14,7 @@ from accounts.models import User
 from cards.importing import ImportOptions, Source, deck_import, preview_rows
 from cards.importing.formats import CARD_FIELDS
 from cards.importing.forms import ImportForm
-from cards.importing.service import model_field
+from cards.importing.service import map_row, model_field
 from cards.models import Card, Deck, get_deck_for_user
 from phraseweaver.htmx import page_or_part
 
@@ -22,6 +23,15 @@ REPORT_TTL = 600
 # The column pickers list this many columns (and the mapped ones): five pickers of 64,000
 # options made 24 MB of HTML, and no note has that many fields.
 OFFERED_COLUMNS = 100
+PREVIEW_ROWS = 20
+SKIPPED_LINES_SHOWN = 5
+FORMAT_NAMES = {
+    "csv": gettext_lazy("Separated text"),
+    "anki-text": gettext_lazy("Anki text export"),
+    "quizlet": gettext_lazy("Quizlet export"),
+    "phraseweaver": gettext_lazy("PhraseWeaver export"),
+    "apkg": gettext_lazy("Anki package"),
+}
 
 
 @require_http_methods(["GET", "POST"])
@@ -47,11 +57,14 @@ def import_preview(request: LearnerRequest, deck_id: int) -> HttpResponse:
         columns = _offered_columns(source, options)
         context.update(
             source=source,
+            format_name=FORMAT_NAMES.get(source.format, source.format),
             options=options,
-            rows=preview_rows(source, options),
+            rows=preview_rows(source, options, count=PREVIEW_ROWS),
             pickers=_column_pickers(source, options, columns),
             columns_left_out=_columns_left_out(source, columns),
         )
+        will_skip = _will_skip(deck, source, options)
+        context.update(will_skip=will_skip, skip_count=sum(group["count"] for group in will_skip))
     return render(request, page_or_part(request, TEMPLATE, "preview"), context)
 
 
@@ -84,6 +97,39 @@ def _columns_left_out(source: Source, offered: list[int]) -> str:
         return ""
     message = _("Only the first %(offered)d of %(count)d columns are offered.")
     return message % {"offered": OFFERED_COLUMNS, "count": source.column_count}
+
+
+def _will_skip(deck: Deck, source: Source, options: ImportOptions) -> list[dict]:
+    """The rows the import will skip, by reason, most first: what the file could not read, the
+    rows map_row refuses, a front twice in the file, a front the deck has (unless updated)."""
+    by_reason: dict[str, list[int]] = {}
+    for line, reason in source.skipped:
+        by_reason.setdefault(reason, []).append(line)
+    # Subdecks made decks are other decks, whose cards the import compares the rows with.
+    check_deck = not options.update_duplicates and not options.subdecks_as_decks
+    in_deck = set(deck.cards.values_list("front", flat=True)) if check_deck else set()
+    seen: set[tuple[str, str]] = set()
+    for row in source.rows:
+        values = map_row(row, options)
+        if isinstance(values, str):
+            by_reason.setdefault(values, []).append(row.line)
+            continue
+        key = (row.subdeck if options.subdecks_as_decks else "", values["front"])
+        if key in seen:
+            by_reason.setdefault(_("the same front as an earlier line"), []).append(row.line)
+        elif values["front"] in in_deck:
+            by_reason.setdefault(_("already in the deck"), []).append(row.line)
+        seen.add(key)
+    groups = sorted(by_reason.items(), key=lambda item: -len(item[1]))
+    return [
+        {
+            "reason": capfirst(reason),
+            "count": len(lines),
+            "lines": ", ".join(str(line) for line in sorted(lines)[:SKIPPED_LINES_SHOWN])
+            + ("…" if len(lines) > SKIPPED_LINES_SHOWN else ""),
+        }
+        for reason, lines in groups
+    ]
 
 
 def _column_pickers(source: Source, options: ImportOptions, offered: list[int]) -> list[dict]:

@@ -3,7 +3,7 @@ the link."""
 
 from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards import sharing
 from cards.models import Deck, DeckShare, get_deck_for_user
-from phraseweaver.htmx import error_page, page_or_part
+from phraseweaver.htmx import error_page, navigate, page_or_part
 
 PREVIEW_CARDS = 5
 
@@ -72,19 +72,26 @@ def render_missing(request: LearnerRequest) -> HttpResponse:
 def shared_deck(request: LearnerRequest, token: str) -> HttpResponse:
     """GET: a preview of a shared deck. POST: copy its cards into a new deck of the learner."""
     shares = DeckShare.objects.select_related("deck__owner")
-    found = shares.annotate(card_count=Count("deck__cards")).filter(token=token).first()
+    copies = Deck.objects.for_user(request.user).filter(shared_token=OuterRef("token"))
+    found = (
+        shares.annotate(card_count=Count("deck__cards"), copy_id=Subquery(copies.values("pk")[:1]))
+        .filter(token=token)
+        .first()
+    )
     if found is None:
         return render_missing(request)
     context = {"token": token, "deck": found.deck, "card_count": found.card_count}
     if request.method == "POST":
         try:
-            context["added"] = sharing.deck_copy_shared(token=token, user=request.user)
+            added, created = sharing.deck_copy_shared(token=token, user=request.user)
         except DeckShare.DoesNotExist:  # revoked while the preview was open
             return render_missing(request)
-        if not request.htmx:
-            return redirect(context["added"])
+        if not created or not request.htmx:
+            return navigate(request, added.get_absolute_url())
+        context["added"] = added
     else:
         context["is_own"] = found.deck.owner_id == request.user.pk
+        context["copy_id"] = found.copy_id
         context["cards"] = found.deck.cards.order_by("id")[:PREVIEW_CARDS]
         context["more"] = max(found.card_count - PREVIEW_CARDS, 0)
     template = page_or_part(request, "cards/shared.html", "shared")

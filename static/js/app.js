@@ -21,6 +21,8 @@
   // browser after the development login (which has initData, but nobody to post events to).
   var inTelegram = !!(tg && tg.initData) &&
     (window.TelegramWebviewProxy !== undefined || window.parent !== window);
+  // The device's time zone, which the server takes while the learner has chosen none.
+  var timeZone = (window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone) || "";
 
   function since(version) {
     return !!tg && tg.isVersionAtLeast(version);
@@ -39,6 +41,7 @@
   function authorize(event) {
     var data = initData();
     if (data) event.detail.headers.Authorization = "tma " + data;
+    if (timeZone) event.detail.headers["X-Time-Zone"] = timeZone;
   }
 
   // Back and forward reload a screen with a plain XMLHttpRequest: it needs initData too.
@@ -298,6 +301,24 @@
     });
   }
 
+  // A search box with data-filter-options="<select id>" (phraseweaver/widgets.py) shows only
+  // the options holding every word typed, and selects the first of them when the selected one
+  // is hidden: iOS shows hidden options all the same.
+  function onInput(event) {
+    var box = event.target;
+    if (!(box instanceof Element) || !box.matches("[data-filter-options]")) return;
+    var select = document.getElementById(box.getAttribute("data-filter-options"));
+    var words = box.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var first = null;
+    Array.prototype.forEach.call(select ? select.options : [], function (option) {
+      var text = option.text.toLowerCase();
+      option.hidden = !words.every(function (word) { return text.indexOf(word) >= 0; });
+      if (!option.hidden && !first) first = option;
+    });
+    var selected = select && select.options[select.selectedIndex];
+    if (first && (!selected || selected.hidden)) select.value = first.value;
+  }
+
   function onKeydown(event) {
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     var target = event.target instanceof Element ? event.target : null;
@@ -450,7 +471,10 @@
       onChange(event);
       syncButtons();
     },
-    input: syncButtons,
+    input: function (event) {
+      onInput(event);
+      syncButtons();
+    },
     keydown: onKeydown,
     "htmx:configRequest": authorize,
     "htmx:historyCacheMiss": authorizeHistory,
