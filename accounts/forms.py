@@ -88,11 +88,6 @@ class SettingsForm(forms.ModelForm):
             field = cast(forms.ChoiceField, self.fields["time_zone"])  # declared above as one
             field.choices = [*time_zone_choices(), (zone, zone)]
 
-    def save(self, commit: bool = True) -> User:
-        if "time_zone" in self.changed_data:
-            self.instance.time_zone_chosen = True  # the device's is never taken over it
-        return super().save(commit)
-
 
 class ReminderForm(forms.ModelForm):
     reminder_hour = forms.TypedChoiceField(

@@ -48,8 +48,11 @@ def user_from_telegram(tg: TelegramUser) -> User:
     return user
 
 
-def settings_save(user: User, fields: list[str]) -> None:
+def settings_save(user: User, fields: list[str], *, time_zone_chosen: bool = False) -> None:
     """Saves the settings page's fields, which its forms have set on the user."""
+    if time_zone_chosen:
+        user.time_zone_chosen = True  # the device's time zone is never taken over it
+        fields = [*fields, "time_zone_chosen"]
     if user.reminders_enabled and user.bot_blocked:
         # The learner asks for messages: try again; a 403 on the next send blocks them again.
         user.bot_blocked = False

@@ -53,7 +53,11 @@ def settings_page(request: LearnerRequest) -> HttpResponse:
     # Both are validated, so that every mistake on the screen shows at once.
     saved = data is not None and all([form.is_valid(), reminder_form.is_valid()])
     if saved:
-        settings_save(request.user, [*form.Meta.fields, *reminder_form.Meta.fields])
+        settings_save(
+            request.user,
+            [*form.Meta.fields, *reminder_form.Meta.fields],
+            time_zone_chosen="time_zone" in form.changed_data,
+        )
         if not request.htmx:
             return redirect("settings")
         # The answer to a save speaks the language just chosen.

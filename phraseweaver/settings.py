@@ -159,7 +159,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or env_bool("PLAIN_STATIC_STORAGE", False)
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "phraseweaver.staticfiles.MinifiedStaticFilesStorage"
         )
     },
 }

@@ -16,6 +16,7 @@ VALID = {
     "desired_retention": "0.9",
     "new_cards_per_day": "20",
     "reviews_per_day": "200",
+    "reminder_hour": "19",
 }
 
 

@@ -255,7 +255,7 @@ def test_the_preview_offers_a_mapped_column_beyond_the_first_100(as_alice, deck)
     data = "\n".join([";".join(header), ";".join(["y"] * 150 + ["hola", "hello"])]).encode()
     response = preview(as_alice, deck, data)
     assert '<option value="150" selected>front: hola</option>' in response.text
-    assert "<td>hola</td><td>hello</td>" in response.text
+    assert '<td class="import-front">hola</td><td class="import-back">hello</td>' in response.text
 
 
 # Encodings: a file in two encodings is read line by line and the preview says which lines.
@@ -276,14 +276,19 @@ def test_a_utf8_file_with_one_windows_1251_line_keeps_its_utf8_lines():
 
 def test_the_preview_names_the_lines_in_another_encoding(as_alice, deck):
     response = preview(as_alice, deck, MIXED)
-    assert "<td>привет</td><td>hello</td>" in response.text
+    assert '<td class="import-front">привет</td><td class="import-back">hello</td>' in response.text
     assert "Line 3 is not valid UTF-8 and was read as Windows-1251" in response.text
 
 
 def test_the_learner_chooses_the_encoding(as_alice, deck):
     response = preview(as_alice, deck, MIXED, encoding="cp1251")
-    assert "<td>спасибо</td><td>thanks</td>" in response.text
-    assert "<td>РїСЂРёРІРµС‚</td><td>hello</td>" in response.text
+    assert (
+        '<td class="import-front">спасибо</td><td class="import-back">thanks</td>' in response.text
+    )
+    assert (
+        '<td class="import-front">РїСЂРёРІРµС‚</td><td class="import-back">hello</td>'
+        in response.text
+    )
     as_alice.post(
         f"/decks/{deck.pk}/import/",
         {"file": SimpleUploadedFile("cards.csv", MIXED), "encoding": "utf-8"},
@@ -295,7 +300,7 @@ def test_the_learner_chooses_the_encoding(as_alice, deck):
 def test_the_encoding_chosen_for_a_file_does_not_change_pasted_text(as_alice, deck):
     form = {"text": "привет\thello\n", "encoding": "cp1251"}
     response = as_alice.post(f"/decks/{deck.pk}/import/preview/", form, **htmx())
-    assert "<td>привет</td><td>hello</td>" in response.text
+    assert '<td class="import-front">привет</td><td class="import-back">hello</td>' in response.text
 
 
 def test_a_latin_1_file_is_read_as_windows_1252_and_said_so():

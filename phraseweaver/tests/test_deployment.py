@@ -33,6 +33,7 @@ import pytest
 from psycopg import sql
 
 from accounts import initdata
+from phraseweaver.staticfiles import minified
 
 ROOT = Path(__file__).resolve().parents[2]
 FLY = tomllib.loads((ROOT / "fly.toml").read_text())
@@ -283,7 +284,7 @@ def test_production_settings_come_from_fly_toml_and_the_secrets():
     assert settings["SECURE_HSTS_SECONDS"] >= 31536000
     assert settings["SESSION_COOKIE_SECURE"] and settings["CSRF_COOKIE_SECURE"]
     storage = settings["STORAGES"]["staticfiles"]["BACKEND"]
-    assert storage == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    assert storage == "phraseweaver.staticfiles.MinifiedStaticFilesStorage"  # whitenoise, minified
 
 
 def test_check_deploy_finds_nothing_with_production_settings():
@@ -496,7 +497,9 @@ def test_smoke_static_files_have_hashed_names_and_cache_for_long(server):
     assert re.fullmatch(r"css/app\.[0-9a-f]{12}\.css", hashed)
     status, headers, body = get(f"{server['url']}/static/{hashed}", **PROXIED)
     assert status == 200
-    assert body == (ROOT / "static" / "css" / "app.css").read_bytes()
+    # What the image serves is the minified copy of our stylesheet.
+    assert body == minified("css/app.css", (ROOT / "static" / "css" / "app.css").read_bytes())
+    assert len(body) < len((ROOT / "static" / "css" / "app.css").read_bytes())
     max_age = int(re.search(r"max-age=(\d+)", headers["Cache-Control"]).group(1))
     assert max_age >= 365 * 24 * 3600
     _status, _headers, page = get(f"{server['url']}/", **PROXIED)
