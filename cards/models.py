@@ -1,8 +1,9 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Self
 
 import fsrs
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.shortcuts import get_object_or_404
@@ -41,6 +42,16 @@ class Deck(models.Model):
     front_lang = models.CharField(_("front language"), max_length=16, blank=True)
     back_lang = models.CharField(_("back language"), max_length=16, blank=True)
     created = models.DateTimeField(auto_now_add=True)
+    # Each deck's own daily limits, as in Anki; a new deck starts with the learner's (save()).
+    new_cards_per_day = models.PositiveIntegerField(
+        _("new cards per day"), default=None, validators=[MaxValueValidator(9999)]
+    )
+    reviews_per_day = models.PositiveIntegerField(
+        _("reviews per day"), default=None, validators=[MaxValueValidator(99999)]
+    )
+    # "Study more": extra new cards the learner asked for, on that day only.
+    extra_new = models.PositiveIntegerField(default=0, editable=False)
+    extra_new_on = models.DateField(null=True, blank=True, editable=False)
 
     objects = DeckQuerySet.as_manager()
 
@@ -53,6 +64,23 @@ class Deck(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("deck", args=[self.pk])
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.new_cards_per_day is None:
+            self.new_cards_per_day = self.owner.new_cards_per_day
+        if self.reviews_per_day is None:
+            self.reviews_per_day = self.owner.reviews_per_day
+        super().save(*args, **kwargs)
+
+    def new_limit_on(self, day: date) -> int:
+        """The deck's new-card limit on `day`, with the extra cards asked for that day."""
+        return self.new_cards_per_day + (self.extra_new if self.extra_new_on == day else 0)
+
+    def study_more_new(self, count: int, day: date) -> None:
+        """Let `count` more new cards in today (Anki's custom study); tomorrow they are gone."""
+        self.extra_new = (self.extra_new if self.extra_new_on == day else 0) + count
+        self.extra_new_on = day
+        self.save(update_fields=["extra_new", "extra_new_on"])
 
 
 class CardQuerySet(models.QuerySet["Card"]):

@@ -12,11 +12,12 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
-from cards.day import LearnerDay
+from cards.day import LearnerDay, local_day_start
 from cards.models import Card, Deck, ReviewLog
 from cards.scheduling import RATING_LABELS, Rating, format_interval
 
@@ -40,8 +41,8 @@ def format_duration(ms: int) -> str:
 class ReviewSession:
     """This sitting's reviews, in the learner's day (cards.day), and what its screens show.
 
-    Today's counts come in one query together with the session's latest review, made on first
-    use — after the grade or undo that the screen reports on.
+    Today's deck counts come in one query together with the session's latest review, made on
+    first use — after the grade or undo that the screen reports on.
     """
 
     def __init__(
@@ -54,10 +55,12 @@ class ReviewSession:
     ):
         self.user = user
         self.deck = deck
-        self.day = LearnerDay(user, now)
-        self.now = self.day.now
+        now = now or timezone.now()
+        day_start = local_day_start(user, now)
         # Without a start (a link from outside the review page), the session is today's.
-        self.since = self.day.day_start if since is None else min(since, self.now)
+        self.since = day_start if since is None else min(since, now)
+        self.day = LearnerDay(user, now, since=self.since)
+        self.now = self.day.now
 
     @property
     def query(self) -> str:
@@ -78,17 +81,6 @@ class ReviewSession:
         return ReviewLog.objects.filter(self._in_session(), user=self.user)
 
     @cached_property
-    def counts(self) -> dict[str, Any]:
-        """What every screen needs: today's counts against the limits, and the review to undo.
-
-        Few aggregates on purpose: Django builds each one in Python on every screen, and that
-        costs far more than PostgreSQL's work here (bench/README.md).
-        """
-        return self.day.count_done(
-            since=self.since, last_review_id=Max("id", filter=self._in_session())
-        )
-
-    @cached_property
     def summary_counts(self) -> dict[str, Any]:
         """What only the summary shows: the session's reviews, time and ratings."""
         return self.reviews().aggregate(
@@ -103,7 +95,9 @@ class ReviewSession:
 
     @property
     def last_review_id(self) -> int | None:
-        return self.counts["last_review_id"]
+        """The session's latest review, to undo: it comes with today's deck counts."""
+        ids = [d.session_last_id for d in self.day.deck_list if self.deck in (None, d)]
+        return max((i for i in ids if i is not None), default=None)
 
     @property
     def reviewed(self) -> int:
@@ -122,9 +116,6 @@ class ReviewSession:
 
     def next_card(self) -> tuple[Card | None, int]:
         """The first card of the study queue, and how many cards are left to study now."""
-        # Today's counts come with the session's latest review, in one query, before the queue
-        # asks for them.
-        _ = self.counts
         card, due, new = self.day.next_in_queue(deck=self.deck)
         return card, due + new
 

@@ -5,6 +5,7 @@ card. The session (its start and deck) rides in the query string: see cards.revi
 """
 
 from contextlib import suppress
+from datetime import timedelta
 
 from django.db import transaction
 from django.forms import Form
@@ -20,6 +21,7 @@ from cards.review_session import ReviewSession, grade_buttons
 from phraseweaver.htmx import page_or_part
 
 PAGE = "cards/review.html"
+MINUTE = timedelta(minutes=1)
 
 
 def invalid(*forms: Form) -> HttpResponseBadRequest:
@@ -63,7 +65,10 @@ def render_screen(
         "show_answer": show_answer,
     }
     if card is None:
-        context["next_due"], context["limit_reached"] = session.next_due()
+        next_due, context["limit_reached"] = session.next_due()
+        context["next_due"] = next_due
+        # timeuntil says "0 minutes" under a minute: the summary says "less than a minute".
+        context["next_soon"] = next_due is not None and next_due - session.now < MINUTE
     elif show_answer:
         context["grades"] = grade_buttons(card, learner=request.user, now=session.now)
     return render(request, page_or_part(request, PAGE, "screen"), context)

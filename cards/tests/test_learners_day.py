@@ -1,0 +1,128 @@
+"""The learner's day, end to end: nothing blocks a learner who wants to study.
+
+Each deck has its own daily limits; failed cards a few minutes away stay in the session (the
+learn-ahead window); and once the limits are reached the learner may study more.
+"""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from cards.models import Card, Deck, ReviewLog
+from cards.tests.test_home import deck_counts
+from conftest import htmx
+
+pytestmark = pytest.mark.django_db
+
+
+def make_cards(deck, count, prefix="front", **fields):
+    return Card.objects.bulk_create(
+        Card(deck=deck, owner=deck.owner, front=f"{prefix} {i}", back=f"back {i}", **fields)
+        for i in range(count)
+    )
+
+
+def grade(client, card, rating, query=""):
+    card.refresh_from_db()
+    data = {"rating": rating, "version": card.version, "duration_ms": 3000}
+    return client.post(f"/review/cards/{card.pk}/grade/{query}", data, **htmx())
+
+
+def glance(html: str, label: str) -> int:
+    return int(re.search(rf"<dt>{label}</dt><dd>(\d+)</dd>", html)[1])
+
+
+# 1. Each deck has its own limits
+
+
+def test_a_new_deck_can_be_studied_after_another_deck_used_up_twenty_new_cards(
+    as_alice, alice, deck
+):
+    for card in make_cards(deck, 25):
+        card.review(4, learner=alice)
+    as_alice.post("/decks/new/", {"name": "German", "front_lang": "", "back_lang": ""})
+    german = Deck.objects.get(owner=alice, name="German")
+    Card.objects.create(deck=german, front="Hund", back="dog")
+
+    home = as_alice.get("/", **htmx())
+    study = as_alice.get(f"/decks/{german.pk}/review/", **htmx()).content.decode()
+
+    assert deck_counts(home)["German"] == ("0", "1")
+    assert deck_counts(home)["Spanish"] == ("0", "0")
+    assert glance(home.content.decode(), "New today") == 1
+    assert "Hund" in study
+    assert "1 card left" in study
+    assert "reached today" not in study
+
+
+# 2. The learn-ahead window
+
+
+def test_failed_cards_a_minute_away_are_shown_in_the_same_session(as_alice, deck):
+    cards = make_cards(deck, 2)
+    query = f"?since={int(timezone.now().timestamp()) - 1}"
+    grade(as_alice, cards[0], 1, query)  # Again: back in a minute
+    html = grade(as_alice, cards[1], 2, query).content.decode()  # Hard: back in a few minutes
+
+    assert "Session complete" not in html
+    assert "front 0" in html
+    assert "2 cards left" in html
+    home = as_alice.get("/", **htmx()).content.decode()
+    assert "All done" not in home
+    assert glance(home, "Due now") == 2
+
+
+def test_the_summary_never_says_next_card_in_0_minutes(as_alice, alice, deck):
+    alice.learn_ahead_minutes = 0
+    alice.save()
+    [card] = make_cards(deck, 1)
+
+    html = grade(as_alice, card, 1).content.decode()  # Again: due in one minute
+
+    assert "Session complete" in html
+    assert "0\xa0minutes" not in html
+    Card.objects.filter(pk=card.pk).update(due=timezone.now() + timedelta(seconds=30))
+    html = as_alice.get("/review/", **htmx()).content.decode()
+    assert "Next card in less than a minute." in html
+
+
+# 3. Study more
+
+
+def test_the_summary_offers_more_new_cards_for_today_only(as_alice, alice, deck):
+    alice.new_cards_per_day = 1
+    alice.save()
+    deck.refresh_from_db()
+    deck.new_cards_per_day = 1
+    deck.save()
+    cards = make_cards(deck, 4)
+    summary = grade(as_alice, cards[0], 4, f"?deck={deck.pk}").content.decode()
+    assert "You have reached today's limit." in summary
+    assert 'name="new"' in summary
+
+    response = as_alice.post(f"/decks/{deck.pk}/study-more/", {"new": 2}, **htmx())
+    more = as_alice.get(response["HX-Location"] and f"/decks/{deck.pk}/review/", **htmx())
+
+    assert "2 cards left" in more.content.decode()
+    deck.refresh_from_db()
+    tomorrow = timezone.now() + timedelta(days=1)
+    assert deck.new_limit_on(tomorrow.date()) == 1
+
+
+def test_cards_due_in_the_next_days_can_be_reviewed_ahead_and_are_logged(as_alice, alice, deck):
+    [card] = make_cards(deck, 1)
+    card.review(4, learner=alice, now=timezone.now() - timedelta(minutes=5))  # due in days
+    summary = as_alice.get(f"/decks/{deck.pk}/review/", **htmx()).content.decode()
+    assert "Nothing to review right now" in summary
+    assert 'name="ahead"' in summary
+
+    ahead = as_alice.get(f"/decks/{deck.pk}/review/?ahead=30", **htmx()).content.decode()
+    assert "front 0" in ahead
+    assert "1 card left" in ahead
+    query = re.search(r'grade/\?([^"]+)"', ahead)[1].replace("&amp;", "&")
+    html = grade(as_alice, card, 3, f"?{query}").content.decode()
+
+    assert "Session complete" in html
+    assert ReviewLog.objects.filter(card=card).count() == 2
