@@ -44,7 +44,7 @@ class DeckCounts(TypedDict):
 
 class DeckDay(DeckCounts):
     """What a deck from decks_today() or deck_today() carries besides its fields: the counts,
-    what its own limits still allow today, and what studying it shows now (set by _allow())."""
+    what its own limits still allow today, and what studying it shows now (set by deck_list)."""
 
     new_left: int
     reviews_left: int
@@ -146,9 +146,17 @@ class LearnerDay:
         )
 
     @cached_property
+    def _counted(self) -> list[DeckToday]:
+        """decks(), each with what its own limits still allow today (the query, made once)."""
+        return [self._limit(deck) for deck in self.decks()]
+
+    @cached_property
     def deck_list(self) -> list[DeckToday]:
-        """decks(), each with what its limits allow today (the query, made once)."""
-        return [self._allow(deck) for deck in self.decks()]
+        """The decks with what studying each of them shows now, within the ceiling."""
+        for deck in self._counted:
+            deck.due_today, deck.new_today = self._now_studyable([deck])
+            deck.studyable = bool(deck.due_today or deck.new_today)
+        return self._counted
 
     def decks_today(self) -> list[DeckToday]:
         """The decks with `due_today` and `new_today`: what studying each of them shows now."""
@@ -161,12 +169,10 @@ class LearnerDay:
                 return deck
         raise Http404("No such deck")
 
-    def _allow(self, deck: CountedDeck) -> DeckToday:
+    def _limit(self, deck: CountedDeck) -> DeckToday:
         today = cast(DeckToday, deck)  # the same object, which gains today's numbers here
         today.new_left = max(deck.new_limit_on(self.today) - deck.new_done, 0)
         today.reviews_left = max(deck.reviews_per_day - deck.reviews_done, 0)
-        today.due_today, today.new_today = self._now_studyable([today])
-        today.studyable = bool(today.due_today or today.new_today)
         return today
 
     def _scope(self, deck: Deck | None) -> list[DeckToday]:
@@ -201,7 +207,7 @@ class LearnerDay:
 
     @property
     def reviewed(self) -> int:
-        return self.new_done + self.reviews_done
+        return sum(deck.new_done + deck.reviews_done for deck in self._counted)
 
     @property
     def ceiling_left(self) -> int:
