@@ -16,9 +16,9 @@ due now.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias, TypedDict, cast
 
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -100,6 +100,15 @@ class Glance:
     @property
     def studyable(self) -> bool:
         return bool(self.due or self.new)
+
+
+class Upcoming(NamedTuple):
+    """For the summary: when the next card comes, whether limits hold cards back, and whether
+    cards seen before come later (to review ahead)."""
+
+    at: datetime | None
+    held: bool
+    later: bool
 
 
 class LearnerDay:
@@ -269,8 +278,33 @@ class LearnerDay:
             .order_by(IS_NEW, "due", "id")
         )
 
-    def next_card_at(self, *, deck: Deck | None = None) -> tuple[datetime | None, bool]:
-        """When the next card can be studied, and whether today's limits hold cards back.
+    def review_ahead(
+        self, *, days: int, since: datetime, deck: Deck | None = None
+    ) -> tuple[Card | None, int]:
+        """ "Study more": the first of the cards seen before and due within `days`, earliest
+        first, whatever today's limits, with how many there are (one query). A card reviewed
+        since the session's start does not come back in it."""
+        queue = (
+            self._cards(deck)
+            .filter(last_review__isnull=False, last_review__lt=since)
+            .filter(due__lte=self.now + timedelta(days=days))
+            .select_related("deck", "owner")
+            .order_by(IS_NEW, "due", "id")
+            .annotate(waiting=Window(Count("id")))
+        )
+        card = queue.first()
+        return card, card.waiting if card is not None else 0
+
+    def held_new(self, *, deck: Deck | None = None) -> list[DeckToday]:
+        """The decks whose own new-card limit holds new cards back today ("study more" can let
+        more in), unless the ceiling over all decks is reached."""
+        if not self.ceiling_left:
+            return []
+        return [d for d in self._scope(deck) if d.new_count > min(d.new_count, d.new_left)]
+
+    def next_card_at(self, *, deck: Deck | None = None) -> Upcoming:
+        """When the next card can be studied, whether today's limits hold cards back, and
+        whether any card seen before is due later (to review ahead).
 
         For when the queue is empty: any new or due card left is held back by a limit until
         tomorrow; otherwise the next card is the earliest one to fall due, or tomorrow for a
@@ -288,9 +322,11 @@ class LearnerDay:
             .values_list("deck", "first")
             .order_by()
         )
+        later = False
         for deck_id, first in first_due:
             times.append(first if deck_id in room else max(first, self.next_day_start))
-        return min(times, default=None), held
+            later = True
+        return Upcoming(min(times, default=None), held, later)
 
     def _cards(self, deck: Deck | None = None) -> QuerySet[Card]:
         cards = Card.objects.for_user(self.user).active()

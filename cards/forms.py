@@ -86,7 +86,6 @@ class DeckForm(Form):
                 field = cast(forms.ChoiceField, self.fields[name])  # declared above as one
                 field.choices = [*language_choices(), (code, code)]
 
-
     def clean_new_cards_per_day(self) -> int | None:
         return self._limit("new_cards_per_day")
 

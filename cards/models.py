@@ -62,15 +62,16 @@ class Deck(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def get_absolute_url(self) -> str:
-        return reverse("deck", args=[self.pk])
-
     def save(self, *args: Any, **kwargs: Any) -> None:
+        # A new deck starts with the learner's limits from Settings.
         if self.new_cards_per_day is None:
             self.new_cards_per_day = self.owner.new_cards_per_day
         if self.reviews_per_day is None:
             self.reviews_per_day = self.owner.reviews_per_day
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("deck", args=[self.pk])
 
     def new_limit_on(self, day: date) -> int:
         """The deck's new-card limit on `day`, with the extra cards asked for that day."""

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from cards.day import LearnerDay, local_day_start
+from cards.day import LearnerDay, Upcoming, local_day_start
 from cards.models import Card, Deck, ReviewLog
 from cards.scheduling import RATING_LABELS, Rating, format_interval
 
@@ -52,9 +52,12 @@ class ReviewSession:
         since: datetime | None = None,
         deck: Deck | None = None,
         now: datetime | None = None,
+        ahead: int | None = None,
     ):
         self.user = user
         self.deck = deck
+        # "Study more": review the cards due within this many days, ahead of time.
+        self.ahead = ahead
         now = now or timezone.now()
         day_start = local_day_start(user, now)
         # Without a start (a link from outside the review page), the session is today's.
@@ -65,17 +68,29 @@ class ReviewSession:
     @property
     def query(self) -> str:
         """The query string that keeps a request in this session."""
+        if self.ahead is None:
+            return self.plain_query
+        return f"{self.plain_query}&{urlencode({'ahead': self.ahead})}"
+
+    @property
+    def plain_query(self) -> str:
+        """The session's query string, back to the day's limits after reviewing ahead."""
         params = {"since": int(self.since.timestamp())}
         if self.deck is not None:
             params["deck"] = self.deck.pk
         return urlencode(params)
 
     @property
+    def path(self) -> str:
+        """The review page of this session's deck, or of all decks."""
+        return (
+            reverse("review") if self.deck is None else reverse("deck_review", args=[self.deck.pk])
+        )
+
+    @property
     def url(self) -> str:
         """The review page of this session."""
-        if self.deck is None:
-            return f"{reverse('review')}?{self.query}"
-        return f"{reverse('deck_review', args=[self.deck.pk])}?{self.query}"
+        return f"{self.path}?{self.query}"
 
     def reviews(self) -> QuerySet[ReviewLog]:
         return ReviewLog.objects.filter(self._in_session(), user=self.user)
@@ -116,12 +131,19 @@ class ReviewSession:
 
     def next_card(self) -> tuple[Card | None, int]:
         """The first card of the study queue, and how many cards are left to study now."""
+        if self.ahead is not None:
+            return self.day.review_ahead(days=self.ahead, since=self.since, deck=self.deck)
         card, due, new = self.day.next_in_queue(deck=self.deck)
         return card, due + new
 
-    def next_due(self) -> tuple[datetime | None, bool]:
-        """For the summary: when the next card comes, and whether the limits hold cards back."""
+    def next_due(self) -> Upcoming:
+        """For the summary: when the next card comes, whether the limits hold cards back, and
+        whether cards come later that the learner may review ahead."""
         return self.day.next_card_at(deck=self.deck)
+
+    def held_new(self) -> list[Deck]:
+        """For the summary: the decks in which "study more" can let more new cards in today."""
+        return list(self.day.held_new(deck=self.deck))
 
     def undo(self, review_id: int) -> Card | None:
         """Undo one of this session's reviews; its card as it is again, or None.

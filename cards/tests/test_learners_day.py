@@ -4,6 +4,7 @@ Each deck has its own daily limits; failed cards a few minutes away stay in the 
 learn-ahead window); and once the limits are reached the learner may study more.
 """
 
+import json
 import re
 from datetime import timedelta
 
@@ -102,8 +103,9 @@ def test_the_summary_offers_more_new_cards_for_today_only(as_alice, alice, deck)
     assert "You have reached today's limit." in summary
     assert 'name="new"' in summary
 
-    response = as_alice.post(f"/decks/{deck.pk}/study-more/", {"new": 2}, **htmx())
-    more = as_alice.get(response["HX-Location"] and f"/decks/{deck.pk}/review/", **htmx())
+    action = re.search(r'hx-post="(/decks/\d+/study-more/[^"]*)"', summary)[1]
+    response = as_alice.post(action.replace("&amp;", "&"), {"new": 2}, **htmx())
+    more = as_alice.get(json.loads(response["HX-Location"])["path"], **htmx())
 
     assert "2 cards left" in more.content.decode()
     deck.refresh_from_db()
@@ -121,7 +123,7 @@ def test_cards_due_in_the_next_days_can_be_reviewed_ahead_and_are_logged(as_alic
     ahead = as_alice.get(f"/decks/{deck.pk}/review/?ahead=30", **htmx()).content.decode()
     assert "front 0" in ahead
     assert "1 card left" in ahead
-    query = re.search(r'grade/\?([^"]+)"', ahead)[1].replace("&amp;", "&")
+    query = re.search(r'answer/\?([^"]+)"', ahead)[1].replace("&amp;", "&")
     html = grade(as_alice, card, 3, f"?{query}").content.decode()
 
     assert "Session complete" in html
