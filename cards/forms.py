@@ -77,7 +77,7 @@ class DeckForm(Form):
         for name in LIMITS:
             self.fields[name].required = False
             if getattr(self.instance, name) is None and self.instance.owner_id is not None:
-                self.initial.setdefault(name, getattr(self.instance.owner, name))
+                self.initial[name] = getattr(self.instance.owner, name)
         # Keep a code that is not in our list (an imported deck's) selectable, so that saving
         # the deck's name does not fail on a language the user never touched.
         for name in ("front_lang", "back_lang"):

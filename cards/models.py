@@ -77,6 +77,13 @@ class Deck(models.Model):
         """The deck's new-card limit on `day`, with the extra cards asked for that day."""
         return self.new_cards_per_day + (self.extra_new if self.extra_new_on == day else 0)
 
+    def days_to_see(self, new: int) -> int | None:
+        """How many days the deck's new-card limit takes to show `new` cards, when more than
+        one (for the import's report)."""
+        if not self.new_cards_per_day or new <= self.new_cards_per_day:
+            return None
+        return -(-new // self.new_cards_per_day)
+
     def study_more_new(self, count: int, day: date) -> None:
         """Let `count` more new cards in today (Anki's custom study); tomorrow they are gone."""
         self.extra_new = (self.extra_new if self.extra_new_on == day else 0) + count

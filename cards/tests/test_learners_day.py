@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from cards.models import Card, Deck, ReviewLog
@@ -128,3 +129,66 @@ def test_cards_due_in_the_next_days_can_be_reviewed_ahead_and_are_logged(as_alic
 
     assert "Session complete" in html
     assert ReviewLog.objects.filter(card=card).count() == 2
+
+
+def test_an_import_beyond_a_days_limit_says_how_many_days_it_takes(as_alice, alice, deck):
+    rows = "".join(f"word {i}\tmeaning {i}\n" for i in range(45)).encode()
+    data = {"file": SimpleUploadedFile("words.tsv", rows), "duplicates": "skip"}
+
+    body = as_alice.post(f"/decks/{deck.pk}/import/", data, **htmx()).content.decode()
+
+    assert "45 cards added" in body
+    assert "20 new cards a day: about 3 days to see them all." in body
+    assert f'hx-get="/decks/{deck.pk}/edit/"' in body
+
+
+def test_a_small_import_says_nothing_of_days(as_alice, deck):
+    data = {"file": SimpleUploadedFile("words.tsv", b"hola\thello\n"), "duplicates": "skip"}
+    body = as_alice.post(f"/decks/{deck.pk}/import/", data, **htmx()).content.decode()
+    assert "1 card added" in body
+    assert "to see them all" not in body
+
+
+def test_a_decks_limits_change_on_its_edit_screen(as_alice, deck):
+    form = as_alice.get(f"/decks/{deck.pk}/edit/", **htmx()).content.decode()
+    assert 'name="new_cards_per_day" value="20"' in form
+    data = {"name": "Spanish", "new_cards_per_day": "5", "reviews_per_day": "50"}
+    as_alice.post(f"/decks/{deck.pk}/edit/", data, **htmx())
+    deck.refresh_from_db()
+    assert (deck.new_cards_per_day, deck.reviews_per_day) == (5, 50)
+
+
+def test_a_bad_deck_limit_is_a_clear_error_that_loses_nothing(as_alice, deck):
+    data = {"name": "Renamed", "new_cards_per_day": "-1", "reviews_per_day": "50"}
+    html = as_alice.post(f"/decks/{deck.pk}/edit/", data, **htmx()).content.decode()
+    assert "greater than or equal to 0" in html
+    assert 'value="Renamed"' in html
+    deck.refresh_from_db()
+    assert (deck.name, deck.new_cards_per_day) == ("Spanish", 20)
+
+
+def test_a_new_deck_starts_with_the_learners_limits(as_alice, alice):
+    alice.new_cards_per_day, alice.reviews_per_day = 7, 70
+    alice.save()
+    form = as_alice.get("/decks/new/", **htmx()).content.decode()
+    assert 'name="new_cards_per_day" value="7"' in form
+    Deck.objects.create(owner=alice, name="Made elsewhere")  # an import, a shared deck
+    deck = Deck.objects.get(name="Made elsewhere")
+    assert (deck.new_cards_per_day, deck.reviews_per_day) == (7, 70)
+
+
+def test_all_decks_stop_at_the_learners_ceiling(as_alice, alice, deck):
+    alice.daily_ceiling = 3
+    alice.save()
+    cards = make_cards(deck, 5)
+    german = Deck.objects.create(owner=alice, name="German")
+    make_cards(german, 5, prefix="german")
+    query = f"?since={int(timezone.now().timestamp()) - 1}"
+    assert "3 cards left" in as_alice.get(f"/review/{query}", **htmx()).content.decode()
+    grade(as_alice, cards[0], 4, query)
+    grade(as_alice, cards[1], 4, query)
+    html = grade(as_alice, cards[2], 4, query).content.decode()
+    assert "You have reached today's limit." in html
+    # More new cards would not get past the ceiling; reviewing ahead is the learner's choice.
+    assert "More new cards today" not in html
+    assert 'name="ahead"' in html
