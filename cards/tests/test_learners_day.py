@@ -71,6 +71,7 @@ def test_failed_cards_a_minute_away_are_shown_in_the_same_session(as_alice, deck
     assert "Session complete" not in html
     assert "front 0" in html
     assert "2 cards left" in html
+    assert "Early: nothing else is left" in html
     home = as_alice.get("/", **htmx()).content.decode()
     assert "All done" not in home
     assert glance(home, "Due now") == 2
@@ -124,6 +125,7 @@ def test_cards_due_in_the_next_days_can_be_reviewed_ahead_and_are_logged(as_alic
     ahead = as_alice.get(f"/decks/{deck.pk}/review/?ahead=30", **htmx()).content.decode()
     assert "front 0" in ahead
     assert "1 card left" in ahead
+    assert "Ahead of time: due on" in ahead
     query = re.search(r'answer/\?([^"]+)"', ahead)[1].replace("&amp;", "&")
     html = grade(as_alice, card, 3, f"?{query}").content.decode()
 
