@@ -194,3 +194,41 @@ def test_all_decks_stop_at_the_learners_ceiling(as_alice, alice, deck):
     # More new cards would not get past the ceiling; reviewing ahead is the learner's choice.
     assert "More new cards today" not in html
     assert 'name="ahead"' in html
+
+
+def test_the_deck_screen_offers_to_study_more_once_the_limits_are_reached(as_alice, alice, deck):
+    deck.new_cards_per_day = 1
+    deck.save()
+    cards = make_cards(deck, 3)
+    cards[0].review(4, learner=alice)
+    screen = as_alice.get(f"/decks/{deck.pk}/", **htmx()).content.decode()
+    assert f'hx-post="/decks/{deck.pk}/study-more/?deck={deck.pk}"' in screen
+    assert 'name="ahead"' in screen
+
+    response = as_alice.post(f"/decks/{deck.pk}/study-more/?deck={deck.pk}", {"new": 5}, **htmx())
+
+    path = json.loads(response["HX-Location"])["path"]
+    assert path.startswith(f"/decks/{deck.pk}/review/?since=")
+    assert "2 cards left" in as_alice.get(path, **htmx()).content.decode()
+
+
+@pytest.mark.parametrize("new", ["0", "-3", "many", "100000"])
+def test_a_bad_number_of_more_cards_is_a_clear_error_that_changes_nothing(as_alice, deck, new):
+    response = as_alice.post(f"/decks/{deck.pk}/study-more/", {"new": new}, **htmx())
+    assert response.status_code == 400
+    assert response.content.decode().startswith("new: ")
+    deck.refresh_from_db()
+    assert deck.extra_new == 0
+
+
+def test_another_learners_deck_cannot_be_studied_more(as_alice, bob):
+    bobs = Deck.objects.create(owner=bob, name="Bob's")
+    assert as_alice.post(f"/decks/{bobs.pk}/study-more/", {"new": 5}).status_code == 404
+    bobs.refresh_from_db()
+    assert bobs.extra_new == 0
+
+
+def test_the_review_ahead_days_are_checked(as_alice, deck):
+    response = as_alice.get(f"/decks/{deck.pk}/review/?ahead=0", **htmx())
+    assert response.status_code == 400
+    assert response.content.decode().startswith("ahead: ")
