@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, TypeAlias, TypedDict, cast
 
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Window
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -37,7 +37,7 @@ class DeckCounts(TypedDict):
     due_count: int
     new_count: int
     ahead_count: int
-    new_done: int
+    new_done: int  # None from the database for no review: _limit() makes it 0
     reviews_done: int
     session_last_id: int | None
 
@@ -63,9 +63,11 @@ UNLIMITED = 10**9
 LEARNING_STATES = [State.LEARNING, State.RELEARNING]
 
 
-def _count(logs: QuerySet[ReviewLog]) -> Coalesce:
-    """The number of `logs` (correlated with the deck) as a subquery."""
-    return Coalesce(Subquery(logs.values("card__deck").annotate(n=Count("id")).values("n")), 0)
+def _count(logs: QuerySet[ReviewLog]) -> Subquery:
+    """The number of `logs` (correlated with the deck) as a subquery: None for none. Not
+    wrapped in Coalesce, which Django would add to the GROUP BY, making the database run the
+    subquery once for each of the deck's cards instead of once for the deck."""
+    return Subquery(logs.values("card__deck").annotate(n=Count("id")).values("n"))
 
 
 def local_day_start(user: User, now: datetime) -> datetime:
@@ -180,6 +182,7 @@ class LearnerDay:
 
     def _limit(self, deck: CountedDeck) -> DeckToday:
         today = cast(DeckToday, deck)  # the same object, which gains today's numbers here
+        today.new_done, today.reviews_done = deck.new_done or 0, deck.reviews_done or 0
         today.new_left = max(deck.new_limit_on(self.today) - deck.new_done, 0)
         today.reviews_left = max(deck.reviews_per_day - deck.reviews_done, 0)
         return today

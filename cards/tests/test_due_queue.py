@@ -137,3 +137,12 @@ def test_the_study_queue_is_read_off_its_index_without_sorting(deck, alice):
     assert "card_study_queue" in plan
     assert "Sort" not in plan
     assert "TEMP B-TREE" not in plan
+
+
+def test_todays_reviews_are_counted_once_a_deck_not_once_a_card(deck, alice):
+    # In the GROUP BY, a subquery runs once for each of the deck's cards: 15 s instead of
+    # 30 ms for 10,000 cards on PostgreSQL.
+    sql = str(LearnerDay(alice).decks().query)
+    outer = sql[sql.rindex('FROM "cards_deck"') :]
+    assert "GROUP BY" in outer
+    assert "SELECT" not in outer
