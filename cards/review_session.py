@@ -2,9 +2,11 @@
 
 The session is the learner's reviews since the review page was opened; its start (`since`) and
 deck travel in the query string of every review link and form, so the server keeps no state.
-Each screen costs the same few queries however many cards are due: one for today's progress
-together with the session's latest review, one for the next card together with the count of
-cards left, and on the summary two more: the session's reviews, and when the next card is due.
+Each screen costs the same few queries however many cards are due: one for the decks with
+their limits, waiting cards and today's reviews, together with the session's latest review; one
+for the next card (none when nothing is left); and on the summary two more: the session's
+reviews, and when the next card is due. `ahead` ("study more") reviews the cards due within that
+many days ahead of time, in the same flow.
 """
 
 from datetime import datetime
