@@ -51,6 +51,7 @@ class DeckDay(DeckCounts):
     due_today: int
     new_today: int
     studyable: bool
+    more_new: bool  # its own new-card limit holds new cards back: "study more" can let them in
 
 
 # Still Deck instances (templates and views read their fields as well as these numbers);
@@ -167,6 +168,8 @@ class LearnerDay:
         for deck in self._counted:
             deck.due_today, deck.new_today = self._now_studyable([deck])
             deck.studyable = bool(deck.due_today or deck.new_today)
+            # Not past the ceiling, though: there, more new cards would still not come.
+            deck.more_new = bool(self.ceiling_left) and deck.new_count > deck.new_left
         return self._counted
 
     def decks_today(self) -> list[DeckToday]:
@@ -301,9 +304,7 @@ class LearnerDay:
     def held_new(self, *, deck: Deck | None = None) -> list[DeckToday]:
         """The decks whose own new-card limit holds new cards back today ("study more" can let
         more in), unless the ceiling over all decks is reached."""
-        if not self.ceiling_left:
-            return []
-        return [d for d in self._scope(deck) if d.new_count > min(d.new_count, d.new_left)]
+        return [d for d in self._scope(deck) if d.more_new]
 
     def next_card_at(self, *, deck: Deck | None = None) -> Upcoming:
         """When the next card can be studied, whether today's limits hold cards back, and

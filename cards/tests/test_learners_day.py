@@ -182,6 +182,8 @@ def test_a_new_deck_starts_with_the_learners_limits(as_alice, alice):
 def test_all_decks_stop_at_the_learners_ceiling(as_alice, alice, deck):
     alice.daily_ceiling = 3
     alice.save()
+    deck.new_cards_per_day = 3  # used up too, which alone would offer more new cards
+    deck.save()
     cards = make_cards(deck, 5)
     german = Deck.objects.create(owner=alice, name="German")
     make_cards(german, 5, prefix="german")
@@ -194,6 +196,8 @@ def test_all_decks_stop_at_the_learners_ceiling(as_alice, alice, deck):
     # More new cards would not get past the ceiling; reviewing ahead is the learner's choice.
     assert "More new cards today" not in html
     assert 'name="ahead"' in html
+    screen = as_alice.get(f"/decks/{deck.pk}/", **htmx()).content.decode()
+    assert "More new cards today" not in screen
 
 
 def test_the_deck_screen_offers_to_study_more_once_the_limits_are_reached(as_alice, alice, deck):
