@@ -68,15 +68,24 @@ class SettingsForm(forms.ModelForm):
             "desired_retention",
             "new_cards_per_day",
             "reviews_per_day",
+            "daily_ceiling",
+            "learn_ahead_minutes",
             "time_zone",
         ]
         labels = {
             "new_cards_per_day": _("New cards per day"),
             "reviews_per_day": _("Reviews per day"),
+            "daily_ceiling": _("Cards per day over all decks"),
+            "learn_ahead_minutes": _("Learn ahead limit (minutes)"),
+        }
+        help_texts = {
+            "new_cards_per_day": _("For new decks; each deck's own limits are on its edit screen."),
         }
         widgets = {
             "new_cards_per_day": NumberInput(attrs={"inputmode": "numeric"}),
             "reviews_per_day": NumberInput(attrs={"inputmode": "numeric"}),
+            "daily_ceiling": NumberInput(attrs={"inputmode": "numeric"}),
+            "learn_ahead_minutes": NumberInput(attrs={"inputmode": "numeric"}),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

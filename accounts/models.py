@@ -65,6 +65,24 @@ class User(AbstractUser):
     reviews_per_day = models.PositiveIntegerField(
         _("reviews per day"), default=200, validators=[MaxValueValidator(99999)]
     )
+    # The decks' own limits (new decks start with the two above) apply first; this caps what
+    # all decks together may show in a day. None: no ceiling.
+    daily_ceiling = models.PositiveIntegerField(
+        _("cards per day over all decks"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(99999)],
+        help_text=_("Empty: no limit beyond each deck's own."),
+    )
+    learn_ahead_minutes = models.PositiveSmallIntegerField(
+        _("learn ahead limit (minutes)"),
+        default=20,
+        validators=[MaxValueValidator(1440)],
+        help_text=_(
+            "When nothing else is left, cards you are learning that come due within this "
+            "many minutes are shown now."
+        ),
+    )
     time_zone = models.CharField(
         _("time zone"), max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone]
     )

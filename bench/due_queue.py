@@ -82,7 +82,9 @@ def seed(reseed: bool) -> None:
             for i in range(LEARNERS)
         )
         Deck.objects.bulk_create(
-            Deck(owner=user, name=f"Deck {k}") for user in users for k in range(DECKS_PER_LEARNER)
+            Deck(owner=user, name=f"Deck {k}", new_cards_per_day=20, reviews_per_day=200)
+            for user in users
+            for k in range(DECKS_PER_LEARNER)
         )
         cursor.execute(SEED_CARDS, {"decks": LEARNERS * DECKS_PER_LEARNER, "cards": CARDS})
     with connection.cursor() as cursor:

@@ -83,7 +83,10 @@ def seed(learners: int, due_per_learner: int = DUE_CARDS) -> list[str]:
             )
             for i in range(learners)
         )
-        Deck.objects.bulk_create(Deck(owner=user, name="Phrases") for user in users)
+        Deck.objects.bulk_create(
+            Deck(owner=user, name="Phrases", new_cards_per_day=20, reviews_per_day=200)
+            for user in users
+        )
         cursor.execute(SEED_CARDS, {"due": due_per_learner, "cards": due_per_learner + LATER_CARDS})
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

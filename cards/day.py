@@ -6,47 +6,69 @@ review, the bot's /stats and in-chat review, reminders and statistics. So the sa
 the same number everywhere (bot/tests/test_same_numbers.py puts one learner in front of each).
 
 Days are the learner's local days (midnight in `user.time_zone`). "New" is a card never
-reviewed; "due" is a card seen before whose time has come. The daily limits count today's
-review logs: a review of a new card uses up the new-card limit, any other the review limit.
+reviewed; "due" is a card seen before whose time has come. Each deck has its own daily limits,
+as in Anki, counted from today's review logs of its cards: a review of a new card uses up the
+deck's new-card limit, any other its review limit; the learner may add a ceiling over all
+decks. When nothing else is left, learning cards due within the learn-ahead window count as
+due now.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias, TypedDict, cast
 
-from django.db.models import Count, Min, Q, QuerySet, Window
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import TruncDate
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from cards.models import IS_NEW, Card, Deck, ReviewLog
+from cards.models import IS_NEW, Card, Deck, ReviewLog, State
 
 if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
     from django_stubs_ext import WithAnnotations
 
 
 class DeckCounts(TypedDict):
-    """What decks() annotates each deck with."""
+    """What decks() annotates each deck with: its cards, and what was studied in it today."""
 
     card_count: int
     due_count: int
     new_count: int
+    ahead_count: int
+    new_done: int  # None from the database for no review: _limit() makes it 0
+    reviews_done: int
+    session_last_id: int | None
 
 
 class DeckDay(DeckCounts):
     """What a deck from decks_today() or deck_today() carries besides its fields: the counts,
-    and what today's limits let the learner study in it (set by _allow())."""
+    what its own limits still allow today, and what studying it shows now (set by deck_list)."""
 
+    new_left: int
+    reviews_left: int
     due_today: int
     new_today: int
     studyable: bool
+    more_new: bool  # its own new-card limit holds new cards back: "study more" can let them in
 
 
 # Still Deck instances (templates and views read their fields as well as these numbers);
 # django-stubs types the extra attributes of annotated model instances this way.
 CountedDeck: TypeAlias = "WithAnnotations[Deck, DeckCounts]"
 DeckToday: TypeAlias = "WithAnnotations[Deck, DeckDay]"
+
+# The ceiling when the learner has none.
+UNLIMITED = 10**9
+LEARNING_STATES = [State.LEARNING, State.RELEARNING]
+
+
+def _count(logs: QuerySet[ReviewLog]) -> Subquery:
+    """The number of `logs` (correlated with the deck) as a subquery: None for none. Not
+    wrapped in Coalesce, which Django would add to the GROUP BY, making the database run the
+    subquery once for each of the deck's cards instead of once for the deck."""
+    return Subquery(logs.values("card__deck").annotate(n=Count("id")).values("n"))
 
 
 def local_day_start(user: User, now: datetime) -> datetime:
@@ -83,125 +105,178 @@ class Glance:
         return bool(self.due or self.new)
 
 
-class LearnerDay:
-    """One learner's day at one moment. Today's counts cost one query, made on first use."""
+class Upcoming(NamedTuple):
+    """For the summary: when the next card comes, whether limits hold cards back, and whether
+    cards seen before come later (to review ahead)."""
 
-    def __init__(self, user: User, now: datetime | None = None):
+    at: datetime | None
+    held: bool
+    later: bool
+
+
+class LearnerDay:
+    """One learner's day at one moment. The decks with today's counts cost one query, made on
+    first use; `since`, a review session's start, adds the session's latest review to it."""
+
+    def __init__(self, user: User, now: datetime | None = None, *, since: datetime | None = None):
         self.user = user
         self.now = now or timezone.now()
         self.day_start = local_day_start(user, self.now)
         self.next_day_start = self.day_start + timedelta(days=1)
         self.today = self.day_start.date()
-        self._done: tuple[int, int] | None = None
+        self.since = since
+        # Learning cards due before this are shown now when nothing else is left, as in Anki.
+        self.ahead_until = self.now + timedelta(minutes=user.learn_ahead_minutes)
 
-    # --- what has been done today, and what the limits still allow -------------------------
-
-    def count_done(self, *, since: datetime | None = None, **extra: Any) -> dict[str, Any]:
-        """Count today's reviews of new and of seen cards, in one query together with `extra`
-        aggregates over the learner's logs since `since` (a review session that began before
-        midnight reaches into yesterday)."""
-        start = self.day_start if since is None else min(since, self.day_start)
-        today = Q(reviewed_at__gte=self.day_start)
-        counts = ReviewLog.objects.filter(user=self.user, reviewed_at__gte=start).aggregate(
-            new_done=Count("id", filter=today & Q(last_review_before__isnull=True)),
-            reviews_done=Count("id", filter=today & Q(last_review_before__isnull=False)),
-            **extra,
-        )
-        self._done = (counts["new_done"], counts["reviews_done"])
-        return counts
-
-    def _done_today(self) -> tuple[int, int]:
-        """Today's reviews of new and of seen cards: counted on first use, then remembered."""
-        if self._done is None:
-            counts = self.count_done()
-            return counts["new_done"], counts["reviews_done"]
-        return self._done
-
-    @property
-    def new_done(self) -> int:
-        return self._done_today()[0]
-
-    @property
-    def reviews_done(self) -> int:
-        return self._done_today()[1]
-
-    @property
-    def reviewed(self) -> int:
-        return self.new_done + self.reviews_done
-
-    @property
-    def new_left(self) -> int:
-        return max(self.user.new_cards_per_day - self.new_done, 0)
-
-    @property
-    def reviews_left(self) -> int:
-        return max(self.user.reviews_per_day - self.reviews_done, 0)
-
-    def allowed(self, *, due: int, new: int) -> tuple[int, int]:
-        """Of `due` and `new` cards waiting, how many today's limits let the learner study."""
-        return min(due, self.reviews_left), min(new, self.new_left)
-
-    # --- what is waiting ------------------------------------------------------------------
+    # --- what is waiting, and what has been done today, deck by deck -----------------------
 
     def decks(self) -> QuerySet[CountedDeck]:
-        """The learner's decks, each with its card, due and new counts (one query)."""
-        cards_due = Q(cards__last_review__isnull=False, cards__due__lte=self.now)
+        """The learner's decks, each with its card, due, new and learn-ahead counts and today's
+        reviews of new and of seen cards in it (one query)."""
+        seen = Q(cards__suspended=False, cards__last_review__isnull=False)
+        logs = ReviewLog.objects.filter(user=self.user, card__deck=OuterRef("pk")).order_by()
+        today = logs.filter(reviewed_at__gte=self.day_start)
+        session = logs.filter(reviewed_at__gte=self.since or self.day_start).order_by("-id")
         # As a plain QuerySet, whose annotate() django-stubs checks against DeckCounts; it
         # cannot match one on DeckQuerySet (typeddjango/django-stubs#1190).
         decks: QuerySet[Deck] = Deck.objects.for_user(self.user)
         return decks.annotate(
             card_count=Count("cards"),
-            due_count=Count("cards", filter=Q(cards__suspended=False) & cards_due),
+            due_count=Count("cards", filter=seen & Q(cards__due__lte=self.now)),
             new_count=Count(
                 "cards", filter=Q(cards__suspended=False, cards__last_review__isnull=True)
             ),
+            ahead_count=Count(
+                "cards",
+                filter=seen
+                & Q(cards__due__gt=self.now, cards__due__lte=self.ahead_until)
+                & Q(cards__state__in=LEARNING_STATES),
+            ),
+            new_done=_count(today.filter(last_review_before__isnull=True)),
+            reviews_done=_count(today.filter(last_review_before__isnull=False)),
+            session_last_id=Subquery(session.values("id")[:1]),
         )
+
+    @cached_property
+    def _counted(self) -> list[DeckToday]:
+        """decks(), each with what its own limits still allow today (the query, made once)."""
+        return [self._limit(deck) for deck in self.decks()]
+
+    @cached_property
+    def deck_list(self) -> list[DeckToday]:
+        """The decks with what studying each of them shows now, within the ceiling."""
+        for deck in self._counted:
+            deck.due_today, deck.new_today = self._now_studyable([deck])
+            deck.studyable = bool(deck.due_today or deck.new_today)
+            # Not past the ceiling, though: there, more new cards would still not come.
+            deck.more_new = bool(self.ceiling_left) and deck.new_count > deck.new_left
+        return self._counted
 
     def decks_today(self) -> list[DeckToday]:
         """The decks with `due_today` and `new_today`: what studying each of them shows now."""
-        return [self._allow(deck) for deck in self.decks()]
+        return self.deck_list
 
     def deck_today(self, deck_id: int) -> DeckToday:
         """One of the learner's decks (404 for anyone else's), as decks_today() has it."""
-        return self._allow(get_object_or_404(self.decks(), pk=deck_id))
+        for deck in self.deck_list:
+            if deck.pk == deck_id:
+                return deck
+        raise Http404("No such deck")
 
-    def _allow(self, deck: CountedDeck) -> DeckToday:
+    def _limit(self, deck: CountedDeck) -> DeckToday:
         today = cast(DeckToday, deck)  # the same object, which gains today's numbers here
-        today.due_today, today.new_today = self.allowed(due=deck.due_count, new=deck.new_count)
-        today.studyable = bool(today.due_today or today.new_today)
+        today.new_done, today.reviews_done = deck.new_done or 0, deck.reviews_done or 0
+        today.new_left = max(deck.new_limit_on(self.today) - deck.new_done, 0)
+        today.reviews_left = max(deck.reviews_per_day - deck.reviews_done, 0)
         return today
+
+    def _scope(self, deck: Deck | None) -> list[DeckToday]:
+        return self.deck_list if deck is None else [self.deck_today(deck.pk)]
+
+    def _waiting(self, decks: list[DeckToday]) -> tuple[int, int, int]:
+        """Of the due, new and learn-ahead cards waiting in `decks`, how many the decks' own
+        limits let the learner study (before the overall ceiling)."""
+        due = sum(min(d.due_count, d.reviews_left) for d in decks)
+        new = sum(min(d.new_count, d.new_left) for d in decks)
+        ahead = sum(min(d.ahead_count, d.reviews_left) for d in decks)
+        return due, new, ahead
+
+    def _now_studyable(self, decks: list[DeckToday]) -> tuple[int, int]:
+        """How many due and new cards studying `decks` shows now: each deck within its own
+        limits, all of them within the ceiling; learning cards due soon count as due when
+        nothing else is left."""
+        due, new, ahead = self._waiting(decks)
+        left = self.ceiling_left
+        due, new = min(due, left), min(new, max(left - due, 0))
+        return (due, new) if due or new else (min(ahead, left), 0)
+
+    # --- today's totals -------------------------------------------------------------------
+
+    @property
+    def new_done(self) -> int:
+        return sum(deck.new_done for deck in self.deck_list)
+
+    @property
+    def reviews_done(self) -> int:
+        return sum(deck.reviews_done for deck in self.deck_list)
+
+    @property
+    def reviewed(self) -> int:
+        return sum(deck.new_done + deck.reviews_done for deck in self._counted)
+
+    @property
+    def ceiling_left(self) -> int:
+        """How many more cards the overall daily ceiling allows (without one: no end)."""
+        if self.user.daily_ceiling is None:
+            return UNLIMITED
+        return max(self.user.daily_ceiling - self.reviewed, 0)
+
+    @property
+    def new_left(self) -> int:
+        return min(sum(deck.new_left for deck in self.deck_list), self.ceiling_left)
+
+    @property
+    def reviews_left(self) -> int:
+        return min(sum(deck.reviews_left for deck in self.deck_list), self.ceiling_left)
 
     def glance(self, decks: list[DeckToday]) -> Glance:
         """Today over all decks from decks_today(), with the streak (one more query)."""
-        due, new = self.allowed(
-            due=sum(deck.due_count for deck in decks), new=sum(deck.new_count for deck in decks)
-        )
+        due, new = self._now_studyable(decks)
         return Glance(due=due, new=new, reviewed=self.reviewed, streak=self.streak())
+
+    # --- the study queue ------------------------------------------------------------------
 
     def next_in_queue(self, *, deck: Deck | None = None) -> tuple[Card | None, int, int]:
         """The first card of the queue, with how many due and new cards the limits let the
-        learner study now (one query): over all decks, what glance() says."""
-        queue = self.queue(deck=deck).annotate(
-            new_waiting=Window(Count("id", filter=Q(last_review__isnull=True))),
-            seen_waiting=Window(Count("id", filter=Q(last_review__isnull=False))),
-        )
-        card = queue.first()
-        if card is None:
-            return None, 0, 0
-        due, new = self.allowed(due=card.seen_waiting, new=card.new_waiting)
-        return card, due, new
+        learner study now: over all decks, what glance() says."""
+        due, new = self._now_studyable(self._scope(deck))
+        return self.queue(deck=deck).first(), due, new
 
     def queue(self, *, deck: Deck | None = None) -> QuerySet[Card]:
-        """The cards to study now, in order: due cards first (oldest first), then new cards.
+        """The cards to study now, in order: due cards first (oldest first), then new cards;
+        when neither is left, learning cards due within the learn-ahead window.
 
-        One query, read off the card_study_queue index. Respects suspension and what today's
-        limits still allow.
+        One query, read off the card_study_queue index, and none when nothing is left.
+        Respects suspension, each deck's limits and the overall ceiling.
         """
-        wanted = Q(pk__in=[])
-        if self.reviews_left:
-            wanted |= Q(last_review__isnull=False, due__lte=self.now)
-        if self.new_left:
-            wanted |= Q(last_review__isnull=True)
+        decks = self._scope(deck)
+        due, new, ahead = self._waiting(decks)
+        if not self.ceiling_left or not (due or new or ahead):
+            return Card.objects.none()
+        with_reviews = [d.pk for d in decks if d.reviews_left]
+        if due or new:
+            wanted = Q(pk__in=[])
+            if due:
+                wanted |= Q(last_review__isnull=False, due__lte=self.now, deck__in=with_reviews)
+            if new:
+                wanted |= Q(last_review__isnull=True, deck__in=[d.pk for d in decks if d.new_left])
+        else:
+            wanted = Q(
+                last_review__isnull=False,
+                due__lte=self.ahead_until,
+                state__in=LEARNING_STATES,
+                deck__in=with_reviews,
+            )
         return (
             self._cards(deck)
             .filter(wanted)
@@ -209,21 +284,53 @@ class LearnerDay:
             .order_by(IS_NEW, "due", "id")
         )
 
-    def next_card_at(self, *, deck: Deck | None = None) -> tuple[datetime | None, bool]:
-        """When the next card can be studied, and whether today's limits hold cards back.
+    def review_ahead(
+        self, *, days: int, since: datetime, deck: Deck | None = None
+    ) -> tuple[Card | None, int]:
+        """ "Study more": the first of the cards seen before and due within `days`, earliest
+        first, whatever today's limits, with how many there are (one query). A card reviewed
+        since the session's start does not come back in it."""
+        queue = (
+            self._cards(deck)
+            .filter(last_review__isnull=False, last_review__lt=since)
+            .filter(due__lte=self.now + timedelta(days=days))
+            .select_related("deck", "owner")
+            .order_by(IS_NEW, "due", "id")
+            .annotate(waiting=Window(Count("id")))
+        )
+        card = queue.first()
+        return card, card.waiting if card is not None else 0
+
+    def held_new(self, *, deck: Deck | None = None) -> list[DeckToday]:
+        """The decks whose own new-card limit holds new cards back today ("study more" can let
+        more in), unless the ceiling over all decks is reached."""
+        return [d for d in self._scope(deck) if d.more_new]
+
+    def next_card_at(self, *, deck: Deck | None = None) -> Upcoming:
+        """When the next card can be studied, whether today's limits hold cards back, and
+        whether any card seen before is due later (to review ahead).
 
         For when the queue is empty: any new or due card left is held back by a limit until
-        tomorrow; otherwise the next card is the earliest one to fall due.
+        tomorrow; otherwise the next card is the earliest one to fall due, or tomorrow for a
+        deck whose review limit is used up (one query).
         """
-        found = self._cards(deck).aggregate(
-            held=Count("id", filter=Q(last_review__isnull=True) | Q(due__lte=self.now)),
-            next_seen=Min("due", filter=Q(last_review__isnull=False, due__gt=self.now)),
+        decks = self._scope(deck)
+        held = any(d.due_count or d.new_count for d in decks)
+        times = [self.next_day_start] if held else []
+        room = {d.pk for d in decks if d.reviews_left and self.ceiling_left}
+        first_due = (
+            self._cards(deck)
+            .filter(last_review__isnull=False, due__gt=self.now)
+            .values("deck")
+            .annotate(first=Min("due"))
+            .values_list("deck", "first")
+            .order_by()
         )
-        times = [self.next_day_start] if found["held"] else []
-        if found["next_seen"] is not None:
-            next_seen = found["next_seen"]
-            times.append(next_seen if self.reviews_left else max(next_seen, self.next_day_start))
-        return min(times, default=None), bool(found["held"])
+        later = False
+        for deck_id, first in first_due:
+            times.append(first if deck_id in room else max(first, self.next_day_start))
+            later = True
+        return Upcoming(min(times, default=None), held, later)
 
     def _cards(self, deck: Deck | None = None) -> QuerySet[Card]:
         cards = Card.objects.for_user(self.user).active()

@@ -42,6 +42,9 @@ class Form(forms.ModelForm):
                 field.widget.attrs.setdefault("dir", "auto")
 
 
+LIMITS = ("new_cards_per_day", "reviews_per_day")
+
+
 class DeckForm(Form):
     # Callable choices are evaluated at render time, so the names follow the active language.
     front_lang = forms.ChoiceField(
@@ -53,11 +56,32 @@ class DeckForm(Form):
 
     class Meta:
         model = Deck
-        fields = ["name", "front_lang", "back_lang", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        fields = [
+            "name",
+            "front_lang",
+            "back_lang",
+            "description",
+            "new_cards_per_day",
+            "reviews_per_day",
+        ]
+        labels = {
+            "new_cards_per_day": _("New cards per day"),
+            "reviews_per_day": _("Reviews per day"),
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "new_cards_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "reviews_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A new deck starts with the learner's limits from Settings; a limit left out of the
+        # form keeps the deck's.
+        for name in LIMITS:
+            self.fields[name].required = False
+            if getattr(self.instance, name) is None and self.instance.owner_id is not None:
+                self.initial[name] = getattr(self.instance.owner, name)
         # Keep a code that is not in our list (an imported deck's) selectable, so that saving
         # the deck's name does not fail on a language the user never touched.
         for name in ("front_lang", "back_lang"):
@@ -65,6 +89,16 @@ class DeckForm(Form):
             if code and code not in LANGUAGE_CODES:
                 field = cast(forms.ChoiceField, self.fields[name])  # declared above as one
                 field.choices = [*language_choices(), (code, code)]
+
+    def clean_new_cards_per_day(self) -> int | None:
+        return self._limit("new_cards_per_day")
+
+    def clean_reviews_per_day(self) -> int | None:
+        return self._limit("reviews_per_day")
+
+    def _limit(self, name: str) -> int | None:
+        value = self.cleaned_data[name]
+        return getattr(self.instance, name) if value is None else value
 
 
 class CardForm(Form):

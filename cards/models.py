@@ -1,9 +1,10 @@
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Self
 
 import fsrs
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.shortcuts import get_object_or_404
@@ -46,6 +47,16 @@ class Deck(models.Model):
     # A token, not a key: a revoked link's token opens nothing, and deleting a share or a deck
     # touches no copy.
     shared_token = models.CharField(max_length=64, blank=True, editable=False)
+    # Each deck's own daily limits, as in Anki; a new deck starts with the learner's (save()).
+    new_cards_per_day = models.PositiveIntegerField(
+        _("new cards per day"), default=None, validators=[MaxValueValidator(9999)]
+    )
+    reviews_per_day = models.PositiveIntegerField(
+        _("reviews per day"), default=None, validators=[MaxValueValidator(99999)]
+    )
+    # "Study more": extra new cards the learner asked for, on that day only.
+    extra_new = models.PositiveIntegerField(default=0, editable=False)
+    extra_new_on = models.DateField(null=True, blank=True, editable=False)
 
     objects = DeckQuerySet.as_manager()
 
@@ -64,8 +75,33 @@ class Deck(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A new deck starts with the learner's limits from Settings.
+        if self.new_cards_per_day is None:
+            self.new_cards_per_day = self.owner.new_cards_per_day
+        if self.reviews_per_day is None:
+            self.reviews_per_day = self.owner.reviews_per_day
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("deck", args=[self.pk])
+
+    def new_limit_on(self, day: date) -> int:
+        """The deck's new-card limit on `day`, with the extra cards asked for that day."""
+        return self.new_cards_per_day + (self.extra_new if self.extra_new_on == day else 0)
+
+    def days_to_see(self, new: int) -> int | None:
+        """How many days the deck's new-card limit takes to show `new` cards, when more than
+        one (for the import's report)."""
+        if not self.new_cards_per_day or new <= self.new_cards_per_day:
+            return None
+        return -(-new // self.new_cards_per_day)
+
+    def study_more_new(self, count: int, day: date) -> None:
+        """Let `count` more new cards in today (Anki's custom study); tomorrow they are gone."""
+        self.extra_new = (self.extra_new if self.extra_new_on == day else 0) + count
+        self.extra_new_on = day
+        self.save(update_fields=["extra_new", "extra_new_on"])
 
 
 class CardQuerySet(models.QuerySet["Card"]):

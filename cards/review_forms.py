@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cards.scheduling import Rating
 
@@ -11,6 +12,8 @@ from cards.scheduling import Rating
 MAX_DURATION_MS = 10 * 60 * 1000
 MAX_INT = 2**31 - 1
 MAX_BIGINT = 2**63 - 1
+MAX_AHEAD_DAYS = 365
+MAX_MORE_NEW = 9999
 
 
 def first_error(*forms_: forms.Form) -> str:
@@ -26,6 +29,8 @@ class ScopeForm(forms.Form):
 
     since = forms.IntegerField(min_value=0, required=False)
     deck = forms.IntegerField(min_value=1, max_value=MAX_BIGINT, required=False)
+    # "Study more": review the cards due within this many days ahead of time.
+    ahead = forms.IntegerField(min_value=1, max_value=MAX_AHEAD_DAYS, required=False)
 
     def since_datetime(self, now: datetime) -> datetime | None:
         since = self.cleaned_data["since"]
@@ -44,6 +49,12 @@ class GradeForm(forms.Form):
     def clean_duration_ms(self) -> int | None:
         duration = self.cleaned_data["duration_ms"]
         return None if duration is None else min(duration, MAX_DURATION_MS)
+
+
+class StudyMoreForm(forms.Form):
+    """ "Study more" (Anki's custom study): this many more new cards today in this deck."""
+
+    new = forms.IntegerField(label=_("New cards"), min_value=1, max_value=MAX_MORE_NEW)
 
 
 class UndoForm(forms.Form):

@@ -2,9 +2,11 @@
 
 The session is the learner's reviews since the review page was opened; its start (`since`) and
 deck travel in the query string of every review link and form, so the server keeps no state.
-Each screen costs the same few queries however many cards are due: one for today's progress
-together with the session's latest review, one for the next card together with the count of
-cards left, and on the summary two more: the session's reviews, and when the next card is due.
+Each screen costs the same few queries however many cards are due: one for the decks with
+their limits, waiting cards and today's reviews, together with the session's latest review; one
+for the next card (none when nothing is left); and on the summary two more: the session's
+reviews, and when the next card is due. `ahead` ("study more") reviews the cards due within that
+many days ahead of time, in the same flow.
 """
 
 from datetime import datetime
@@ -12,11 +14,12 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
-from cards.day import LearnerDay
+from cards.day import LearnerDay, Upcoming, local_day_start
 from cards.models import Card, Deck, ReviewLog
 from cards.scheduling import RATING_LABELS, Rating, format_interval
 
@@ -40,8 +43,8 @@ def format_duration(ms: int) -> str:
 class ReviewSession:
     """This sitting's reviews, in the learner's day (cards.day), and what its screens show.
 
-    Today's counts come in one query together with the session's latest review, made on first
-    use — after the grade or undo that the screen reports on.
+    Today's deck counts come in one query together with the session's latest review, made on
+    first use — after the grade or undo that the screen reports on.
     """
 
     def __init__(
@@ -51,42 +54,48 @@ class ReviewSession:
         since: datetime | None = None,
         deck: Deck | None = None,
         now: datetime | None = None,
+        ahead: int | None = None,
     ):
         self.user = user
         self.deck = deck
-        self.day = LearnerDay(user, now)
-        self.now = self.day.now
+        # "Study more": review the cards due within this many days, ahead of time.
+        self.ahead = ahead
+        now = now or timezone.now()
+        day_start = local_day_start(user, now)
         # Without a start (a link from outside the review page), the session is today's.
-        self.since = self.day.day_start if since is None else min(since, self.now)
+        self.since = day_start if since is None else min(since, now)
+        self.day = LearnerDay(user, now, since=self.since)
+        self.now = self.day.now
 
     @property
     def query(self) -> str:
         """The query string that keeps a request in this session."""
+        if self.ahead is None:
+            return self.plain_query
+        return f"{self.plain_query}&{urlencode({'ahead': self.ahead})}"
+
+    @property
+    def plain_query(self) -> str:
+        """The session's query string, back to the day's limits after reviewing ahead."""
         params = {"since": int(self.since.timestamp())}
         if self.deck is not None:
             params["deck"] = self.deck.pk
         return urlencode(params)
 
     @property
+    def path(self) -> str:
+        """The review page of this session's deck, or of all decks."""
+        return (
+            reverse("review") if self.deck is None else reverse("deck_review", args=[self.deck.pk])
+        )
+
+    @property
     def url(self) -> str:
         """The review page of this session."""
-        if self.deck is None:
-            return f"{reverse('review')}?{self.query}"
-        return f"{reverse('deck_review', args=[self.deck.pk])}?{self.query}"
+        return f"{self.path}?{self.query}"
 
     def reviews(self) -> QuerySet[ReviewLog]:
         return ReviewLog.objects.filter(self._in_session(), user=self.user)
-
-    @cached_property
-    def counts(self) -> dict[str, Any]:
-        """What every screen needs: today's counts against the limits, and the review to undo.
-
-        Few aggregates on purpose: Django builds each one in Python on every screen, and that
-        costs far more than PostgreSQL's work here (bench/README.md).
-        """
-        return self.day.count_done(
-            since=self.since, last_review_id=Max("id", filter=self._in_session())
-        )
 
     @cached_property
     def summary_counts(self) -> dict[str, Any]:
@@ -103,7 +112,9 @@ class ReviewSession:
 
     @property
     def last_review_id(self) -> int | None:
-        return self.counts["last_review_id"]
+        """The session's latest review, to undo: it comes with today's deck counts."""
+        ids = [d.session_last_id for d in self.day.deck_list if self.deck in (None, d)]
+        return max((i for i in ids if i is not None), default=None)
 
     @property
     def reviewed(self) -> int:
@@ -122,15 +133,19 @@ class ReviewSession:
 
     def next_card(self) -> tuple[Card | None, int]:
         """The first card of the study queue, and how many cards are left to study now."""
-        # Today's counts come with the session's latest review, in one query, before the queue
-        # asks for them.
-        _ = self.counts
+        if self.ahead is not None:
+            return self.day.review_ahead(days=self.ahead, since=self.since, deck=self.deck)
         card, due, new = self.day.next_in_queue(deck=self.deck)
         return card, due + new
 
-    def next_due(self) -> tuple[datetime | None, bool]:
-        """For the summary: when the next card comes, and whether the limits hold cards back."""
+    def next_due(self) -> Upcoming:
+        """For the summary: when the next card comes, whether the limits hold cards back, and
+        whether cards come later that the learner may review ahead."""
         return self.day.next_card_at(deck=self.deck)
+
+    def held_new(self) -> list[Deck]:
+        """For the summary: the decks in which "study more" can let more new cards in today."""
+        return list(self.day.held_new(deck=self.deck))
 
     def undo(self, review_id: int) -> Card | None:
         """Undo one of this session's reviews; its card as it is again, or None.

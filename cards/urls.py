@@ -29,4 +29,5 @@ urlpatterns = [
     path("review/cards/<int:card_id>/answer/", review.answer, name="review_answer"),
     path("review/cards/<int:card_id>/grade/", review.grade, name="review_grade"),
     path("review/undo/", review.undo, name="review_undo"),
+    path("decks/<int:deck_id>/study-more/", review.study_more, name="deck_study_more"),
 ]

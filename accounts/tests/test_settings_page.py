@@ -11,6 +11,7 @@ VALID = {
     "desired_retention": "0.85",
     "new_cards_per_day": "15",
     "reviews_per_day": "150",
+    "learn_ahead_minutes": "20",
     "time_zone": "Europe/Berlin",
     "reminder_hour": "19",
 }
@@ -165,7 +166,9 @@ def test_the_interface_language_setting_overrides_telegrams(client, make_user, d
 def test_the_settings_page_costs_the_same_queries_for_any_number_of_decks(
     as_alice, alice, count, django_assert_max_num_queries
 ):
-    Deck.objects.bulk_create(Deck(owner=alice, name=f"Deck {i}") for i in range(count))
+    # bulk_create skips Deck.save, which gives a new deck the learner's limits.
+    limits = {"new_cards_per_day": 20, "reviews_per_day": 200}
+    Deck.objects.bulk_create(Deck(owner=alice, name=f"Deck {i}", **limits) for i in range(count))
     with django_assert_max_num_queries(1):
         as_alice.get("/settings/", **htmx())
     with django_assert_max_num_queries(2):

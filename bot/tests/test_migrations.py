@@ -34,3 +34,8 @@ def test_the_move_to_bot_keeps_the_table_and_its_rows(latest_schema_after):
 
     assert ProcessedUpdate._meta.db_table == "accounts_processedupdate"
     assert list(ProcessedUpdate.objects.values_list("update_id", flat=True)) == [4242]
+    # Back to the latest schema (later migrations were unapplied on the way to BEFORE), for
+    # the tests that run after this one on the same database.
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

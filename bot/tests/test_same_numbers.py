@@ -1,7 +1,8 @@
 """One learner, every screen and message that speaks of today: the same thing, the same number.
 
-Alice's limits hold cards back (3 reviews and 2 new cards a day, of which she has used one
-each), so a screen that counted its own way would show more than the others.
+Alice's decks' limits hold cards back (each deck 3 reviews and 2 new cards a day; in Spanish
+she has used one of each), so a screen that counted its own way would show more than the
+others; so does a ceiling over all decks, and the learn-ahead window when nothing else is left.
 """
 
 import re
@@ -14,14 +15,16 @@ from bot.reminders import send_reminders
 from bot.telegram_api import bot_api
 from bot.tests.fake_telegram import sender
 from bot.tests.test_webhook import post, review_log, reviewed_card, start
-from cards.models import Card, Deck
+from cards.models import Card, Deck, State
 from cards.stats import learner_stats
 from conftest import htmx
 
 pytestmark = pytest.mark.django_db
 
-DUE_NOW = 2  # 6 cards due, 3 reviews a day, 1 done
-NEW_TODAY = 1  # 4 new cards, 2 a day, 1 done
+# Spanish: 5 due, 3 a day, 1 done; French: 1 due.
+SPANISH_DUE, DUE_NOW = 2, 3
+# Spanish: 3 new, 2 a day, 1 done; French: 1 new.
+SPANISH_NEW, NEW_TODAY = 1, 2
 REVIEWED_TODAY = 2
 STREAK = 2  # today and yesterday
 
@@ -57,43 +60,86 @@ def number(pattern: str, text: str) -> int:
     return int(match[1])
 
 
-def test_every_screen_and_message_shows_the_same_numbers_for_today(
-    as_alice, client, alice, telegram, learner_with_limits
+def assert_the_same_numbers(
+    client, as_alice, alice, telegram, deck, today, in_deck, *, reminded=True
 ):
+    """Home, the deck screen, the review, statistics, /stats and the reminder agree."""
+    due, new = today
     home = as_alice.get("/", **htmx()).content.decode()
-    assert number(r"<dt>Due now</dt>\s*<dd>(\d+)</dd>", home) == DUE_NOW
-    assert number(r"<dt>New today</dt>\s*<dd>(\d+)</dd>", home) == NEW_TODAY
+    assert number(r"<dt>Due now</dt>\s*<dd>(\d+)</dd>", home) == due
+    assert number(r"<dt>New today</dt>\s*<dd>(\d+)</dd>", home) == new
     assert number(r"<dt>Reviewed today</dt>\s*<dd>(\d+)</dd>", home) == REVIEWED_TODAY
     assert number(r"<dt>Streak</dt>\s*<dd>(\d+) days", home) == STREAK
 
-    deck = as_alice.get(f"/decks/{learner_with_limits['spanish'].pk}/", **htmx()).content.decode()
-    assert number(r'class="count due">\s*(\d+) due', deck) == DUE_NOW
-    assert number(r'class="count new">\s*(\d+) new', deck) == NEW_TODAY
+    screen = as_alice.get(f"/decks/{deck.pk}/", **htmx()).content.decode()
+    assert number(r'class="count due">\s*(\d+) due', screen) == in_deck[0]
+    assert number(r'class="count new">\s*(\d+) new', screen) == in_deck[1]
+    deck_review = as_alice.get(f"/decks/{deck.pk}/review/", **htmx()).content.decode()
+    assert number(r"(\d+) cards? left", deck_review) == sum(in_deck)
 
     review = as_alice.get("/review/", **htmx()).content.decode()
-    assert number(r"(\d+) cards? left", review) == DUE_NOW + NEW_TODAY
+    assert number(r"(\d+) cards? left", review) == due + new
 
     stats = learner_stats(alice)
     assert stats.current_streak == STREAK
 
     post(client, start(text="/stats", frm=sender(alice)))
     [message] = telegram.calls("sendMessage")
-    assert number(r"Due now: (\d+)", message["text"]) == DUE_NOW
-    assert number(r"New today: (\d+)", message["text"]) == NEW_TODAY
+    assert number(r"Due now: (\d+)", message["text"]) == due
+    assert number(r"New today: (\d+)", message["text"]) == new
     assert number(r"Reviewed today: (\d+)", message["text"]) == REVIEWED_TODAY
     assert number(r"Streak: (\d+)", message["text"]) == STREAK
 
     outcome = send_reminders(api=bot_api(sleep=lambda seconds: None))
-    assert outcome.sent == 1
-    reminder = telegram.calls("sendMessage")[-1]
-    assert number(r"(\d+) cards? (?:is|are) waiting", reminder["text"]) == DUE_NOW
+    assert outcome.sent == int(reminded)
+    if reminded:
+        reminder = telegram.calls("sendMessage")[-1]
+        assert number(r"(\d+) cards? (?:is|are) waiting", reminder["text"]) == due
+
+
+def test_every_screen_and_message_shows_the_same_numbers_for_today(
+    as_alice, client, alice, telegram, learner_with_limits
+):
+    spanish = learner_with_limits["spanish"]
+    assert_the_same_numbers(
+        client, as_alice, alice, telegram, spanish, (DUE_NOW, NEW_TODAY), (SPANISH_DUE, SPANISH_NEW)
+    )
+
+
+def test_the_same_numbers_within_a_ceiling_over_all_decks(
+    as_alice, client, alice, telegram, learner_with_limits
+):
+    alice.daily_ceiling = REVIEWED_TODAY + 2  # two more today: due cards first
+    alice.save()
+    spanish = learner_with_limits["spanish"]
+    assert_the_same_numbers(client, as_alice, alice, telegram, spanish, (2, 0), (2, 0))
+
+
+def test_the_same_numbers_for_learning_cards_due_within_the_learn_ahead_window(
+    as_alice, client, alice, telegram, learner_with_limits
+):
+    now = timezone.now()
+    spanish, french = learner_with_limits["spanish"], learner_with_limits["french"]
+    Card.objects.filter(owner=alice, last_review__isnull=True).update(suspended=True)
+    # Nothing else is left: three learning cards a few minutes away, one beyond the window.
+    Card.objects.filter(owner=alice, due__lte=now).update(
+        due=now + timedelta(minutes=30), state=State.REVIEW
+    )
+    for deck, minutes in [(spanish, 5), (spanish, 10), (french, 15), (french, 25)]:
+        card = reviewed_card(deck, due=now + timedelta(minutes=minutes))
+        Card.objects.filter(pk=card.pk).update(state=State.LEARNING)
+    # A reminder waits until a card is due: none of these is yet.
+    assert_the_same_numbers(
+        client, as_alice, alice, telegram, spanish, (3, 0), (2, 0), reminded=False
+    )
 
 
 def test_a_learner_whose_review_limit_is_used_up_gets_no_reminder(
     alice, telegram, learner_with_limits
 ):
-    alice.reviews_per_day = 1  # the one review done today used it up
-    alice.save()
+    # The one review done today in Spanish used its limit up; French allows none.
+    Deck.objects.filter(pk=learner_with_limits["spanish"].pk).update(reviews_per_day=1)
+    Deck.objects.filter(pk=learner_with_limits["french"].pk).update(reviews_per_day=0)
 
     outcome = send_reminders(api=bot_api(sleep=lambda seconds: None))
 

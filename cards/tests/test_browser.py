@@ -252,7 +252,7 @@ def test_a_new_learner_creates_a_deck_adds_cards_and_studies_them(mini_app):
     app.screenshot("day-review-question")
 
     studied = [
-        ("3 cards left", "hola", 3),
+        ("3 cards left", "hola", 4),
         ("2 cards left", "gracias", 4),
         ("1 card left", "adiós", 1),
     ]
@@ -271,7 +271,11 @@ def test_a_new_learner_creates_a_deck_adds_cards_and_studies_them(mini_app):
         expect(page.locator("[data-review-answer]")).to_have_count(0)
         assert {"type": "impact", "impact_style": "light"} in app.haptics()
 
-    expect(page.locator("[data-review-summary]")).to_contain_text("You reviewed 3 cards.")
+    # "Again" brings adiós back in a minute: within the learn-ahead window, the session goes on.
+    expect(page.locator("#review-front")).to_have_text("adiós")
+    expect(page.locator(".review-left")).to_have_text("1 card left")
+    app.assert_fits()
+    app.screenshot("day-review-learn-ahead")
     app.tap("[data-review-undo]")
     expect(page.locator("#review-front")).to_have_text("adiós")
     expect(page.locator(".review-left")).to_have_text("1 card left")
@@ -279,24 +283,29 @@ def test_a_new_learner_creates_a_deck_adds_cards_and_studies_them(mini_app):
     assert ReviewLog.objects.count() == 2
     app.key("Space")
     app.tap('[data-review-grade="3"]')
+    # Good: back in ten minutes, still within the window.
+    expect(page.locator("#review-front")).to_have_text("adiós")
+    app.key("Space")
+    app.tap('[data-review-grade="4"]')
 
     summary = page.locator("[data-review-summary]")
-    expect(summary).to_contain_text("You reviewed 3 cards.")
+    expect(summary).to_contain_text("You reviewed 4 cards.")
+    expect(summary).not_to_contain_text("0 minutes")
     ratings = page.locator(".review-ratings dd").all_inner_texts()
-    assert ratings == ["0", "0", "2", "1"]
+    assert ratings == ["0", "0", "1", "3"]
     assert {"type": "notification", "notification_type": "success"} in app.haptics()
     assert app.main_button()["text"] == "Done"
     app.assert_fits()
     app.screenshot("day-summary")
     logs = ReviewLog.objects.order_by("id")
-    assert [log.rating for log in logs] == [3, 4, 3]
+    assert [log.rating for log in logs] == [4, 4, 3, 4]
     assert all(0 < log.duration_ms <= 600_000 for log in logs)
 
     app.press_back_button()
     expect(page.locator("h1")).to_have_text("Hello, Nina!")
     assert not app.back_button_visible()
     assert app.events("web_app_setup_swipe_behavior")[-1]["data"] == {"allow_vertical_swipe": True}
-    expect(page.locator(".glance div").nth(2)).to_contain_text("3")  # reviewed today
+    expect(page.locator(".glance div").nth(2)).to_contain_text("4")  # reviewed today
     expect(page.locator(".deck-row .count.new")).to_have_text("0 new")
     app.assert_fits()
     app.screenshot("day-home")
@@ -305,6 +314,35 @@ def test_a_new_learner_creates_a_deck_adds_cards_and_studies_them(mini_app):
     expect(page.locator("h1")).to_have_text("Settings")
     app.assert_fits()
     app.screenshot("day-settings")
+
+
+def test_a_deck_has_its_own_limits_and_the_learner_may_study_more(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    learner = make_user(5010, "Lena")
+    deck = seed_deck(learner, "Italian", ["ciao", "grazie", "prego", "scusi"])
+    app.open(learner, path=f"/decks/{deck.pk}/edit/")
+    expect(page.locator("#deck-limits legend")).to_have_text("Daily limits")
+    expect(page.locator("#id_new_cards_per_day")).to_have_value("20")
+    page.fill("#id_new_cards_per_day", "1")
+    app.assert_fits()
+    page.locator("#deck-limits").scroll_into_view_if_needed()
+    app.screenshot("day-deck-limits")
+    app.press_main_button()  # Save
+    expect(page.locator(".count.new")).to_have_text("1 new")
+
+    app.press_main_button()  # Study
+    expect(page.locator(".review-left")).to_have_text("1 card left")
+    app.key("Space")
+    app.tap('[data-review-grade="4"]')
+    summary = page.locator("[data-review-summary]")
+    expect(summary).to_contain_text("You have reached today's limit.")
+    page.fill(".study-more input[name=new]", "2")
+    app.assert_fits()
+    app.screenshot("day-summary-study-more")
+    app.tap(".study-more button >> text=Study")
+    expect(page.locator(".review-left")).to_have_text("2 cards left")
+    deck.refresh_from_db()
+    assert deck.extra_new == 2
 
 
 def test_a_russian_learner_at_night_reviews_in_russian_and_the_theme_colours(mini_app, make_user):
@@ -336,7 +374,7 @@ def test_a_russian_learner_at_night_reviews_in_russian_and_the_theme_colours(min
     assert color(page, '[data-review-grade="3"]', "backgroundColor") == rgb(NIGHT["button_color"])
     app.assert_fits()
     app.screenshot("night-review-answer")
-    app.tap('[data-review-grade="3"]')
+    app.tap('[data-review-grade="4"]')  # Easy: out of the learn-ahead window
     expect(page.locator(".review-left")).to_have_text("Осталась 1 карточка")
     app.press_main_button()
     app.tap('[data-review-grade="4"]')
@@ -371,9 +409,12 @@ def test_the_keyboard_reviews_without_touching_the_screen(mini_app, make_user):
     app.key("Space")
     app.key("4")
     app.key("Space")
-    app.key("1")
-    expect(page.locator("[data-review-summary]")).to_contain_text("You reviewed 2 cards.")
-    assert sorted(ReviewLog.objects.values_list("rating", flat=True)) == [1, 4]
+    app.key("2")  # Hard: back within the learn-ahead window
+    expect(page.locator("#review-front")).to_have_text("merci")
+    app.key("Space")
+    app.key("4")
+    expect(page.locator("[data-review-summary]")).to_contain_text("You reviewed 3 cards.")
+    assert sorted(ReviewLog.objects.values_list("rating", flat=True)) == [2, 4, 4]
 
 
 def test_a_double_tapped_grade_is_applied_once(mini_app, make_user):

@@ -51,8 +51,8 @@ def test_the_queue_can_be_limited_to_one_deck(deck, alice):
 
 
 def test_new_cards_stop_when_the_daily_new_limit_is_reached(deck, alice):
-    alice.new_cards_per_day = 2
-    alice.save()
+    deck.new_cards_per_day = 2
+    deck.save()
     cards = add_cards(deck, 3, due=TOKYO_LATE - timedelta(days=1))
     cards[0].review(Rating.GOOD, learner=alice, now=TOKYO_LATE - timedelta(minutes=5))
     cards[1].review(Rating.GOOD, learner=alice, now=TOKYO_LATE - timedelta(minutes=4))
@@ -65,8 +65,8 @@ def test_new_cards_stop_when_the_daily_new_limit_is_reached(deck, alice):
 
 
 def test_reviews_stop_when_the_daily_review_limit_is_reached(deck, alice):
-    alice.reviews_per_day = 1
-    alice.save()
+    deck.reviews_per_day = 1
+    deck.save()
     now = TOKYO_LATE
     due = add_cards(deck, 2, due=now - timedelta(hours=2), last_review=now - timedelta(days=3))
     due[0].review(Rating.GOOD, learner=alice, now=now - timedelta(minutes=1))
@@ -80,8 +80,8 @@ def test_reviews_stop_when_the_daily_review_limit_is_reached(deck, alice):
 
 def test_the_daily_limits_start_again_at_the_learners_local_midnight(deck, alice):
     alice.time_zone = "Asia/Tokyo"
-    alice.new_cards_per_day = 1
-    alice.save()
+    deck.new_cards_per_day = 1
+    deck.save()
     cards = add_cards(deck, 2, due=TOKYO_LATE - timedelta(days=1))
     cards[0].review(Rating.GOOD, learner=alice, now=TOKYO_LATE)  # 23:30 in Tokyo
 
@@ -99,8 +99,9 @@ def test_the_daily_limits_start_again_at_the_learners_local_midnight(deck, alice
 def test_the_queue_and_the_progress_are_one_query_each(deck, alice, django_assert_num_queries):
     add_cards(deck, 30)
     progress = LearnerDay(alice)
+    # Today's reviews come deck by deck with the decks' limits, which the queue needs.
     with django_assert_num_queries(1):
-        progress.count_done()
+        assert progress.new_done == 0
     with django_assert_num_queries(1):
         list(progress.queue()[:20])
 
@@ -136,3 +137,11 @@ def test_the_study_queue_is_read_off_its_index_without_sorting(deck, alice):
     assert "card_study_queue" in plan
     assert "Sort" not in plan
     assert "TEMP B-TREE" not in plan
+
+
+def test_todays_reviews_are_counted_once_a_deck_not_once_a_card(deck, alice):
+    # In the GROUP BY, a subquery runs once for each of the deck's cards: 15 s instead of
+    # 30 ms for 10,000 cards on PostgreSQL.
+    sql = str(LearnerDay(alice).decks().query)
+    grouped_by = sql[sql.rindex('FROM "cards_deck"') :].split(" GROUP BY ")[1].split(", ")
+    assert all(column.startswith('"cards_deck".') for column in grouped_by), grouped_by

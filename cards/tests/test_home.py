@@ -93,8 +93,8 @@ def test_with_nothing_to_study_there_is_no_main_button(as_alice, deck):
 
 def test_the_home_page_shows_today_at_a_glance(as_alice, alice, deck):
     now = timezone.now()
-    alice.new_cards_per_day = 5
-    alice.save()
+    deck.new_cards_per_day = 5
+    deck.save()
     add_cards(deck, 8)  # new
     add_cards(deck, 3, due=now - timedelta(hours=1), last_review=now - timedelta(days=3))
     review_on(deck, now - timedelta(days=1), now - timedelta(minutes=5))
@@ -108,8 +108,8 @@ def test_the_home_page_shows_today_at_a_glance(as_alice, alice, deck):
 
 
 def test_each_deck_shows_its_new_cards_capped_by_what_is_left_today(as_alice, alice, deck):
-    alice.new_cards_per_day = 5
-    alice.save()
+    deck.new_cards_per_day = 5
+    deck.save()
     add_cards(deck, 10)
     other = Deck.objects.create(owner=alice, name="German")
     add_cards(other, 2)

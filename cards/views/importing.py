@@ -14,7 +14,7 @@ from accounts.models import User
 from cards.importing import ImportOptions, Source, deck_import, preview_rows
 from cards.importing.formats import CARD_FIELDS
 from cards.importing.forms import ImportForm
-from cards.importing.service import map_row, model_field
+from cards.importing.service import ImportReport, map_row, model_field
 from cards.models import Card, Deck, get_deck_for_user
 from phraseweaver.htmx import page_or_part
 
@@ -42,7 +42,7 @@ def import_page_or_run(request: LearnerRequest, deck_id: int) -> HttpResponse:
     if request.method == "POST":
         return _run(request, deck)
     report = cache.get(_report_key(request.user, deck, request.GET.get("report", "")))
-    context = {"deck": deck, "form": ImportForm(), "report": report}
+    context = {"deck": deck, "form": ImportForm(), "report": report, **_pace(deck, report)}
     return render(request, page_or_part(request, TEMPLATE, "import"), context)
 
 
@@ -77,8 +77,13 @@ def _run(request: LearnerRequest, deck: Deck) -> HttpResponse:
         token = secrets.token_urlsafe(12)
         cache.set(_report_key(request.user, deck, token), report, REPORT_TTL)
         return redirect(f"{reverse('deck_import', args=[deck.pk])}?report={token}")
-    context = {"deck": deck, "form": form, "report": report}
+    context = {"deck": deck, "form": form, "report": report, **_pace(deck, report)}
     return render(request, page_or_part(request, TEMPLATE, "import"), context)
+
+
+def _pace(deck: Deck, report: ImportReport | None) -> dict[str, int | None]:
+    """How many days the deck's new-card limit takes to show the cards just imported."""
+    return {"days_to_see": deck.days_to_see(report.added) if report is not None else None}
 
 
 def _report_key(user: User, deck: Deck, token: str) -> str:

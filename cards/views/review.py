@@ -5,6 +5,7 @@ card. The session (its start and deck) rides in the query string: see cards.revi
 """
 
 from contextlib import suppress
+from datetime import timedelta
 
 from django.db import transaction
 from django.forms import Form
@@ -15,11 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.models import Card, Deck, StaleReview, get_card_for_user, get_deck_for_user
-from cards.review_forms import GradeForm, ScopeForm, UndoForm, first_error
+from cards.review_forms import GradeForm, ScopeForm, StudyMoreForm, UndoForm, first_error
 from cards.review_session import ReviewSession, grade_buttons
-from phraseweaver.htmx import page_or_part
+from phraseweaver.htmx import navigate, page_or_part
 
 PAGE = "cards/review.html"
+MINUTE = timedelta(minutes=1)
 
 
 def invalid(*forms: Form) -> HttpResponseBadRequest:
@@ -43,7 +45,8 @@ def session_for(
         else:
             deck = get_deck_for_user(request.user, deck_id)
     since = scope.since_datetime(now) or (now if opening else None)
-    return ReviewSession(request.user, since=since, deck=deck, now=now)
+    ahead = scope.cleaned_data["ahead"]
+    return ReviewSession(request.user, since=since, deck=deck, now=now, ahead=ahead)
 
 
 def render_screen(
@@ -63,7 +66,13 @@ def render_screen(
         "show_answer": show_answer,
     }
     if card is None:
-        context["next_due"], context["limit_reached"] = session.next_due()
+        upcoming = session.next_due()
+        context["next_due"], context["limit_reached"] = upcoming.at, upcoming.held
+        # timeuntil says "0 minutes" under a minute: the summary says "less than a minute".
+        context["next_soon"] = upcoming.at is not None and upcoming.at - session.now < MINUTE
+        # "Study more", once the limits are reached or nothing is due.
+        context["more_new"] = session.held_new()
+        context["more_ahead"] = upcoming.later
     elif show_answer:
         context["grades"] = grade_buttons(card, learner=request.user, now=session.now)
     return render(request, page_or_part(request, PAGE, "screen"), context)
@@ -137,3 +146,18 @@ def undo(request: LearnerRequest) -> HttpResponse:
     if not request.htmx:
         return redirect(session.url)
     return render_screen(request, session, card=card)
+
+
+@require_POST
+@telegram_user_required
+def study_more(request: LearnerRequest, deck_id: int) -> HttpResponse:
+    """ "Study more": N more new cards in this deck today, then on with the session that the
+    query string names (from the deck screen: a new one in this deck)."""
+    deck = get_deck_for_user(request.user, deck_id)
+    form, scope = StudyMoreForm(request.POST), ScopeForm(request.GET)
+    if not (form.is_valid() and scope.is_valid()):
+        return invalid(form, scope)
+    same = scope.cleaned_data["deck"] == deck.pk
+    session = session_for(request, scope, deck=deck if same else None, opening=True)
+    deck.study_more_new(form.cleaned_data["new"], session.day.today)
+    return navigate(request, session.url)
