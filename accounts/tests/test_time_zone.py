@@ -17,6 +17,7 @@ VALID = {
     "new_cards_per_day": "20",
     "reviews_per_day": "200",
     "reminder_hour": "19",
+    "learn_ahead_minutes": "20",
 }
 
 

@@ -341,6 +341,7 @@ SETTINGS = {
     "desired_retention": "0.9",
     "new_cards_per_day": "20",
     "reviews_per_day": "200",
+    "learn_ahead_minutes": "20",
     "time_zone": "UTC",
 }
 
