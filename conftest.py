@@ -11,6 +11,8 @@ os.environ.setdefault("TELEGRAM_BOT_TOKEN", "4242:test-bot-token")
 os.environ.setdefault("FSRS_ENABLE_FUZZING", "false")
 os.environ.setdefault("PLAIN_STATIC_STORAGE", "true")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Tasks run where they are enqueued; the tests of the worker itself use the database backend.
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 import django  # noqa: E402
 import pytest  # noqa: E402
