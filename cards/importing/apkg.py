@@ -53,6 +53,9 @@ NOT_MEDIA = {*COLLECTIONS, "media", "meta"}
 UNPACKED_FACTOR = 20
 MAX_ENTRIES = 100_000
 CHUNK = 1 << 20
+# zstd's decompressor holds a window as large as the frame asks for (up to 128 MB by default):
+# 8 MB is what zstd's levels up to 19 use, Anki's included.
+MAX_ZSTD_WINDOW = 1 << 23
 # Bytes 18 and 19 of an SQLite header: the file format versions, 2 for a database in WAL mode
 # (Anki's own collections are). Our copy has no -wal file beside it, so it is made a plain
 # rollback-journal database (1) and opened immutable: nothing to recover, nothing to lock.
@@ -128,7 +131,8 @@ def _copy(source: IO[bytes], out: IO[bytes], limit: int) -> None:
 
 def _unzstd(compressed: IO[bytes], out: IO[bytes], limit: int) -> None:
     try:
-        with zstandard.ZstdDecompressor().stream_reader(compressed) as reader:
+        decompressor = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW)
+        with decompressor.stream_reader(compressed) as reader:
             _copy(reader, out, limit)
     except zstandard.ZstdError:
         raise not_a_package() from None

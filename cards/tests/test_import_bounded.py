@@ -4,9 +4,10 @@ and in the forms Anki itself writes them (WAL mode, the `unicase` collation)."""
 import sqlite3
 import tracemalloc
 
+import pytest
 import zstandard
 
-from cards.importing import read_source
+from cards.importing import ImportRefused, read_source
 from cards.tests.test_import_apkg import (
     EXPECTED,
     cards_in,
@@ -70,3 +71,15 @@ def test_a_package_that_unpacks_large_is_never_held_in_memory(tmp_path, settings
 
     assert len(source.rows) == len(EXPECTED)
     assert peak < 4 * MB
+
+
+def test_a_zstd_frame_asking_for_a_huge_window_is_refused(tmp_path):
+    # Decompressing it would hold a 128 MB window however small the package.
+    params = zstandard.ZstdCompressionParameters.from_level(3, window_log=27)
+    collection = collection_of(written_by_genanki(tmp_path))
+    # Streamed, the frame does not declare its size, so its window is the full 128 MB.
+    streaming = zstandard.ZstdCompressor(compression_params=params).compressobj()
+    compressed = streaming.compress(collection) + streaming.flush()
+    assert zstandard.get_frame_parameters(compressed).window_size == 1 << 27
+    with pytest.raises(ImportRefused, match="not a valid Anki package"):
+        read_source(zipped({"collection.anki21b": compressed}))

@@ -92,9 +92,7 @@ def test_a_job_left_running_by_a_killed_worker_is_failed_and_undone(
     job = post_import(as_alice, deck, django_settings.IMPORT_MAX_ROWS)
     worker = start_worker(tmp_path)
     try:
-        wait_for(
-            lambda: ImportJob.objects.get(pk=job.pk).done >= 1000, "the first committed batch"
-        )
+        wait_for(lambda: ImportJob.objects.get(pk=job.pk).done >= 1000, "the first committed batch")
     finally:
         worker.kill()  # SIGKILL: no handler runs, the open batch is never committed
         worker.wait(timeout=60)
