@@ -153,3 +153,9 @@ def _fail_task_result(task_id: str, now: datetime) -> None:
         return  # not the database backend's (the immediate backend in tests)
     running = DBTaskResult.objects.filter(id=task_id, status=TaskResultStatus.RUNNING)
     running.update(status=TaskResultStatus.FAILED, finished_at=now)
+
+
+@task()
+def fail_abandoned_jobs_task() -> int:
+    """The hourly sweep (`manage.py run_periodic`), for jobs nobody looks at."""
+    return fail_abandoned_jobs()
