@@ -13,10 +13,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
@@ -65,6 +66,7 @@ def run_import(job_id: int) -> None:
     with translation.override(job.deck.owner.language_code or settings.LANGUAGE_CODE):
         try:
             form, source = _read(job)
+            job.upload = b""  # parsed: neither this process nor the database keeps the file
             ImportJob.objects.filter(pk=job.pk).update(total=len(source.rows), upload=b"")
             deck_import(deck=job.deck, source=source, options=form.options(source), job=job)
         except JobAbandoned:
@@ -78,7 +80,7 @@ def run_import(job_id: int) -> None:
 
 def _read(job: ImportJob) -> tuple[ImportForm, Source]:
     data = dict(job.form_data)
-    files = {}
+    files: MultiValueDict[str, UploadedFile] = MultiValueDict()
     if job.upload_name:
         files["file"] = SimpleUploadedFile(job.upload_name, bytes(job.upload))
     else:

@@ -147,9 +147,6 @@ def _progress(job: ImportJob | None, done: int, **fields: object) -> None:
     """Record the job's progress and renew its lease, in the batch's transaction."""
     if job is None:
         return
-    if isinstance(fields.get("report"), ImportReport):
-        report = fields["report"]
-        fields.update(report=asdict(report), status=ImportJob.Status.DONE, finished=timezone.now())
     running = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING)
     if not running.update(done=done, heartbeat=timezone.now(), **fields):
         raise JobAbandoned(job.pk)
