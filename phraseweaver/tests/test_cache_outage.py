@@ -17,7 +17,6 @@ from conftest import auth_headers, htmx
 from phraseweaver.environment import cache_config
 
 
-
 @pytest.fixture
 def redis_down(settings):
     """The cache points at a port where nothing listens, as when Redis has died."""
