@@ -29,6 +29,7 @@ from cards.models import Card, Deck, ImportJob
 
 logger = logging.getLogger(__name__)
 DELETE_BATCH = 1000
+JOBS_KEPT = timedelta(days=30)
 # Form fields that are not options: the text travels in the job's upload, the token nowhere.
 NOT_OPTIONS = ("text", "file", "csrfmiddlewaretoken")
 
@@ -158,6 +159,11 @@ def _fail_task_result(task_id: str, now: datetime) -> None:
 
 
 @task()
-def fail_abandoned_jobs_task() -> int:
-    """The hourly sweep (`manage.py run_periodic`), for jobs nobody looks at."""
-    return fail_abandoned_jobs()
+def sweep_import_jobs_task() -> dict[str, int]:
+    """The hourly sweep (`manage.py run_periodic`): abandoned jobs nobody looks at are failed,
+    and finished ones (their reports) are forgotten after JOBS_KEPT."""
+    cutoff = timezone.now() - JOBS_KEPT
+    forgotten, _by_model = (
+        ImportJob.objects.exclude(status__in=ImportJob.ACTIVE).filter(finished__lt=cutoff).delete()
+    )
+    return {"failed": fail_abandoned_jobs(), "forgotten": forgotten}
