@@ -55,6 +55,8 @@ def test_a_missing_secret_stops_start_up_with_one_line_naming_it(variable):
         ("SECURE_HSTS_SECONDS", "1.5"),
         ("DATABASE_URL", "mysql://localhost/phraseweaver"),
         ("REDIS_URL", "memcached://localhost"),
+        ("TASKS_BACKEND", "celery"),
+        ("IMPORT_JOB_LEASE_SECONDS", "0"),
     ],
 )
 def test_a_malformed_value_stops_start_up_with_one_line_naming_it(variable, value):
