@@ -12,6 +12,8 @@ from cards.models import Card, Deck, ImportJob, ReviewLog
 BATCH_SIZE = 500
 # Rows per transaction of a background import: each renews the job's lease and progress.
 ROWS_PER_BATCH = 1000
+# The skipped lines a job's report lists (the screen shows as many); all are counted.
+SKIPPED_KEPT = 500
 
 
 def model_field(model: type[models.Model], name: str) -> models.Field:
@@ -134,8 +136,15 @@ def _import(
         report.updated = len(to_update)
         report.skipped.sort(key=lambda item: item[0])
         done = {"status": ImportJob.Status.DONE, "finished": timezone.now()}
-        _progress(job, len(source.rows), report=asdict(report), **done)
+        _progress(job, len(source.rows), report=_stored(report), **done)
     return report
+
+
+def _stored(report: ImportReport) -> dict:
+    """The report as the job keeps it: the count of skipped lines, the first of them only."""
+    stored = asdict(report)
+    stored.update(skipped=report.skipped[:SKIPPED_KEPT], skipped_count=len(report.skipped))
+    return stored
 
 
 def _lock(deck: Deck) -> None:

@@ -502,6 +502,7 @@ def test_the_import_progress_bar_updates_itself_until_the_report_waits(mini_app,
     app.screenshot("day-import-progress")
 
     report = {"added": 2999, "updated": 0, "skipped": [[7, "the back is empty"]], "reviews": 0}
+    report["skipped_count"] = 1
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.DONE, done=3000, report=report
     )

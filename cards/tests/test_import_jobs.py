@@ -162,3 +162,15 @@ def test_a_job_is_run_once(alice, deck, status):
     job = ImportJob.objects.create(owner=alice, deck=deck, status=status, upload=rows(2))
     jobs.run_import(job.pk)
     assert not deck.cards.exists()
+
+
+def test_the_report_keeps_the_first_500_skipped_lines_and_counts_them_all(as_alice, deck):
+    content = "".join(f"word {i}\t\n" for i in range(600)).encode() + b"uno\tone\n"
+    body = post_import(as_alice, deck, content).content.decode()
+
+    report = ImportJob.objects.get().report
+    assert (report["added"], report["skipped_count"], len(report["skipped"])) == (1, 600, 500)
+    assert "600 lines skipped" in body
+    assert "Line 500: the back is empty" in body
+    assert "Line 501:" not in body
+    assert "Only the first 500 skipped lines are listed." in body
