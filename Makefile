@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 # Serving the app needs only requirements.txt; the tests' tools come with `make test`.
 run: $(VENV)/.app-installed translations
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=1 scripts/serve-with-worker.sh $(BIN)/python $(PORT)
 
 test: $(VENV)/.dev-installed translations
 	scripts/system-packages.sh --browser

@@ -12,6 +12,8 @@ os.environ.setdefault("PUBLIC_URL", "https://phraseweaver.test")
 os.environ.setdefault("FSRS_ENABLE_FUZZING", "false")
 os.environ.setdefault("PLAIN_STATIC_STORAGE", "true")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Tasks run where they are enqueued; the tests of the worker itself use the database backend.
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 
 import django  # noqa: E402
 import pytest  # noqa: E402

@@ -165,6 +165,16 @@ class Card(models.Model):
     version = models.PositiveIntegerField(default=0)
     # The searched fields casefolded and without accents (cards.search): filled on every save.
     search_text = models.TextField(default="", editable=False)
+    # The import that added the card, until it is over: a failed or abandoned import removes
+    # the cards it had committed by this mark.
+    import_job = models.ForeignKey(
+        "ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     objects = CardQuerySet.as_manager()
 
@@ -229,18 +239,9 @@ class Card(models.Model):
         the card version the learner saw; a grade made on any other version raises StaleReview
         and changes nothing.
         """
-        if rating not in scheduling.Rating.ALL:
-            raise ValueError(f"rating must be 1-4, not {rating!r}")
         now = now or timezone.now()
         expected = self.version if version is None else version
-        fcard, _log = self._scheduler(learner).review_card(
-            scheduling.to_fsrs(self),
-            scheduling.fsrs.Rating(rating),
-            review_datetime=scheduling.utc(now),
-            review_duration=duration_ms,
-        )
-        before = self.snapshot()
-        fields = scheduling.fsrs_fields(fcard)
+        fields, log = self.graded(rating, learner=learner, now=now, duration_ms=duration_ms)
         # No savepoint: inside a caller's transaction (the grade view's) the card and its log
         # are part of that transaction, and a stale grade has written nothing to roll back.
         with transaction.atomic(savepoint=False):
@@ -250,14 +251,7 @@ class Card(models.Model):
                 version=F("version") + 1, updated=now, **fields
             )
             if updated:
-                log = ReviewLog.objects.create(
-                    card=self,
-                    user_id=self.owner_id,
-                    rating=rating,
-                    reviewed_at=now,
-                    duration_ms=duration_ms,
-                    **{f"{name}_before": value for name, value in before.items()},
-                )
+                log.save(force_insert=True)
         if not updated:
             raise StaleReview(self.pk)
         for name, value in fields.items():
@@ -265,6 +259,45 @@ class Card(models.Model):
         self.version = expected + 1
         self.updated = now
         return log
+
+    def graded(
+        self, rating: int, *, learner: User, now: datetime, duration_ms: int | None = None
+    ) -> tuple[dict[str, Any], "ReviewLog"]:
+        """What a grade makes of the card, in memory: its new FSRS fields and the unsaved log
+        (review() saves them; an import's replay applies them in a row and writes in bulk)."""
+        if rating not in scheduling.Rating.ALL:
+            raise ValueError(f"rating must be 1-4, not {rating!r}")
+        fcard, _log = self._scheduler(learner).review_card(
+            scheduling.to_fsrs(self),
+            scheduling.fsrs.Rating(rating),
+            review_datetime=scheduling.utc(now),
+            review_duration=duration_ms,
+        )
+        log = ReviewLog(
+            card=self,
+            user_id=self.owner_id,
+            rating=rating,
+            reviewed_at=now,
+            duration_ms=duration_ms,
+            **{f"{name}_before": value for name, value in self.snapshot().items()},
+        )
+        return scheduling.fsrs_fields(fcard), log
+
+    def replay(
+        self, history: "list[tuple[datetime, int, int | None]]", *, learner: User
+    ) -> "list[ReviewLog]":
+        """Grade an unsaved card review by review, in memory, as review() would have: the card
+        ends in the state the history implies; the unsaved logs are returned for bulk_create."""
+        logs = []
+        for reviewed_at, rating, duration_ms in history:
+            fields, log = self.graded(
+                rating, learner=learner, now=reviewed_at, duration_ms=duration_ms
+            )
+            for name, value in fields.items():
+                setattr(self, name, value)
+            self.version += 1
+            logs.append(log)
+        return logs
 
     def snapshot(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in ReviewLog.SNAPSHOT_FIELDS}
@@ -353,6 +386,64 @@ class DeckShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deck} ({self.token})"
+
+
+class ImportJob(models.Model):
+    """One import, run by a background task (cards.importing.jobs): the file until it is read,
+    the progress the task reports, then the report or why it failed."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="import_jobs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # The import form's fields as posted, and the file (or the pasted text) until it is read:
+    # in the database because the worker may run on another machine.
+    form_data = models.JSONField(default=dict)
+    upload = models.BinaryField(default=b"")
+    upload_name = models.CharField(max_length=255, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    report = models.JSONField(null=True)
+    error = models.TextField(blank=True)
+    created_decks = models.JSONField(default=list)
+    task_id = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    # The task's lease: renewed with each batch; a running job whose lease ran out was left by
+    # a worker that died.
+    heartbeat = models.DateTimeField(null=True)
+    finished = models.DateTimeField(null=True)
+    dismissed = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["deck", "-created"], name="importjob_deck_created")]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} into {self.deck_id} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("deck_import_job", args=[self.deck_id, self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
+    @property
+    def days_to_see(self) -> int | None:
+        """How many days the deck's new-card limit takes to show the cards this import added."""
+        if self.status != self.Status.DONE or not self.report:
+            return None
+        return self.deck.days_to_see(self.report.get("added", 0))
 
 
 def get_deck_for_user(user: User, deck_id: int) -> Deck:

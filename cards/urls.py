@@ -15,6 +15,11 @@ urlpatterns = [
     path("cards/<int:card_id>/delete/", cards.card_delete, name="card_delete"),
     path("decks/<int:deck_id>/import/", importing.import_page_or_run, name="deck_import"),
     path(
+        "decks/<int:deck_id>/import/jobs/<int:job_id>/",
+        importing.import_job,
+        name="deck_import_job",
+    ),
+    path(
         "decks/<int:deck_id>/import/preview/", importing.import_preview, name="deck_import_preview"
     ),
     path("decks/<int:deck_id>/export/", exporting.deck_export, name="deck_export"),

@@ -46,6 +46,14 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return value
 
 
+def env_choice(name: str, choices: dict[str, str], default: str) -> str:
+    """The value `choices` gives for the variable's word (one of its keys)."""
+    word = env_str(name, default).lower() or default
+    if word not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {word!r}")
+    return choices[word]
+
+
 def env_required(name: str, *, debug: bool, debug_default: str) -> str:
     """A secret that production must set; development gets a clearly named stand-in."""
     value = env_str(name)

@@ -12,6 +12,7 @@ from phraseweaver.environment import (
     cache_config,
     database_config,
     env_bool,
+    env_choice,
     env_int,
     env_required,
     env_str,
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "accounts",
     "cards",
     "bot",
+    "django_tasks",
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -175,6 +178,17 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10_000_000, minimum=1)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
 # Pasted text arrives as a form field, which Django caps at 2.5 MB by default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, IMPORT_MAX_BYTES + 100_000)
+
+# Background work (imports): Django's Tasks framework, stored in the app's own database and run
+# by `manage.py db_worker`; "immediate" runs each task in the process that enqueues it (tests).
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS = {"default": {"BACKEND": env_choice("TASKS_BACKEND", TASKS_BACKENDS, "database")}}
+# A running import that has not reported progress for this long was left by a worker that
+# died (SIGKILL, a stopped machine): it is marked failed and what it added removed.
+IMPORT_JOB_LEASE_SECONDS = env_int("IMPORT_JOB_LEASE_SECONDS", 120, minimum=1)
 
 # Security. Fly's proxy terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -3,19 +3,25 @@
 A package is a zip holding the collection as SQLite: `collection.anki2` (schema 11, Anki 2.0),
 `collection.anki21` (schema 11, Anki 2.1) or `collection.anki21b` (zstd-compressed, schema 18,
 Anki 2.1.50 and later; such packages also hold a dummy collection.anki2 telling old versions to
-upgrade). The database is opened from memory (sqlite3 deserialize), never from a file named by
-the upload, and only read.
+upgrade). The collection is unpacked, with its size bounded as it is written, into a temporary
+file of ours (never a path named by the upload) and opened read-only from there: memory holds
+SQLite's page cache and what is read, never the whole collection, so a package that unpacks to
+200 MB costs a worker a few MB, however many previews run at once.
 """
 
 import io
 import json
 import re
+import shutil
 import sqlite3
+import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TypeAlias
+from pathlib import Path
+from typing import IO, TypeAlias
 
 import zstandard
 from django.conf import settings
@@ -48,6 +54,14 @@ NOT_MEDIA = {*COLLECTIONS, "media", "meta"}
 # bomb compresses a thousandfold), in at most this many entries.
 UNPACKED_FACTOR = 20
 MAX_ENTRIES = 100_000
+CHUNK = 1 << 20
+# zstd's decompressor holds a window as large as the frame asks for (up to 128 MB by default):
+# 8 MB is what zstd's levels up to 19 use, Anki's included.
+MAX_ZSTD_WINDOW = 1 << 23
+# Bytes 18 and 19 of an SQLite header: the file format versions, 2 for a database in WAL mode
+# (Anki's own collections are). Our copy has no -wal file beside it, so it is made a plain
+# rollback-journal database (1) and opened immutable: nothing to recover, nothing to lock.
+FORMAT_VERSIONS = slice(18, 20)
 LEGACY_SCHEMA = 11
 MODERN_SCHEMAS = range(15, 19)
 # At most nine digits: a longer number is not a cloze (and int() refuses 4,300 digits).
@@ -91,40 +105,90 @@ def read_package(data: bytes, *, max_rows: int) -> Source:
     limit = settings.IMPORT_MAX_BYTES * UNPACKED_FACTOR
     # Before anything is expanded: the sizes the zip declares (reading never yields more).
     if len(entries) > MAX_ENTRIES or sum(entry.file_size for entry in entries) > limit:
-        raise ImportRefused(_("The package unpacks to too many or too large files."))
+        raise too_large_unpacked()
     names = {entry.filename for entry in entries}
     name = next((name for name in COLLECTIONS if name in names), None)
     if name is None:
         raise ImportRefused(_("This zip file holds no Anki collection."))
-    try:
-        collection = archive.read(name)
-    # RuntimeError: an encrypted entry (Anki never writes one).
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError):
-        raise not_a_package() from None
-    if collection.startswith(ZSTD_MAGIC):
-        collection = _unzstd(collection, limit)
-    source = read_collection(collection, max_rows=max_rows)
+    with _temporary_collection() as path:
+        try:
+            with archive.open(name) as member:
+                compressed = member.read(len(ZSTD_MAGIC)) == ZSTD_MAGIC
+            with archive.open(name) as member, path.open("wb") as out:
+                if compressed:
+                    _unzstd(member, out, limit)
+                else:
+                    _copy(member, out, limit)
+        # RuntimeError: an encrypted entry (Anki never writes one).
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            ValueError,
+            NotImplementedError,
+            RuntimeError,
+        ):
+            raise not_a_package() from None
+        source = _read_file(path, max_rows)
     source.media_count = sum(1 for name in names if name not in NOT_MEDIA)
     return source
 
 
-def _unzstd(data: bytes, limit: int) -> bytes:
+def too_large_unpacked() -> ImportRefused:
+    return ImportRefused(_("The package unpacks to too many or too large files."))
+
+
+@contextmanager
+def _temporary_collection() -> Iterator[Path]:
+    """A path in a directory of our own, removed afterwards with whatever SQLite left there."""
+    directory = tempfile.mkdtemp(prefix="pw-apkg-")
     try:
-        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)) as reader:
-            result = reader.read(limit + 1)
+        yield Path(directory) / "collection.db"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _copy(source: IO[bytes], out: IO[bytes], limit: int) -> None:
+    """Copy in chunks; more than `limit` bytes is refused as soon as it is read."""
+    written = 0
+    while chunk := source.read(CHUNK):
+        written += len(chunk)
+        if written > limit:
+            raise too_large_unpacked()
+        out.write(chunk)
+
+
+def _unzstd(compressed: IO[bytes], out: IO[bytes], limit: int) -> None:
+    try:
+        decompressor = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW)
+        with decompressor.stream_reader(compressed) as reader:
+            _copy(reader, out, limit)
     except zstandard.ZstdError:
         raise not_a_package() from None
-    if len(result) > limit:
-        raise ImportRefused(_("The package unpacks to too many or too large files."))
-    return result
 
 
 def read_collection(data: bytes, *, max_rows: int) -> Source:
-    if not data.startswith(SQLITE_MAGIC):
-        raise not_a_package()
-    db = sqlite3.connect(":memory:")
+    """A bare collection file (already within the upload limit)."""
+    with _temporary_collection() as path:
+        path.write_bytes(data)
+        return _read_file(path, max_rows)
+
+
+def _read_file(path: Path, max_rows: int) -> Source:
+    with path.open("r+b") as file:
+        header = file.read(len(SQLITE_MAGIC) + 4)
+        if not header.startswith(SQLITE_MAGIC):
+            raise not_a_package()
+        if header[FORMAT_VERSIONS] == b"\x02\x02":
+            file.seek(FORMAT_VERSIONS.start)
+            file.write(b"\x01\x01")
     try:
-        db.deserialize(data)
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        raise not_a_package() from None
+    try:
+        # Anki 2.1.50+ declares its name columns and their indexes with this collation.
+        db.create_collation("unicase", _unicase)
         # Nothing in an untrusted file may run our code or write: plain reads only.
         db.execute("PRAGMA trusted_schema = OFF")
         db.execute("PRAGMA query_only = ON")
@@ -135,6 +199,12 @@ def read_collection(data: bytes, *, max_rows: int) -> Source:
         raise not_a_package() from None
     finally:
         db.close()
+
+
+def _unicase(left: str, right: str) -> int:
+    """Anki's `unicase`: Unicode case-insensitive comparison."""
+    left, right = left.casefold(), right.casefold()
+    return (left > right) - (left < right)
 
 
 def _read(db: sqlite3.Connection, max_rows: int) -> Source:

@@ -1,15 +1,19 @@
 """Turning a parsed Source into cards: the mapping, duplicate handling and the report."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from cards.importing.formats import CARD_FIELDS, ColumnMapping, Row, Source
-from cards.models import Card, Deck
+from cards.models import Card, Deck, ImportJob, ReviewLog
 
 BATCH_SIZE = 500
+# Rows per transaction of a background import: each renews the job's lease and progress.
+ROWS_PER_BATCH = 1000
+# The skipped lines a job's report lists (the screen shows as many); all are counted.
+SKIPPED_KEPT = 500
 
 
 def model_field(model: type[models.Model], name: str) -> models.Field:
@@ -85,32 +89,109 @@ def preview_rows(source: Source, options: ImportOptions, count: int = 5) -> list
     return rows
 
 
-@transaction.atomic
-def deck_import(*, deck: Deck, source: Source, options: ImportOptions) -> ImportReport:
-    """Import every row of `source` into `deck` (and its subdecks) in one transaction.
+class JobAbandoned(Exception):
+    """The job is no longer running (its lease ran out and it was marked failed)."""
+
+
+def deck_import(
+    *, deck: Deck, source: Source, options: ImportOptions, job: ImportJob | None = None
+) -> ImportReport:
+    """Import every row of `source` into `deck` (and its subdecks).
 
     A front that is already in the target deck is skipped, or the existing card updated.
-    With `keep_scheduling`, each new card's review history is replayed through Card.review, so
-    its FSRS state is what that history implies.
+    With `keep_scheduling`, each new card's review history is replayed as Card.review would
+    have graded it, so its FSRS state is what that history implies.
+
+    Without a job, all of it is one transaction. A job's import commits a batch at a time (no
+    transaction stays open for minutes) and marks its cards with the job, so that a failure
+    can remove them (cards.importing.jobs); updates of existing cards are written in the last
+    transaction. Every batch holds the deck's row lock: imports into one deck take turns, and
+    each sees the fronts the others added.
     """
+    if job is None:
+        with transaction.atomic():
+            return _import(deck, source, options, None)
+    return _import(deck, source, options, job)
+
+
+def _import(
+    deck: Deck, source: Source, options: ImportOptions, job: ImportJob | None
+) -> ImportReport:
     report = ImportReport(skipped=list(source.skipped), media_count=source.media_count)
-    targets = _target_decks(deck, source, options, report)
-    existing = {
-        (card.deck_id, card.front): card
-        for card in Card.objects.filter(deck__in=set(targets.values())).only(
-            "id", "deck_id", "front", *UPDATED_FIELDS
+    with transaction.atomic():
+        _lock(deck)
+        targets = _target_decks(deck, source, options, report)
+        _progress(
+            job, 0, created_decks=[target.pk for target in targets.values() if target != deck]
         )
-    }
     seen: dict[tuple[int, str], int] = {}  # (deck, front) → the line it was first on
-    to_create: list[Card] = []
     to_update: list[Card] = []
-    histories: list[tuple[Card, list]] = []
-    for row in source.rows:
+    for start in range(0, len(source.rows), ROWS_PER_BATCH):
+        rows = source.rows[start : start + ROWS_PER_BATCH]
+        with transaction.atomic():
+            _lock(deck)
+            to_update += _import_rows(deck, rows, targets, options, report, seen, job)
+            _progress(job, start + len(rows))
+    with transaction.atomic():
+        _lock(deck)
+        Card.objects.bulk_update(to_update, _updated(options), batch_size=BATCH_SIZE)
+        report.updated = len(to_update)
+        report.skipped.sort(key=lambda item: item[0])
+        done = {"status": ImportJob.Status.DONE, "finished": timezone.now()}
+        _progress(job, len(source.rows), report=_stored(report), **done)
+    return report
+
+
+def _stored(report: ImportReport) -> dict:
+    """The report as the job keeps it: the count of skipped lines, the first of them only."""
+    stored = asdict(report)
+    stored.update(skipped=report.skipped[:SKIPPED_KEPT], skipped_count=len(report.skipped))
+    return stored
+
+
+def _lock(deck: Deck) -> None:
+    """Wait for the deck's row lock (PostgreSQL; SQLite has one writer at a time anyway)."""
+    list(Deck.objects.select_for_update().filter(pk=deck.pk).values_list("pk"))
+
+
+def _progress(job: ImportJob | None, done: int, **fields: object) -> None:
+    """Record the job's progress and renew its lease, in the batch's transaction."""
+    if job is None:
+        return
+    running = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING)
+    if not running.update(done=done, heartbeat=timezone.now(), **fields):
+        raise JobAbandoned(job.pk)
+
+
+def _import_rows(
+    deck: Deck,
+    rows: list[Row],
+    targets: dict[str, Deck],
+    options: ImportOptions,
+    report: ImportReport,
+    seen: dict[tuple[int, str], int],
+    job: ImportJob | None,
+) -> list[Card]:
+    """Add one batch of rows; the existing cards they would update are returned."""
+    mapped = []
+    for row in rows:
         values = map_row(row, options)
         if isinstance(values, str):
             report.skipped.append((row.line, values))
             continue
         target = targets[row.subdeck if options.subdecks_as_decks else ""]
+        mapped.append((row, target, values))
+    # Read under the deck's lock: what an import that ran before this batch added is here.
+    existing = {
+        (card.deck_id, card.front): card
+        for card in Card.objects.filter(
+            deck__in=set(targets.values()), front__in={values["front"] for *_, values in mapped}
+        ).only("id", "deck_id", "front", *UPDATED_FIELDS)
+    }
+    to_create: list[Card] = []
+    to_update: list[Card] = []
+    logs: list[ReviewLog] = []
+    for row, target, values in mapped:
         key = (target.pk, values["front"])
         if key in seen:
             report.skipped.append(
@@ -120,10 +201,18 @@ def deck_import(*, deck: Deck, source: Source, options: ImportOptions) -> Import
         seen[key] = row.line
         card = existing.get(key)
         if card is None:
-            card = Card(owner_id=deck.owner_id, deck=target, suspended=row.suspended, **values)
-            to_create.append(card)
+            card = Card(
+                owner_id=deck.owner_id,
+                deck=target,
+                suspended=row.suspended,
+                import_job=job,
+                **values,
+            )
             if options.keep_scheduling and row.history:
-                histories.append((card, row.history))
+                # Due when it was first reviewed: the first review's "before" is that moment.
+                card.due = row.history[0][0]
+                logs += card.replay(row.history, learner=deck.owner)
+            to_create.append(card)
         elif not options.update_duplicates:
             report.skipped.append((row.line, _("already in the deck")))
         elif all(getattr(card, name) == values[name] for name in _updated(options)):
@@ -133,11 +222,10 @@ def deck_import(*, deck: Deck, source: Source, options: ImportOptions) -> Import
                 setattr(card, name, values[name])
             to_update.append(card)
     Card.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-    Card.objects.bulk_update(to_update, _updated(options), batch_size=BATCH_SIZE)
-    report.added, report.updated = len(to_create), len(to_update)
-    report.reviews = _replay(histories, deck.owner)
-    report.skipped.sort(key=lambda item: item[0])
-    return report
+    ReviewLog.objects.bulk_create(logs, batch_size=BATCH_SIZE)
+    report.added += len(to_create)
+    report.reviews += len(logs)
+    return to_update
 
 
 def _updated(options: ImportOptions) -> list[str]:
@@ -168,12 +256,3 @@ def _target_decks(
             report.decks_created.append(full_name)
         targets[name] = found
     return targets
-
-
-def _replay(histories: list[tuple[Card, list]], owner: User) -> int:
-    count = 0
-    for card, history in histories:
-        for reviewed_at, rating, duration_ms in history:
-            card.review(rating, learner=owner, now=reviewed_at, duration_ms=duration_ms)
-            count += 1
-    return count

@@ -19,7 +19,7 @@ from django.utils import formats, timezone, translation
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import User
-from cards.models import Card, Deck, ReviewLog
+from cards.models import Card, Deck, ImportJob, ReviewLog
 from conftest import sign_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -998,3 +998,30 @@ def test_the_pages_save_button_saves_every_setting_on_the_screen(
     change_every_part_of_the_settings(page)
     page.click("#settings-save")
     assert_every_part_of_the_settings_saved(page, demo)
+
+
+def test_the_import_progress_bar_updates_itself_until_the_report_waits(mini_app, make_user):
+    """htmx polls the job's partial every second while it runs, and stops once it is done."""
+    app, page = mini_app, mini_app.page
+    ida = make_user(5010, "Ida")
+    deck = Deck.objects.create(owner=ida, name="Words")
+    job = ImportJob.objects.create(
+        owner=ida, deck=deck, status=ImportJob.Status.RUNNING, heartbeat=timezone.now(), total=3000
+    )
+    app.open(ida, path=f"/decks/{deck.pk}/import/", screen="#import-job")
+    expect(page.locator("#import-job")).to_contain_text("0 of 3000 rows")
+
+    ImportJob.objects.filter(pk=job.pk).update(done=1500, heartbeat=timezone.now())
+    expect(page.locator(".import-progress")).to_have_attribute("value", "50")
+    app.screenshot("day-import-progress")
+
+    report = {"added": 2999, "updated": 0, "skipped": [[7, "the back is empty"]], "reviews": 0}
+    report["skipped_count"] = 1
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.DONE, done=3000, report=report
+    )
+    expect(page.locator("#import-job")).to_contain_text("2999 cards added")
+    expect(page.locator("#import-job")).to_contain_text("Line 7: the back is empty")
+    expect(page.locator("#import-job[hx-trigger]")).to_have_count(0)
+    assert app.main_button()["text"] == "Back to the deck"
+    app.screenshot("day-import-report")

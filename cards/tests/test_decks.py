@@ -326,8 +326,9 @@ def test_deleting_costs_the_same_queries_for_any_number_of_cards(
 ):
     for card in add_cards(deck, count):
         card.review(Rating.GOOD, learner=alice)
-    # The user, the deck, its cards' ids, then one DELETE per table (logs, cards, share, deck).
-    with django_assert_max_num_queries(7):
+    # The user, the deck, its cards' ids, its import jobs' ids, then one DELETE per table
+    # (logs, cards, share, deck).
+    with django_assert_max_num_queries(8):
         as_alice.post(f"/decks/{deck.pk}/delete/", **htmx())
     assert not Card.objects.exists()
 

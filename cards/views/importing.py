@@ -1,25 +1,21 @@
-import secrets
-
-from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
-from accounts.models import User
-from cards.importing import ImportOptions, Source, deck_import, preview_rows
+from cards.importing import ImportOptions, Source, preview_rows
 from cards.importing.formats import CARD_FIELDS
 from cards.importing.forms import ImportForm
-from cards.importing.service import ImportReport, map_row, model_field
-from cards.models import Card, Deck, get_deck_for_user
+from cards.importing.jobs import fail_abandoned_jobs, start_import
+from cards.importing.service import map_row, model_field
+from cards.models import Card, Deck, ImportJob, get_deck_for_user
 from phraseweaver.htmx import page_or_part
 
 TEMPLATE = "cards/import.html"
-REPORT_TTL = 600
 # The column pickers list this many columns (and the mapped ones): five pickers of 64,000
 # options made 24 MB of HTML, and no note has that many fields.
 OFFERED_COLUMNS = 100
@@ -37,13 +33,46 @@ FORMAT_NAMES = {
 @require_http_methods(["GET", "POST"])
 @telegram_user_required
 def import_page_or_run(request: LearnerRequest, deck_id: int) -> HttpResponse:
-    """GET: the import screen (with the report after a non-htmx import). POST: import."""
+    """GET: the import screen, with the deck's latest import while it runs or until the
+    learner has read its report. POST: start an import in the background."""
     deck = get_deck_for_user(request.user, deck_id)
     if request.method == "POST":
         return _run(request, deck)
-    report = cache.get(_report_key(request.user, deck, request.GET.get("report", "")))
-    context = {"deck": deck, "form": ImportForm(), "report": report, **_pace(deck, report)}
+    job = _jobs(request, deck).filter(dismissed=False).order_by("-created").first()
+    if job is not None:
+        job = _checked(job)
+    context = {"deck": deck, "form": ImportForm(), "job": job}
     return render(request, page_or_part(request, TEMPLATE, "import"), context)
+
+
+@require_http_methods(["GET", "POST"])
+@telegram_user_required
+def import_job(request: LearnerRequest, deck_id: int, job_id: int) -> HttpResponse:
+    """GET: the job's progress or outcome (polled while it runs). POST: done with it, back to
+    the import form."""
+    deck = get_deck_for_user(request.user, deck_id)
+    job = _checked(get_object_or_404(_jobs(request, deck), pk=job_id))
+    if request.method == "POST":
+        if not job.is_active:
+            ImportJob.objects.filter(pk=job.pk).update(dismissed=True)
+        return redirect("deck_import", deck.pk)
+    if not request.htmx:
+        return redirect("deck_import", deck.pk)
+    return render(request, "cards/import_job.html#job", {"deck": deck, "job": job})
+
+
+def _jobs(request: LearnerRequest, deck: Deck) -> QuerySet[ImportJob]:
+    # Never the stored file or form: the screen shows the job's progress and outcome.
+    return ImportJob.objects.filter(owner=request.user, deck=deck).defer("upload", "form_data")
+
+
+def _checked(job: ImportJob) -> ImportJob:
+    """The job, failed first if its worker died (its lease ran out)."""
+    if job.status == ImportJob.Status.RUNNING and fail_abandoned_jobs(
+        ImportJob.objects.filter(pk=job.pk)
+    ):
+        job.refresh_from_db()
+    return job
 
 
 @require_POST
@@ -70,24 +99,12 @@ def import_preview(request: LearnerRequest, deck_id: int) -> HttpResponse:
 
 def _run(request: LearnerRequest, deck: Deck) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES)
-    report = None
-    if (source := form.source()) is not None:
-        report = deck_import(deck=deck, source=source, options=form.options(source))
-    if report is not None and not request.htmx:
-        token = secrets.token_urlsafe(12)
-        cache.set(_report_key(request.user, deck, token), report, REPORT_TTL)
-        return redirect(f"{reverse('deck_import', args=[deck.pk])}?report={token}")
-    context = {"deck": deck, "form": form, "report": report, **_pace(deck, report)}
-    return render(request, page_or_part(request, TEMPLATE, "import"), context)
-
-
-def _pace(deck: Deck, report: ImportReport | None) -> dict[str, int | None]:
-    """How many days the deck's new-card limit takes to show the cards just imported."""
-    return {"days_to_see": deck.days_to_see(report.added) if report is not None else None}
-
-
-def _report_key(user: User, deck: Deck, token: str) -> str:
-    return f"import-report:{user.pk}:{deck.pk}:{token}"
+    if not form.is_valid():
+        context = {"deck": deck, "form": form}
+        return render(request, page_or_part(request, TEMPLATE, "import"), context)
+    start_import(deck=deck, form=form)
+    # The import screen shows the job: a plain POST gets there by a redirect, htmx follows it.
+    return redirect("deck_import", deck.pk)
 
 
 def _offered_columns(source: Source, options: ImportOptions) -> list[int]:

@@ -194,6 +194,13 @@ def test_fly_serves_over_https_and_checks_liveness():
     assert FLY["vm"] == [{"memory": "1gb", "cpu_kind": "shared", "cpus": 1}]
 
 
+def test_fly_runs_the_image_s_command_beside_a_task_worker():
+    cmd = [json.loads(args) for name, args in dockerfile_instructions() if name == "CMD"]
+    assert FLY["processes"]["app"].split() == cmd[0]
+    assert FLY["processes"]["worker"].startswith("python manage.py db_worker")
+    assert FLY["http_service"]["processes"] == ["app"]
+
+
 def test_the_health_check_path_answers_whatever_the_host(client):
     # No database fixture: the liveness check must not touch the database either.
     response = client.get(FLY["http_service"]["checks"][0]["path"], HTTP_HOST=PROBER_HOST)

@@ -13,7 +13,7 @@ from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 
-from cards.models import Card, Deck, ReviewLog
+from cards.models import Card, Deck, ImportJob, ReviewLog
 from cards.scheduling import Rating
 from conftest import auth_headers, htmx
 
@@ -41,16 +41,18 @@ def bobs(bob, alice):
     deck = Deck.objects.create(owner=bob, name="Bob's deck")
     card = Card.objects.create(deck=deck, front="bob front", back="bob back")
     log = card.review(Rating.GOOD, learner=bob)
+    job = ImportJob.objects.create(owner=bob, deck=deck, status=ImportJob.Status.DONE, report={})
     # Alice has objects of her own, so that her requests reach the code that fetches objects.
     own_deck = Deck.objects.create(owner=alice, name="Alice's deck")
     Card.objects.create(deck=own_deck, front="alice front", back="alice back")
-    return {"deck_id": deck.pk, "card_id": card.pk, "review_id": log.pk, "card": card, "log": log}
+    ids = {"deck_id": deck.pk, "card_id": card.pk, "review_id": log.pk, "job_id": job.pk}
+    return ids | {"card": card, "log": log}
 
 
 def snapshot(user):
     """Everything of bob's that a request could change."""
     rows = [model_to_dict(user)]
-    for model in (Deck, Card, ReviewLog):
+    for model in (Deck, Card, ReviewLog, ImportJob):
         owner = "user" if model is ReviewLog else "owner"
         rows += [model_to_dict(obj) for obj in model.objects.filter(**{owner: user}).order_by("pk")]
     return rows

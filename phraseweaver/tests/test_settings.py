@@ -59,6 +59,8 @@ def test_a_missing_secret_stops_start_up_with_one_line_naming_it(variable):
         ("REDIS_URL", "memcached://localhost"),
         ("PUBLIC_URL", "phraseweaver.fly.dev"),
         ("PUBLIC_URL", "http://phraseweaver.fly.dev"),
+        ("TASKS_BACKEND", "celery"),
+        ("IMPORT_JOB_LEASE_SECONDS", "0"),
     ],
 )
 def test_a_malformed_value_stops_start_up_with_one_line_naming_it(variable, value):
