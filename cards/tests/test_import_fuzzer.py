@@ -268,5 +268,6 @@ SCREEN_FORMS = st.fixed_dictionaries(
 def test_the_import_screens_answer_hostile_files_with_a_page(as_alice, deck, data, form):
     for url in (f"/decks/{deck.pk}/import/preview/", f"/decks/{deck.pk}/import/"):
         form["file"] = SimpleUploadedFile("cards.apkg", data)
-        response = as_alice.post(url, form, **htmx())
+        # The import starts a job and shows it (a redirect to the import screen, followed).
+        response = as_alice.post(url, form, follow=True, **htmx())
         assert response.status_code == 200
