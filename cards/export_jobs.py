@@ -77,7 +77,7 @@ def run_export(job_id: int) -> None:
     if not queued.update(status=ExportJob.Status.RUNNING, heartbeat=timezone.now()):
         return  # already run, or failed before it started
     job = ExportJob.objects.select_related("owner").defer("archive").get(pk=job_id)
-    with translation.override(job.owner.language_code or settings.LANGUAGE_CODE):
+    with translation.override(job.owner.language):
         try:
             _build(job)
         except ExportAbandoned:
@@ -123,9 +123,9 @@ def fail_abandoned_exports(
     jobs = ExportJob.objects.all() if jobs is None else jobs
     stale = jobs.filter(status=ExportJob.Status.RUNNING, heartbeat__lt=cutoff)
     count = 0
-    for job in stale.select_related("owner").only("pk", "owner__language_code", "task_id"):
-        language = job.owner.language_code or settings.LANGUAGE_CODE
-        with transaction.atomic(), translation.override(language):
+    fields = ("pk", "owner__language_code", "owner__interface_language", "task_id")
+    for job in stale.select_related("owner").only(*fields):
+        with transaction.atomic(), translation.override(job.owner.language):
             failed = ExportJob.objects.filter(
                 pk=job.pk, status=ExportJob.Status.RUNNING, heartbeat__lt=cutoff
             ).update(

@@ -179,8 +179,9 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
 # Pasted text arrives as a form field, which Django caps at 2.5 MB by default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, IMPORT_MAX_BYTES + 100_000)
 
-# Background work (imports, the data export): Django's Tasks framework, stored in the app's own database and run
-# by `manage.py db_worker`; "immediate" runs each task in the process that enqueues it (tests).
+# Background work (imports, the data export): Django's Tasks framework, stored in the app's own
+# database and run by `manage.py db_worker`; "immediate" runs each task where it is enqueued
+# (tests).
 TASKS_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
