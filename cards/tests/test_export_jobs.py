@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from cards.export_jobs import run_export, sweep_export_jobs_task
 from cards.exporting import user_archive
 from cards.models import Card, Deck, ExportJob
+from cards.tests.test_import_worker import start_worker
 from conftest import auth_headers, htmx
 
 
@@ -239,3 +240,22 @@ def test_the_screen_opened_directly_is_the_full_page_and_the_job_url_redirects_t
     response = as_alice.get(f"/settings/export/{job.pk}/")
     assert response.status_code == 302
     assert response["Location"] == "/settings/export/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_prepares_a_queued_export_and_it_downloads(
+    as_alice, alice, deck, queued_only, tmp_path
+):
+    as_alice.post("/settings/export/", **htmx())
+    job = ExportJob.objects.get()
+    assert job.status == ExportJob.Status.QUEUED  # the request only queued it
+
+    worker = start_worker(tmp_path, "--batch")
+    assert worker.wait(timeout=300) == 0, (tmp_path / "worker.log").read_text()
+
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE
+    assert DBTaskResult.objects.get(id=job.task_id).status == TaskResultStatus.SUCCESSFUL
+    link = link_on(as_alice.get("/settings/export/", **htmx()).content)
+    as_alice.defaults.pop("HTTP_AUTHORIZATION")
+    assert members(as_alice.get(link).content) == members(user_archive(alice))
