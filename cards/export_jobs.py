@@ -61,7 +61,6 @@ def start_export(user: User) -> ExportJob:
         # The database backend writes the task in this transaction: no job without its task.
         result = export_task.enqueue(job.pk)
         ExportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
-    job.refresh_from_db(fields=["status", "task_id", "error", "finished"])
     return job
 
 

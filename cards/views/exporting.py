@@ -12,7 +12,7 @@ from accounts.decorators import (
     signed_link_or_telegram_user,
 )
 from cards import exporting
-from cards.export_jobs import ARCHIVE_NAME, current_jobs, fail_abandoned_exports, kept, start_export
+from cards.export_jobs import ARCHIVE_NAME, current_jobs, fail_abandoned_exports, start_export
 from cards.models import ExportJob, get_deck_for_user
 from phraseweaver.htmx import page_or_part
 
@@ -73,7 +73,9 @@ def everything_export_job(request: LearnerRequest, export_id: int) -> HttpRespon
     if "download" in request.GET:
         if job.status != ExportJob.Status.DONE:
             raise Http404
-        archive = ExportJob.objects.filter(pk=job.pk).values_list("archive", flat=True).get()
+        archive = ExportJob.objects.filter(pk=job.pk).values_list("archive", flat=True).first()
+        if archive is None:  # removed since (a new export, the sweep)
+            raise Http404
         return attachment(bytes(archive), "application/zip", ARCHIVE_NAME)
     if not request.htmx:
         return redirect("everything_export")
@@ -85,7 +87,6 @@ def _job_context(request: LearnerRequest, job: ExportJob | None) -> dict[str, ob
     if job is not None and job.status == ExportJob.Status.DONE:
         # Downloads leave htmx and so lose the initData header: the link is signed instead.
         context["download"] = signed_link(request, job.get_absolute_url(), download="zip")
-        context["expires"] = job.finished + kept() if job.finished else None
     return context
 
 
