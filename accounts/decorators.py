@@ -52,8 +52,9 @@ def telegram_user_required(view: LearnerView[P]) -> LearnerView[P]:
     return wrapper
 
 
-def signed_link(request: LearnerRequest, **query: str) -> str:
-    """A link to this path with exactly this query, that works for ten minutes without initData.
+def signed_link(request: LearnerRequest, path: str | None = None, /, **query: str) -> str:
+    """A link to this path (or to `path`, another of the learner's download URLs) with exactly
+    this query, that works for ten minutes without initData.
 
     The token signs the learner, the path and the query, so a link opens one download: not
     another format, not the page that offers it (which would mint a fresh link, and another,
@@ -61,9 +62,10 @@ def signed_link(request: LearnerRequest, **query: str) -> str:
     """
     if request.telegram is None:
         raise PermissionDenied("only initData gets fresh download links")
-    payload = {"u": request.user.pk, "p": request.path, "q": query}
+    path = request.path if path is None else path
+    payload = {"u": request.user.pk, "p": path, "q": query}
     token = signing.dumps(payload, salt=SIGNED_LINK_SALT)
-    return f"{request.path}?{urlencode({**query, 'token': token})}"
+    return f"{path}?{urlencode({**query, 'token': token})}"
 
 
 def _signed_link_user(request: LearnerRequest) -> User | None:

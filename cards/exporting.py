@@ -8,7 +8,8 @@ import json
 import sqlite3
 import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import IO
 
 import genanki
 from django.utils import timezone
@@ -107,7 +108,18 @@ def deck_apkg(deck: Deck) -> bytes:
 
 
 def user_archive(user: User) -> bytes:
-    """Everything the learner has here: settings, decks, cards and reviews (three queries)."""
+    """Everything the learner has here, as the zip write_user_archive writes."""
+    out = io.BytesIO()
+    write_user_archive(user, out)
+    return out.getvalue()
+
+
+def write_user_archive(
+    user: User, out: IO[bytes], written: Callable[[], object] | None = None
+) -> None:
+    """Write a zip of everything the learner has here into `out`: settings, decks, cards and
+    reviews (three queries). `written` is called after each file of the zip (the export task
+    renews its lease there)."""
     decks = Deck.objects.for_user(user).order_by("id").values_list(*DECK_COLUMNS)
     cards = Card.objects.for_user(user).order_by("id").values_list(*CARD_COLUMNS)
     reviews = ReviewLog.objects.filter(user=user).order_by("id").values_list(*REVIEW_COLUMNS)
@@ -122,10 +134,21 @@ def user_archive(user: User) -> bytes:
         "reviews_per_day": user.reviews_per_day,
         "exported_at": timezone.now().isoformat(),
     }
-    out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("account.json", json.dumps(account, ensure_ascii=False, indent=2))
-        archive.writestr("decks.csv", _csv(DECK_COLUMNS, decks.iterator()))
-        archive.writestr("cards.csv", _csv(CARD_COLUMNS, cards.iterator()))
-        archive.writestr("reviews.csv", _csv(REVIEW_COLUMNS, reviews.iterator()))
-    return out.getvalue()
+        for name, header, rows in (
+            ("decks.csv", DECK_COLUMNS, decks),
+            ("cards.csv", CARD_COLUMNS, cards),
+            ("reviews.csv", REVIEW_COLUMNS, reviews),
+        ):
+            # Streamed row by row into the zip: no file of the archive is held whole.
+            with (
+                archive.open(name, "w") as member,
+                io.TextIOWrapper(member, encoding="utf-8", newline="") as text,
+            ):
+                writer = csv.writer(text)
+                writer.writerow(header)
+                for row in rows.iterator(chunk_size=2000):
+                    writer.writerow([neutralise(value) for value in row])
+            if written is not None:
+                written()

@@ -446,6 +446,45 @@ class ImportJob(models.Model):
         return self.deck.days_to_see(self.report.get("added", 0))
 
 
+class ExportJob(models.Model):
+    """One "Export all my data", built by a background task (cards.export_jobs): the finished
+    zip waits here, in the database because the worker may run on another machine, until it
+    expires (EXPORT_KEPT) and the hourly sweep removes it; or why it failed."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Preparing")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    archive = models.BinaryField(default=b"")
+    size = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    # The task's lease: renewed as each file of the zip is written; a running job whose lease
+    # ran out was left by a worker that died.
+    heartbeat = models.DateTimeField(null=True)
+    finished = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-created"], name="exportjob_owner_created")]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} of {self.owner_id} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("everything_export_job", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
 def get_deck_for_user(user: User, deck_id: int) -> Deck:
     """The user's deck, or 404: another learner's deck does not exist for this user."""
     return get_object_or_404(Deck.objects.for_user(user), pk=deck_id)

@@ -24,6 +24,11 @@ urlpatterns = [
     ),
     path("decks/<int:deck_id>/export/", exporting.deck_export, name="deck_export"),
     path("settings/export/", exporting.everything_export, name="everything_export"),
+    path(
+        "settings/export/<int:export_id>/",
+        exporting.everything_export_job,
+        name="everything_export_job",
+    ),
     path("stats/", stats.stats, name="stats"),
     path("decks/<int:deck_id>/stats/", stats.deck_stats, name="deck_stats"),
     path("decks/<int:deck_id>/share/", sharing.share, name="deck_share"),

@@ -179,8 +179,9 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000, minimum=1)
 # Pasted text arrives as a form field, which Django caps at 2.5 MB by default.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, IMPORT_MAX_BYTES + 100_000)
 
-# Background work (imports): Django's Tasks framework, stored in the app's own database and run
-# by `manage.py db_worker`; "immediate" runs each task in the process that enqueues it (tests).
+# Background work (imports, the data export): Django's Tasks framework, stored in the app's own
+# database and run by `manage.py db_worker`; "immediate" runs each task where it is enqueued
+# (tests).
 TASKS_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
@@ -189,6 +190,10 @@ TASKS = {"default": {"BACKEND": env_choice("TASKS_BACKEND", TASKS_BACKENDS, "dat
 # A running import that has not reported progress for this long was left by a worker that
 # died (SIGKILL, a stopped machine): it is marked failed and what it added removed.
 IMPORT_JOB_LEASE_SECONDS = env_int("IMPORT_JOB_LEASE_SECONDS", 120, minimum=1)
+# The same for "Export all my data", whose task renews its lease as it writes each file.
+EXPORT_JOB_LEASE_SECONDS = env_int("EXPORT_JOB_LEASE_SECONDS", 600, minimum=1)
+# A finished export waits this many hours for its download, then the hourly sweep removes it.
+EXPORT_KEPT_HOURS = env_int("EXPORT_KEPT_HOURS", 24, minimum=1)
 
 # Security. Fly's proxy terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -15,10 +15,11 @@ from urllib.parse import parse_qsl, unquote
 import pytest
 from django.conf import settings
 from django.core import signing
+from django.utils import timezone
 
 from cards.exporting import deck_apkg, deck_csv, neutralise, user_archive
 from cards.importing import ImportOptions, deck_import, read_source
-from cards.models import Card, Deck, ReviewLog
+from cards.models import Card, Deck, ExportJob, ReviewLog
 from conftest import auth_headers, htmx, sign_for
 
 FIELDS = ("front", "back", "example", "notes", "tags")
@@ -176,6 +177,17 @@ def download_link(client, page_url, query):
     return re.search(rf'href="([^"]*{query}[^"]*)"', page)[1].replace("&amp;", "&")
 
 
+def all_my_data_link(client):
+    """Start "Export all my data" (the immediate backend in tests prepares it at once) and
+    take the signed download link its screen offers."""
+    client.post("/settings/export/", **htmx())
+    return download_link(client, "/settings/export/", "download=zip")
+
+
+def path_of(link):
+    return link.split("?", 1)[0]
+
+
 @contextmanager
 def minutes_later(minutes):
     """Django's signing sees its clock moved on by this many minutes; nothing else does."""
@@ -198,7 +210,7 @@ def test_a_signed_deck_link_works_at_nine_minutes_and_is_refused_at_eleven(as_al
 
 
 def test_a_signed_all_my_data_link_works_at_nine_minutes_and_is_refused_at_eleven(as_alice, deck):
-    link = download_link(as_alice, "/settings/export/", "download=zip")
+    link = all_my_data_link(as_alice)
     as_alice.defaults.pop("HTTP_AUTHORIZATION")
     with minutes_later(9):
         response = as_alice.get(link)
@@ -210,20 +222,32 @@ def test_a_signed_all_my_data_link_works_at_nine_minutes_and_is_refused_at_eleve
     assert not response.content.startswith(b"PK")
 
 
-def test_a_signed_link_for_one_path_opens_no_other(as_alice, alice, deck):
-    everything = download_link(as_alice, "/settings/export/", "download=zip")
+def test_a_signed_link_for_one_path_opens_no_other(as_alice, alice, bob, deck):
+    everything = all_my_data_link(as_alice)
     deck_link = download_link(as_alice, f"/decks/{deck.pk}/export/", "format=csv")
     as_alice.defaults.pop("HTTP_AUTHORIZATION")
     deck_token = deck_link.rsplit("token=", 1)[1]
     everything_token = everything.rsplit("token=", 1)[1]
 
     # A deck's link is no key to all of the learner's data, nor the other way round.
-    response = as_alice.get(f"/settings/export/?download=zip&token={deck_token}")
+    response = as_alice.get(f"{path_of(everything)}?download=zip&token={deck_token}")
+    assert response.status_code == 403
+    assert not response.content.startswith(b"PK")
+    response = as_alice.get(f"/settings/export/?download=zip&token={everything_token}")
     assert response.status_code == 403
     assert not response.content.startswith(b"PK")
     response = as_alice.get(f"/decks/{deck.pk}/export/?format=csv&token={everything_token}")
     assert response.status_code == 403
     assert b"comer" not in response.content
+    # Nor is one export's link a key to another export.
+    bob_export = ExportJob.objects.create(
+        owner=bob, status=ExportJob.Status.DONE, archive=b"PK bob", finished=timezone.now()
+    )
+    response = as_alice.get(
+        f"/settings/export/{bob_export.pk}/?download=zip&token={everything_token}"
+    )
+    assert response.status_code == 403
+    assert not response.content.startswith(b"PK")
     # Nor is one deck's link a key to another deck of the same learner.
     other = Deck.objects.create(owner=alice, name="Other")
     Card.objects.create(deck=other, front="secret-other", back="b")
@@ -233,11 +257,14 @@ def test_a_signed_link_for_one_path_opens_no_other(as_alice, alice, deck):
 
 
 def test_all_my_data_downloads_as_a_zip(as_alice, deck):
+    as_alice.post("/settings/export/", **htmx())
     page = as_alice.get("/settings/export/", **htmx())
     assert b"download=zip&amp;token=" in page.content
     assert b"<html" in as_alice.get("/settings/export/").content
-    response = as_alice.get("/settings/export/?download=zip")
+    job = ExportJob.objects.get()
+    response = as_alice.get(f"/settings/export/{job.pk}/?download=zip")
     assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == 'attachment; filename="phraseweaver-export.zip"'
     assert "cards.csv" in zipfile.ZipFile(io.BytesIO(response.content)).namelist()
 
 
@@ -249,9 +276,17 @@ def test_another_learners_deck_is_not_found(client, bob, deck, url):
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("url", ["/decks/{}/export/", "/settings/export/"])
-def test_export_pages_only_answer_get(as_alice, deck, url):
-    assert as_alice.post(url.format(deck.pk)).status_code == 405
+def test_the_deck_export_page_only_answers_get(as_alice, deck):
+    assert as_alice.post(f"/decks/{deck.pk}/export/").status_code == 405
+
+
+def test_all_my_data_answers_get_and_post_and_its_job_only_get(as_alice, deck):
+    for method in ("put", "patch", "delete"):
+        assert getattr(as_alice, method)("/settings/export/").status_code == 405
+    as_alice.post("/settings/export/", **htmx())
+    job = ExportJob.objects.get()
+    for method in ("post", "put", "patch", "delete"):
+        assert getattr(as_alice, method)(f"/settings/export/{job.pk}/").status_code == 405
 
 
 @pytest.mark.parametrize("count", [1, 50])
@@ -269,8 +304,13 @@ def test_exports_take_a_constant_number_of_queries(
     for url in (f"/decks/{deck.pk}/export/?format=csv", f"/decks/{deck.pk}/export/?format=apkg"):
         with django_assert_max_num_queries(4):
             as_alice.get(url)
+    # Preparing it (the immediate backend runs the task in the request) and downloading it.
+    with django_assert_max_num_queries(20):
+        as_alice.post("/settings/export/", **htmx())
+    job = ExportJob.objects.get(status=ExportJob.Status.DONE)
     with django_assert_max_num_queries(6):
-        as_alice.get("/settings/export/?download=zip")
+        response = as_alice.get(f"/settings/export/{job.pk}/?download=zip")
+    assert response["Content-Type"] == "application/zip"
 
 
 # A signed link opens one download, once asked for with initData, and is never written down
@@ -294,19 +334,22 @@ def test_a_signed_link_is_good_for_its_one_format_only(as_alice, deck):
     assert as_alice.get(csv_link).content == deck_csv(deck)
 
 
-@pytest.mark.parametrize(
-    ("page", "query"),
-    [("/decks/{}/export/", "format=csv"), ("/settings/export/", "download=zip")],
-)
-def test_a_signed_link_opens_no_export_page_so_it_never_renews_itself(as_alice, deck, page, query):
+@pytest.mark.parametrize("page", ["/decks/{}/export/", "/settings/export/"])
+def test_a_signed_link_opens_no_export_page_so_it_never_renews_itself(as_alice, deck, page):
     page = page.format(deck.pk)
-    link = download_link(as_alice, page, query)
+    if page == "/settings/export/":
+        link = all_my_data_link(as_alice)
+        pages = [page, path_of(link)]  # the screen, and the export's own (polled) state
+    else:
+        link = download_link(as_alice, page, "format=csv")
+        pages = [page]
     as_alice.defaults.pop("HTTP_AUTHORIZATION")
 
-    for headers in ({}, htmx()):
-        response = as_alice.get(f"{page}?token={token_of(link)}", **headers)
-        assert response.status_code == 403
-        assert b"token=" not in response.content
+    for each in pages:
+        for headers in ({}, htmx()):
+            response = as_alice.get(f"{each}?token={token_of(link)}", **headers)
+            assert response.status_code == 403
+            assert b"token=" not in response.content
     with minutes_later(11):
         assert as_alice.get(link).status_code == 403
 

@@ -12,8 +12,9 @@ import pytest
 from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
+from django.utils import timezone
 
-from cards.models import Card, Deck, ImportJob, ReviewLog
+from cards.models import Card, Deck, ExportJob, ImportJob, ReviewLog
 from cards.scheduling import Rating
 from conftest import auth_headers, htmx
 
@@ -42,17 +43,21 @@ def bobs(bob, alice):
     card = Card.objects.create(deck=deck, front="bob front", back="bob back")
     log = card.review(Rating.GOOD, learner=bob)
     job = ImportJob.objects.create(owner=bob, deck=deck, status=ImportJob.Status.DONE, report={})
+    export = ExportJob.objects.create(
+        owner=bob, status=ExportJob.Status.DONE, archive=b"PK bob's zip", finished=timezone.now()
+    )
     # Alice has objects of her own, so that her requests reach the code that fetches objects.
     own_deck = Deck.objects.create(owner=alice, name="Alice's deck")
     Card.objects.create(deck=own_deck, front="alice front", back="alice back")
     ids = {"deck_id": deck.pk, "card_id": card.pk, "review_id": log.pk, "job_id": job.pk}
+    ids["export_id"] = export.pk
     return ids | {"card": card, "log": log}
 
 
 def snapshot(user):
     """Everything of bob's that a request could change."""
     rows = [model_to_dict(user)]
-    for model in (Deck, Card, ReviewLog, ImportJob):
+    for model in (Deck, Card, ReviewLog, ImportJob, ExportJob):
         owner = "user" if model is ReviewLog else "owner"
         rows += [model_to_dict(obj) for obj in model.objects.filter(**{owner: user}).order_by("pk")]
     return rows
@@ -71,6 +76,7 @@ def test_the_matrix_covers_the_object_urls():
 
     assert "decks/<int:deck_id>/" in routes
     assert "review/cards/<int:card_id>/grade/" in routes
+    assert "settings/export/<int:export_id>/" in routes
 
 
 @pytest.mark.parametrize(("route", "params"), OBJECT_URLS, ids=[r for r, _ in OBJECT_URLS])

@@ -6,6 +6,7 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db import DatabaseBackend
 
 from bot.tasks import send_reminders_task
+from cards.export_jobs import sweep_export_jobs_task
 from cards.importing.jobs import sweep_import_jobs_task
 
 # How long the queue keeps the record of a finished task.
@@ -15,12 +16,13 @@ TASK_RESULTS_KEPT_DAYS = 14
 class Command(BaseCommand):
     help = (
         "The one scheduled entry point: run it every hour. Enqueues the periodic tasks for the "
-        "worker: the reminders, and the sweep of imports (those whose worker died are failed, "
-        "old ones forgotten); drops the queue's records of tasks finished two weeks ago."
+        "worker: the reminders, the sweep of imports (those whose worker died are failed, "
+        "old ones forgotten) and of data exports (likewise; finished ones removed after a "
+        "day); drops the queue's records of tasks finished two weeks ago."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        for periodic in (send_reminders_task, sweep_import_jobs_task):
+        for periodic in (send_reminders_task, sweep_import_jobs_task, sweep_export_jobs_task):
             result = periodic.enqueue()
             self.stdout.write(f"Enqueued {periodic.name}: {result.id} ({result.status})")
         if isinstance(task_backends[DEFAULT_TASK_BACKEND_ALIAS], DatabaseBackend):
