@@ -40,7 +40,7 @@ WITH decks AS (
 )
 INSERT INTO cards_card (owner_id, deck_id, front, back, example, notes, tags, suspended,
                         created, updated, state, step, stability, difficulty, due,
-                        last_review, version)
+                        last_review, version, search_text)
 SELECT d.owner_id, d.id, 'front ' || g, 'back ' || g, '', '', '', kind >= 0.98, created, created,
        CASE WHEN kind < 0.35 THEN 1 WHEN kind < 0.93 THEN 2 WHEN kind < 0.98 THEN 3 ELSE 2 END,
        CASE WHEN kind < 0.30 THEN 0 WHEN kind < 0.35 THEN (r1 * 2)::int
@@ -57,7 +57,9 @@ SELECT d.owner_id, d.id, 'front ' || g, 'back ' || g, '', '', '', kind >= 0.98, 
             WHEN kind < 0.35 OR (kind >= 0.93 AND kind < 0.98)
                 THEN now() - r2 * interval '60 minutes'
             ELSE now() - 2 * r2 * exp(r1 * 5.7) * interval '1 day' END,
-       CASE WHEN kind < 0.30 THEN 0 ELSE 1 + (r2 * 20)::int END
+       CASE WHEN kind < 0.30 THEN 0 ELSE 1 + (r2 * 20)::int END,
+       -- cards.search.search_text of these fields (plain lowercase ASCII, no tags)
+       'front ' || g || E'\nback ' || g || E'\n\n\n\t\t'
 FROM drawn JOIN decks d ON d.n = drawn.deck_n
 """
 

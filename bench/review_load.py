@@ -43,13 +43,15 @@ LATER_CARDS = 100  # not due yet: every learner's queue query sorts past them, a
 SEED_CARDS = """
 INSERT INTO cards_card (owner_id, deck_id, front, back, example, notes, tags, suspended,
                         created, updated, state, step, stability, difficulty, due,
-                        last_review, version)
+                        last_review, version, search_text)
 SELECT d.owner_id, d.id, 'front ' || g, 'back ' || g, 'an example sentence', '', '', false,
        now() - interval '40 days', now() - interval '40 days', 2, NULL,
        3 + random() * 20, 2 + random() * 6,
        CASE WHEN g <= %(due)s THEN now() - random() * interval '3 days'
             ELSE now() + (1 + random() * 60) * interval '1 day' END,
-       now() - interval '12 days', 3
+       now() - interval '12 days', 3,
+       -- cards.search.search_text of these fields (plain lowercase ASCII, no tags)
+       'front ' || g || E'\nback ' || g || E'\nan example sentence\n\n\t\t'
 FROM cards_deck d CROSS JOIN generate_series(1, %(cards)s) AS g
 """
 
