@@ -64,7 +64,8 @@ def run_import(job_id: int) -> None:
     if not queued.update(status=ImportJob.Status.RUNNING, heartbeat=now):
         return  # already run, or failed before it started
     job = ImportJob.objects.select_related("deck__owner").get(pk=job_id)
-    with translation.override(job.deck.owner.language_code or settings.LANGUAGE_CODE):
+    # The learner's language (their choice in the settings, else Telegram's), as on every screen.
+    with translation.override(job.deck.owner.language):
         try:
             form, source = _read(job)
             job.upload = b""  # parsed: neither this process nor the database keeps the file
@@ -126,10 +127,15 @@ def fail_abandoned_jobs(
     jobs = ImportJob.objects.all() if jobs is None else jobs
     stale = jobs.filter(status=ImportJob.Status.RUNNING, heartbeat__lt=cutoff)
     count = 0
-    fields = ("pk", "owner__language_code", "created_decks", "task_id")
+    fields = (
+        "pk",
+        "owner__language_code",
+        "owner__interface_language",
+        "created_decks",
+        "task_id",
+    )
     for job in stale.select_related("owner").only(*fields):
-        language = job.owner.language_code or settings.LANGUAGE_CODE
-        with transaction.atomic(), translation.override(language):
+        with transaction.atomic(), translation.override(job.owner.language):
             # The conditional UPDATE takes the job's row: a worker renewing the lease at the
             # same moment either renews it first (this matches nothing) or finds it failed.
             failed = ImportJob.objects.filter(

@@ -114,6 +114,17 @@ def test_the_report_speaks_the_learners_language(client, make_user):
     assert "пуст" in body  # the skipped line's reason, written by the task
 
 
+def test_the_report_speaks_the_interface_language_chosen_in_the_settings(client, make_user):
+    from conftest import auth_headers
+
+    # Telegram in English, PhraseWeaver set to Russian: the worker writes the report in Russian.
+    olga = make_user(334, "Olga", language_code="en", interface_language="ru")
+    deck = Deck.objects.create(owner=olga, name="Слова")
+    client.defaults["HTTP_AUTHORIZATION"] = auth_headers(olga)["Authorization"]
+    body = post_import(client, deck, b"a\t\nb\tc\n").content.decode()
+    assert "пуст" in body  # the skipped line's reason, written by the task
+
+
 def test_an_abandoned_job_is_failed_and_what_it_wrote_undone(alice, deck, settings):
     job = running_job(deck, done=1000, total=3000)
     made = Deck.objects.create(owner=alice, name="Spanish::Food")
