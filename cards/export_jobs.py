@@ -21,8 +21,8 @@ from django_tasks import task
 
 from accounts.models import User
 from cards.exporting import write_user_archive
-from cards.importing.jobs import _fail_task_result
 from cards.models import ExportJob
+from phraseweaver.tasks import fail_task_result
 
 logger = logging.getLogger(__name__)
 # The zip stays in memory up to this size; beyond it the temporary file is on disk.
@@ -134,7 +134,7 @@ def fail_abandoned_exports(
                 archive=b"",
             )
             if failed:
-                _fail_task_result(job.task_id, now)
+                fail_task_result(job.task_id, now)
                 count += 1
     return count
 

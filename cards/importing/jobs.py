@@ -9,7 +9,6 @@ has imported nothing.
 """
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -19,13 +18,13 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from django_tasks import TaskResultStatus, task
-from django_tasks_db.models import DBTaskResult
+from django_tasks import task
 
 from cards.importing.formats import ImportRefused, Source
 from cards.importing.forms import ImportForm
 from cards.importing.service import JobAbandoned, deck_import
 from cards.models import Card, Deck, ImportJob
+from phraseweaver.tasks import fail_task_result
 
 logger = logging.getLogger(__name__)
 DELETE_BATCH = 1000
@@ -149,19 +148,9 @@ def fail_abandoned_jobs(
             if not failed:
                 continue
             _undo(job)
-            _fail_task_result(job.task_id, now)
+            fail_task_result(job.task_id, now)
             count += 1
     return count
-
-
-def _fail_task_result(task_id: str, now: datetime) -> None:
-    """The database backend's record of the task says RUNNING forever otherwise."""
-    try:
-        uuid.UUID(task_id)
-    except ValueError:
-        return  # not the database backend's (the immediate backend in tests)
-    running = DBTaskResult.objects.filter(id=task_id, status=TaskResultStatus.RUNNING)
-    running.update(status=TaskResultStatus.FAILED, finished_at=now)
 
 
 @task()
