@@ -13,6 +13,7 @@ import zstandard
 from cards.importing import ImportOptions, ImportRefused, deck_import, read_source
 from cards.importing import apkg as apkg_module
 from cards.models import Card, Deck
+from cards.tests.anki_schema import SCHEMA_18_TABLES
 
 TIMESTAMP = 1_700_000_000.0
 
@@ -134,17 +135,8 @@ def test_it_reads_a_modern_zstd_compressed_anki21b_package(tmp_path, deck):
 def test_it_reads_the_schema_18_tables_of_anki_2_1_50_and_later(deck):
     db = sqlite3.connect(":memory:")
     db.executescript(
-        """
-        CREATE TABLE col (id INTEGER PRIMARY KEY, ver INTEGER, models TEXT, decks TEXT);
-        INSERT INTO col VALUES (1, 18, '', '');
-        CREATE TABLE notetypes (id INTEGER PRIMARY KEY, name TEXT, config BLOB);
-        CREATE TABLE fields (ntid INTEGER, ord INTEGER, name TEXT, PRIMARY KEY (ntid, ord));
-        CREATE TABLE decks (id INTEGER PRIMARY KEY, name TEXT);
-        CREATE TABLE notes (id INTEGER PRIMARY KEY, mid INTEGER, tags TEXT, flds TEXT);
-        CREATE TABLE cards (id INTEGER PRIMARY KEY, nid INTEGER, did INTEGER, ord INTEGER,
-                            queue INTEGER);
-        CREATE TABLE revlog (id INTEGER PRIMARY KEY, cid INTEGER, ease INTEGER, time INTEGER,
-                             type INTEGER);
+        SCHEMA_18_TABLES
+        + """
         INSERT INTO notetypes VALUES (10, 'Basic', x'1a0474657374'), (20, 'Cloze', x'0801');
         INSERT INTO fields VALUES (10, 0, 'Front'), (10, 1, 'Back'), (20, 0, 'Text'),
                                   (20, 1, 'Back Extra');

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cards.importing import ImportOptions, ImportRefused, deck_import, read_source
 from cards.models import Card, Deck
+from cards.tests.anki_schema import SCHEMA_18_TABLES
 from cards.tests.test_import_apkg import collection_of, edit, written_by_genanki, zipped
 from conftest import htmx
 
@@ -72,17 +73,9 @@ def test_an_anki_package_with_nul_characters_imports_without_them(tmp_path, deck
 
 # Anki packages: every column is untrusted data.
 
-SCHEMA_18 = """
-    CREATE TABLE col (id INTEGER PRIMARY KEY, ver INTEGER, models TEXT, decks TEXT);
-    INSERT INTO col VALUES (1, 18, '', '');
-    CREATE TABLE notetypes (id INTEGER PRIMARY KEY, name TEXT, config BLOB);
-    CREATE TABLE fields (ntid INTEGER, ord INTEGER, name TEXT, PRIMARY KEY (ntid, ord));
-    CREATE TABLE decks (id INTEGER PRIMARY KEY, name TEXT);
-    CREATE TABLE notes (id INTEGER PRIMARY KEY, mid INTEGER, tags TEXT, flds TEXT);
-    CREATE TABLE cards (id INTEGER PRIMARY KEY, nid INTEGER, did INTEGER, ord INTEGER,
-                        queue INTEGER);
-    CREATE TABLE revlog (id INTEGER PRIMARY KEY, cid INTEGER, ease INTEGER, time INTEGER,
-                         type INTEGER);
+SCHEMA_18 = (
+    SCHEMA_18_TABLES
+    + """
     INSERT INTO notetypes VALUES (10, 'Basic', x'1a0474657374');
     INSERT INTO fields VALUES (10, 0, 'Front'), (10, 1, 'Back');
     INSERT INTO decks VALUES (1, 'Default'), (5, 'Words');
@@ -91,6 +84,7 @@ SCHEMA_18 = """
     INSERT INTO cards VALUES (1000, 100, 5, 0, 0), (1001, 101, 5, 0, 0);
     INSERT INTO revlog VALUES (1700000000000, 1000, 3, 8000, 0);
 """
+)
 
 
 def modern_package(*statements: str) -> bytes:
