@@ -9,18 +9,17 @@ database is a file, and transactions take the lock when they begin: see conftest
 phraseweaver.environment.database_config), so a thread that meets a lock must never fail.
 """
 
-import threading
 from datetime import timedelta
 
 import fsrs
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from cards import scheduling
 from cards.models import Card, Deck, ReviewLog, StaleReview
 from cards.scheduling import Rating
+from cards.tests.threads import race
 from conftest import auth_headers, htmx
 
 THREADS = 10
@@ -37,29 +36,6 @@ def card(alice):
 def run_together(action, threads=THREADS) -> list[str]:
     """Run `action` in `threads` threads released at once; their results, in no order."""
     return race(*[action] * threads)
-
-
-def race(*actions) -> list[str]:
-    """Run each action in its own thread (its own connection), all released at once by a
-    barrier; their results, in no order."""
-    barrier = threading.Barrier(len(actions))
-    results = []
-
-    def run(action):
-        try:
-            barrier.wait(timeout=10)
-            results.append(action())
-        except Exception as error:  # noqa: BLE001 - the test asserts on what each thread saw
-            results.append(repr(error))
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    return results
 
 
 def test_the_same_grade_from_ten_threads_is_recorded_once(card):

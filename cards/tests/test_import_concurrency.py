@@ -7,13 +7,11 @@ come in, the second import finds what the first added. No sleeps: the outcome do
 on timing.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from cards.importing import ImportOptions, deck_import, jobs, read_source
 from cards.models import Card, Deck, ImportJob
+from cards.tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FRONTS = 3000
@@ -23,28 +21,6 @@ def words() -> bytes:
     return "".join(f"word {i}\tслово {i}\n" for i in range(FRONTS)).encode()
 
 
-def together(*actions) -> list:
-    barrier = threading.Barrier(len(actions))
-    errors: list = []
-
-    def run(action):
-        try:
-            barrier.wait(timeout=30)
-            action()
-        except Exception as error:  # noqa: BLE001 - the test asserts that there were none
-            errors.append(repr(error))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not any(thread.is_alive() for thread in threads)
-    return errors
-
-
 def test_two_background_imports_of_one_file_into_one_deck_add_each_front_once(alice):
     deck = Deck.objects.create(owner=alice, name="Spanish")
     both = [
@@ -52,9 +28,9 @@ def test_two_background_imports_of_one_file_into_one_deck_add_each_front_once(al
         for _ in range(2)
     ]
 
-    errors = together(*(lambda job=job: jobs.run_import(job.pk) for job in both))
+    results = race(*(lambda job=job: jobs.run_import(job.pk) for job in both))
 
-    assert errors == []
+    assert results == [None, None]  # both ran to their end, neither raised
     assert Card.objects.filter(deck=deck).count() == FRONTS
     reports = [job.report for job in ImportJob.objects.order_by("pk")]
     assert sum(report["added"] for report in reports) == FRONTS
@@ -67,7 +43,7 @@ def test_two_imports_in_one_transaction_each_add_each_front_once(alice):
     def run():
         deck_import(deck=deck, source=read_source(words()), options=ImportOptions())
 
-    errors = together(run, run)
+    results = race(run, run)
 
-    assert errors == []
+    assert results == [None, None]
     assert Card.objects.filter(deck=deck).count() == FRONTS
