@@ -383,7 +383,9 @@ class Card(models.Model):
             )
             if updated:
                 log.save(force_insert=True)
-                self._bury_siblings(until=local_day_start(learner, now) + timedelta(days=1))
+                # Cards fetched with get_card_for_user know whether they have siblings.
+                if getattr(self, "has_siblings", True):
+                    self._bury_siblings(until=local_day_start(learner, now) + timedelta(days=1))
         if not updated:
             raise StaleReview(self.pk)
         for name, value in fields.items():
@@ -493,12 +495,13 @@ class ReviewLog(models.Model):
         locked = (
             Card.objects.select_for_update()
             .filter(pk=self.card_id)
-            .values_list("version", "phrase_id")
+            .annotate(has_siblings=siblings())
+            .values_list("version", "phrase_id", "has_siblings")
             .first()
         )
         if locked is None:  # the card is gone, and this review with it
             raise ValueError("only the card's latest review can be undone")
-        version, phrase_id = locked
+        version, phrase_id, has_siblings = locked
         mine = ReviewLog.objects.filter(pk=self.pk)
         later = ReviewLog.objects.filter(card_id=OuterRef("pk")).filter(
             Q(reviewed_at__gt=self.reviewed_at) | Q(reviewed_at=self.reviewed_at, pk__gt=self.pk)
@@ -510,7 +513,8 @@ class ReviewLog(models.Model):
         if not updated:
             raise ValueError("only the card's latest review can be undone")
         self.delete()
-        self._unbury_siblings(phrase_id, learner=learner)
+        if has_siblings:
+            self._unbury_siblings(phrase_id, learner=learner)
 
     def _unbury_siblings(self, phrase_id: int, *, learner: User) -> None:
         """Bring the phrase's other cards back today unless a card of the phrase was still
@@ -636,6 +640,11 @@ class ExportJob(models.Model):
         return self.status in self.ACTIVE
 
 
+def siblings() -> Exists:
+    """Whether the phrase of the outer query's card has other cards."""
+    return Exists(Card.objects.filter(phrase=OuterRef("phrase")).exclude(pk=OuterRef("pk")))
+
+
 def bulk_add_phrases(phrases: list[Phrase], directions: Iterable[str]) -> list[Card]:
     """Save new phrases, each with a new card for each direction (two INSERTs a batch)."""
     Phrase.objects.bulk_create(phrases)
@@ -649,7 +658,10 @@ def get_deck_for_user(user: User, deck_id: int) -> Deck:
 
 
 def get_card_for_user(user: User, card_id: int) -> Card:
+    """The user's card, or 404; with `has_siblings`, so that grading a phrase's only card
+    does not look for siblings to bury."""
     cards = Card.objects.for_user(user).select_related("deck", "phrase")
+    cards = cards.annotate(has_siblings=siblings())
     return get_object_or_404(cards, pk=card_id)
 
 

@@ -20,7 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import User
 from cards.models import Card, Deck, ImportJob, ReviewLog
-from conftest import sign_for
+from conftest import make_card, sign_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -210,7 +210,7 @@ def rgb(hex_color: str) -> str:
 def seed_deck(owner, name, fronts, **deck_fields):
     deck = Deck.objects.create(owner=owner, name=name, **deck_fields)
     for front in fronts:
-        Card.objects.create(deck=deck, front=front, back=f"{front} (back)", example="An example.")
+        make_card(deck=deck, front=front, back=f"{front} (back)", example="An example.")
     return deck
 
 
@@ -893,7 +893,7 @@ def test_right_to_left_text_runs_right_to_left_wherever_the_learner_wrote_it(min
     app, page = mini_app, mini_app.page
     noa = make_user(5017, "Noa")
     deck = seed_deck(noa, "עברית", [])
-    Card.objects.create(deck=deck, front="שלום", back="hello")
+    make_card(deck=deck, front="שלום", back="hello")
     app.open(noa)
     assert direction(page, ".deck-row .row-main") == "rtl"
     app.tap(".deck-row")
@@ -911,7 +911,7 @@ def test_a_fronts_line_breaks_are_kept_on_the_review_screen(mini_app, make_user)
     app, page = mini_app, mini_app.page
     pia = make_user(5018, "Pia")
     deck = seed_deck(pia, "Poems", [])
-    Card.objects.create(deck=deck, front="first line\nsecond line", back="b")
+    make_card(deck=deck, front="first line\nsecond line", back="b")
     app.open(pia, path="/review/")
     assert page.locator("#review-front").inner_text() == "first line\nsecond line"
 

@@ -2,25 +2,22 @@ import pytest
 
 from cards.models import Card, Deck, ReviewLog
 from cards.scheduling import Rating
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card, make_cards
 
 
 @pytest.fixture
 def card(deck):
-    return Card.objects.create(deck=deck, front="la casa", back="the house", tags="home")
+    return make_card(deck=deck, front="la casa", back="the house", tags="home")
 
 
 @pytest.fixture
 def bobs_card(bob):
     deck = Deck.objects.create(owner=bob, name="Bob's deck")
-    return Card.objects.create(deck=deck, front="bob front", back="bob back")
+    return make_card(deck=deck, front="bob front", back="bob back")
 
 
 def add_cards(deck, count):
-    return Card.objects.bulk_create(
-        Card(deck=deck, owner=deck.owner, front=f"front {i}", back=f"back {i}")
-        for i in range(count)
-    )
+    return make_cards(deck, count)
 
 
 def row(card):
@@ -159,7 +156,7 @@ def test_adding_a_front_already_in_the_deck_says_so_and_adds_nothing(as_alice, d
 
 
 def test_a_front_that_differs_only_in_accents_and_case_is_the_same_front(as_alice, deck):
-    Card.objects.create(deck=deck, front="Adiós", back="bye")
+    make_card(deck=deck, front="Adiós", back="bye")
     assert "This deck already has" in add(as_alice, deck, front="ADIOS", back="bye").text
 
 
@@ -307,7 +304,7 @@ def test_suspending_costs_the_same_queries_for_any_number_of_cards(
 
 
 def test_deleting_a_card_removes_its_row_and_history(as_alice, deck, card, alice):
-    other = Card.objects.create(deck=deck, front="el gato", back="the cat")
+    other = make_card(deck=deck, front="el gato", back="the cat")
     card.review(Rating.GOOD, learner=alice)
     response = as_alice.post(f"/cards/{card.pk}/delete/", **htmx(**row(card)))
     assert list(Card.objects.all()) == [other]
@@ -378,7 +375,7 @@ def test_another_learners_card_is_404_on_every_url_and_changes_nothing(
 def test_the_card_row_and_form_speak_russian(client, make_user, db):
     ivan = make_user(333, "Иван", language_code="ru")
     deck = Deck.objects.create(owner=ivan, name="Слова")
-    card = Card.objects.create(deck=deck, front="hola", back="привет")
+    card = make_card(deck=deck, front="hola", back="привет")
     headers = auth_headers(ivan)
     row_text = client.get(f"/cards/{card.pk}/", headers=headers, **htmx(**row(card))).text
     assert "Приостановить" in row_text

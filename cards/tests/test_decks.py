@@ -6,21 +6,18 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, ReviewLog
 from cards.scheduling import Rating
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card, make_cards
 
 
 @pytest.fixture
 def bobs_deck(bob):
     deck = Deck.objects.create(owner=bob, name="Bob's deck")
-    Card.objects.create(deck=deck, front="bob front", back="bob back")
+    make_card(deck=deck, front="bob front", back="bob back")
     return deck
 
 
 def add_cards(deck, count, **fields):
-    return Card.objects.bulk_create(
-        Card(deck=deck, owner=deck.owner, front=f"front {i}", back=f"back {i}", **fields)
-        for i in range(count)
-    )
+    return make_cards(deck, count, **fields)
 
 
 # Creating a deck
@@ -148,9 +145,9 @@ def test_the_description_and_name_are_escaped(as_alice, alice):
 
 @pytest.fixture
 def words(deck):
-    Card.objects.create(deck=deck, front="la casa", back="the house", tags="home")
-    Card.objects.create(deck=deck, front="el perro", back="the dog", example="Mi perro ladra")
-    Card.objects.create(deck=deck, front="el gato", back="the cat", tags="animals pets")
+    make_card(deck=deck, front="la casa", back="the house", tags="home")
+    make_card(deck=deck, front="el perro", back="the dog", example="Mi perro ladra")
+    make_card(deck=deck, front="el gato", back="the cat", tags="animals pets")
 
 
 @pytest.mark.parametrize(
@@ -300,7 +297,7 @@ def test_deleting_a_deck_deletes_its_cards_and_their_history(as_alice, alice, de
     cards = add_cards(deck, 3)
     cards[0].review(Rating.GOOD, learner=alice)
     other = Deck.objects.create(owner=alice, name="Kept")
-    kept = Card.objects.create(deck=other, front="kept", back="kept")
+    kept = make_card(deck=other, front="kept", back="kept")
 
     response = as_alice.post(f"/decks/{deck.pk}/delete/", **htmx())
 

@@ -16,16 +16,16 @@ from django_tasks_db.models import DBTaskResult
 
 from cards.export_jobs import run_export, sweep_export_jobs_task
 from cards.exporting import user_archive
-from cards.models import Card, Deck, ExportJob
+from cards.models import Deck, ExportJob
 from cards.tests.test_import_worker import start_worker
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card
 
 
 @pytest.fixture
 def deck(alice):
     deck = Deck.objects.create(owner=alice, name="Spanish")
-    card = Card.objects.create(deck=deck, front="comer", back="to eat", tags="verb")
-    Card.objects.create(deck=deck, front="=1+1", back="-formula")
+    card = make_card(deck=deck, front="comer", back="to eat", tags="verb")
+    make_card(deck=deck, front="=1+1", back="-formula")
     card.review(3, learner=alice, now=datetime(2025, 1, 1, tzinfo=UTC))
     return deck
 

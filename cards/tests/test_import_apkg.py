@@ -12,8 +12,9 @@ import zstandard
 
 from cards.importing import ImportOptions, ImportRefused, deck_import, read_source
 from cards.importing import apkg as apkg_module
-from cards.models import Card, Deck
+from cards.models import Deck
 from cards.tests.anki_schema import SCHEMA_18_TABLES
+from conftest import make_card
 
 TIMESTAMP = 1_700_000_000.0
 
@@ -190,7 +191,7 @@ def test_keeping_the_scheduling_replays_the_review_history(tmp_path, deck, alice
     assert source.has_history
     assert report.reviews == 4
     card = deck.cards.get(front="comer")
-    expected = Card.objects.create(deck=Deck.objects.create(owner=alice, name="x"), front="e")
+    expected = make_card(deck=Deck.objects.create(owner=alice, name="x"), front="e")
     for ms, ease, duration, _kind in [r for r in reviews if r[1]]:
         expected.review(
             ease, learner=alice, now=datetime.fromtimestamp(ms / 1000, UTC), duration_ms=duration
@@ -219,7 +220,7 @@ def test_without_keep_scheduling_the_cards_are_new(tmp_path, deck):
 
 
 def test_duplicates_are_skipped_or_updated(tmp_path, deck):
-    Card.objects.create(deck=deck, front="comer", back="old")
+    make_card(deck=deck, front="comer", back="old")
     data = written_by_genanki(tmp_path)
     source, report = imported(deck, data)
     assert (report.added, report.skipped) == (5, [(1, "already in the deck")])

@@ -10,7 +10,7 @@ from cards.importing import ImportOptions, ImportRefused, deck_import, read_sour
 from cards.models import Card, Deck
 from cards.tests.anki_schema import SCHEMA_18_TABLES
 from cards.tests.test_import_apkg import collection_of, edit, written_by_genanki, zipped
-from conftest import htmx
+from conftest import htmx, make_card
 
 
 @pytest.fixture
@@ -33,14 +33,14 @@ def preview(client, deck, data: bytes, **form):
 
 
 def test_a_search_for_a_nul_character_shows_the_deck(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hello")
+    make_card(deck=deck, front="hola", back="hello")
     response = as_alice.get(f"/decks/{deck.pk}/?q=%00", **htmx(HTTP_HX_TARGET="card-list"))
     assert response.status_code == 200
     assert "hola" in response.text
 
 
 def test_a_search_with_a_nul_character_inside_finds_the_words_around_it(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hello")
+    make_card(deck=deck, front="hola", back="hello")
     response = as_alice.get(f"/decks/{deck.pk}/?q=ho%00la", **htmx(HTTP_HX_TARGET="card-list"))
     assert "1 card found" in response.text
 

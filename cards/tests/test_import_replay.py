@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from cards.importing import ImportOptions, deck_import
 from cards.importing.formats import Row, Source
 from cards.models import Card, Deck, ReviewLog
+from conftest import make_card
 
 START = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 CARD_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review", "version")
@@ -55,7 +56,7 @@ def test_the_replayed_history_equals_card_review_called_review_by_review(alice):
 
     reviewed = Deck.objects.create(owner=alice, name="reviewed")
     for front, reviews in HISTORIES.items():
-        card = Card.objects.create(deck=reviewed, front=front, back="x", due=reviews[0][0])
+        card = make_card(deck=reviewed, front=front, back="x", due=reviews[0][0])
         for when, rating, duration_ms in reviews:
             card.review(rating, learner=alice, now=when, duration_ms=duration_ms)
 

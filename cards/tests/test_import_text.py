@@ -8,6 +8,7 @@ import pytest
 from cards.importing import ImportOptions, ImportRefused, deck_import, preview_rows, read_source
 from cards.importing.formats import html_to_text
 from cards.models import Card, Deck
+from conftest import make_card
 
 
 @pytest.fixture
@@ -222,7 +223,7 @@ def test_it_imports_rows_and_reports_each_skipped_line(deck):
 
 
 def test_it_skips_a_front_already_in_the_deck(deck):
-    Card.objects.create(deck=deck, front="hola", back="hi", notes="mine")
+    make_card(deck=deck, front="hola", back="hi", notes="mine")
     source = read_source(b"hola\thello\ngato\tcat\n")
     report = deck_import(deck=deck, source=source, options=ImportOptions())
     assert (report.added, report.updated, report.skipped) == (1, 0, [(1, "already in the deck")])
@@ -230,8 +231,8 @@ def test_it_skips_a_front_already_in_the_deck(deck):
 
 
 def test_it_updates_a_front_already_in_the_deck_when_asked(deck):
-    Card.objects.create(deck=deck, front="hola", back="hi", notes="mine")
-    Card.objects.create(deck=deck, front="gato", back="cat")
+    make_card(deck=deck, front="hola", back="hi", notes="mine")
+    make_card(deck=deck, front="gato", back="cat")
     source = read_source(b"hola\thello\ngato\tcat\n")
     options = ImportOptions(update_duplicates=True)
     report = deck_import(deck=deck, source=source, options=options)
@@ -244,7 +245,7 @@ def test_it_updates_a_front_already_in_the_deck_when_asked(deck):
 
 def test_duplicates_in_another_deck_do_not_count(deck, alice):
     other = Deck.objects.create(owner=alice, name="Other")
-    Card.objects.create(deck=other, front="hola", back="hi")
+    make_card(deck=other, front="hola", back="hi")
     report = deck_import(deck=deck, source=read_source(b"hola\thello\n"), options=ImportOptions())
     assert report.added == 1
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cards.models import Card, Deck
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_it_refuses_a_file_over_the_limit(as_alice, deck, settings):
 
 
 def test_importing_shows_the_report_with_each_skipped_line(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hi")
+    make_card(deck=deck, front="hola", back="hi")
     data = {"file": upload(b"hola\thello\nperro\t\ngato\tcat\n"), "duplicates": "skip"}
     response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
     body = response.content.decode()
@@ -91,7 +91,7 @@ def test_importing_shows_the_report_with_each_skipped_line(as_alice, deck):
 
 
 def test_importing_can_update_duplicates(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hi")
+    make_card(deck=deck, front="hola", back="hi")
     data = {"text": "hola\thello\n", "duplicates": "update"}
     response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
     assert "1 card updated" in response.content.decode()
@@ -186,7 +186,7 @@ def test_the_preview_names_the_format_in_words(as_alice, deck, text, name):
 
 
 def test_the_preview_counts_and_explains_the_rows_it_will_skip(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hi")
+    make_card(deck=deck, front="hola", back="hi")
     text = "hola\thello\n\tno front\ngato\t\nperro\tdog\nperro\tdog again\nluna\tmoon\n"
     body = preview(as_alice, deck, text=text)
     assert "4 rows will be skipped" in body
@@ -207,7 +207,7 @@ def test_the_preview_says_when_nothing_will_be_skipped(as_alice, deck):
 
 
 def test_a_front_in_the_deck_is_not_skipped_when_the_import_updates(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hi")
+    make_card(deck=deck, front="hola", back="hi")
     body = preview(as_alice, deck, text="hola\thello\n", duplicates="update", mapped="true")
     assert "Every row will be imported." in body
 

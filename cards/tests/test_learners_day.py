@@ -14,16 +14,9 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, ReviewLog
 from cards.tests.test_home import deck_counts
-from conftest import htmx
+from conftest import htmx, make_card, make_cards
 
 pytestmark = pytest.mark.django_db
-
-
-def make_cards(deck, count, prefix="front", **fields):
-    return Card.objects.bulk_create(
-        Card(deck=deck, owner=deck.owner, front=f"{prefix} {i}", back=f"back {i}", **fields)
-        for i in range(count)
-    )
 
 
 def grade(client, card, rating, query=""):
@@ -46,7 +39,7 @@ def test_a_new_deck_can_be_studied_after_another_deck_used_up_twenty_new_cards(
         card.review(4, learner=alice)
     as_alice.post("/decks/new/", {"name": "German", "front_lang": "", "back_lang": ""})
     german = Deck.objects.get(owner=alice, name="German")
-    Card.objects.create(deck=german, front="Hund", back="dog")
+    make_card(deck=german, front="Hund", back="dog")
 
     home = as_alice.get("/", **htmx())
     study = as_alice.get(f"/decks/{german.pk}/review/", **htmx()).content.decode()

@@ -5,13 +5,14 @@ import pytest
 
 from cards.models import Card, ReviewLog, StaleReview, State
 from cards.scheduling import Rating, format_interval
+from conftest import make_card
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def card(deck):
-    return Card.objects.create(deck=deck, front="hola", back="hello", due=T0)
+    return make_card(deck=deck, front="hola", back="hello", due=T0)
 
 
 def reference_scheduler(retention=0.9):

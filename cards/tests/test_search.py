@@ -9,7 +9,7 @@ from django.apps import apps
 
 from cards.models import Card, Deck, DeckShare
 from cards.search import normalized
-from conftest import htmx, sign_for
+from conftest import htmx, make_card, sign_for
 
 FRONT = re.compile(r'<p class="front"[^>]*>([^<]*)</p>')
 WHERE = "¿Dónde está el baño?"
@@ -25,10 +25,10 @@ def search_deck(client, deck, **params):
 
 @pytest.fixture
 def phrases(deck):
-    Card.objects.create(deck=deck, front=WHERE, back="Where is the bathroom?", tags="viaje A1")
-    Card.objects.create(deck=deck, front="donde", back="where", tags="Básico")
-    Card.objects.create(deck=deck, front="ÉCOLE", back="school", example="L'Été", tags="fr")
-    Card.objects.create(deck=deck, front="ёжик", back="hedgehog", tags="básicos")
+    make_card(deck=deck, front=WHERE, back="Where is the bathroom?", tags="viaje A1")
+    make_card(deck=deck, front="donde", back="where", tags="Básico")
+    make_card(deck=deck, front="ÉCOLE", back="school", example="L'Été", tags="fr")
+    make_card(deck=deck, front="ёжик", back="hedgehog", tags="básicos")
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_normalizing_folds_case_accents_and_whitespace():
 @pytest.fixture
 def other_deck(alice):
     deck = Deck.objects.create(owner=alice, name="Français")
-    Card.objects.create(deck=deck, front="Où est la gare ?", back="Where is the station?")
+    make_card(deck=deck, front="Où est la gare ?", back="Where is the station?")
     return deck
 
 
@@ -136,7 +136,7 @@ def search_home(client, **params):
 
 def test_home_searches_every_deck_of_the_learner(as_alice, deck, phrases, other_deck, bob):
     bobs = Deck.objects.create(owner=bob, name="Bob's")
-    Card.objects.create(deck=bobs, front="where bob", back="where")
+    make_card(deck=bobs, front="where bob", back="where")
     response = search_home(as_alice, q="WHERE")
     assert response.text.lstrip().startswith('<div id="search-results"')
     assert fronts(response) == sorted([WHERE, "donde", "Où est la gare ?"])
@@ -166,7 +166,7 @@ def test_home_search_costs_the_same_queries_for_any_number_of_results(
 ):
     for i in range(count):
         deck = Deck.objects.create(owner=alice, name=f"Deck {i}")
-        Card.objects.create(deck=deck, front=f"front {i}", back="back", tags="t")
+        make_card(deck=deck, front=f"front {i}", back="back", tags="t")
     # The user, the count, the page of cards with their decks.
     with django_assert_max_num_queries(3):
         assert search_home(as_alice, q="front", tag="t").status_code == 200

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, DeckShare, ReviewLog, State
 from cards.scheduling import Rating
-from conftest import auth_headers, htmx, sign_for
+from conftest import auth_headers, htmx, make_card, make_cards, sign_for
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}")
 
@@ -22,7 +22,7 @@ def deck(alice):
         owner=alice, name="Spanish basics", description="Greetings", front_lang="es", back_lang="en"
     )
     for front, back in [("hola", "hello"), ("adiós", "goodbye"), ("gracias", "thank you")]:
-        Card.objects.create(deck=deck, front=front, back=back, example=f"{front}!", tags="a1")
+        make_card(deck=deck, front=front, back=back, example=f"{front}!", tags="a1")
     return deck
 
 
@@ -202,10 +202,7 @@ def test_the_preview_partial_offers_the_main_button(as_bob, shared):
 
 
 def test_the_preview_shows_a_few_cards_and_counts_the_rest(as_bob, shared):
-    Card.objects.bulk_create(
-        Card(owner=shared.deck.owner, deck=shared.deck, front=f"extra {i}", back="x")
-        for i in range(10)
-    )
+    make_cards(shared.deck, 10, prefix="extra", back="x")
     content = as_bob.get(f"/shared/{shared.token}/", **htmx()).content.decode()
     assert "13 cards" in content
     assert "extra 1<" in content
@@ -214,7 +211,7 @@ def test_the_preview_shows_a_few_cards_and_counts_the_rest(as_bob, shared):
 
 
 def test_the_preview_escapes_the_deck(as_bob, shared):
-    Card.objects.create(deck=shared.deck, front="<script>alert(1)</script>", back="b")
+    make_card(deck=shared.deck, front="<script>alert(1)</script>", back="b")
     content = as_bob.get(f"/shared/{shared.token}/", **htmx()).content
     assert b"<script>alert(1)" not in content
     assert b"&lt;script&gt;" in content
@@ -238,10 +235,7 @@ def test_the_preview_is_in_the_learners_language(client, make_user, shared):
 def test_the_preview_takes_a_constant_number_of_queries(
     as_bob, bob, shared, cards, django_assert_max_num_queries
 ):
-    Card.objects.bulk_create(
-        Card(owner=shared.deck.owner, deck=shared.deck, front=f"f{i}", back="b")
-        for i in range(cards)
-    )
+    make_cards(shared.deck, cards, prefix="f", back="b")
     as_bob.get("/", **htmx())  # bob exists and is up to date: the middleware only reads him
     with django_assert_max_num_queries(3):
         response = as_bob.get(f"/shared/{shared.token}/", **htmx())

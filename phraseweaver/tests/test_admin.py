@@ -4,14 +4,14 @@ import pytest
 
 from cards.models import Card, Deck, ReviewLog
 from cards.scheduling import Rating
-from conftest import auth_headers
+from conftest import auth_headers, make_card
 from phraseweaver.proxy import client_ip
 
 
 @pytest.fixture
 def history(alice):
     deck = Deck.objects.create(owner=alice, name="Deck")
-    card = Card.objects.create(deck=deck, front="hola", back="hello")
+    card = make_card(deck=deck, front="hola", back="hello")
     card.review(Rating.GOOD, learner=alice, now=datetime(2026, 3, 1, tzinfo=UTC))
     return card
 
