@@ -253,7 +253,7 @@ def test_show_answer_for_a_card_at_the_field_maximums_is_shortened_with_a_button
     assert len([b for b in chat.buttons() if "callback_data" in b]) == 4
     assert chat.buttons()[-1] == {
         "text": "Open the card",
-        "web_app": {"url": f"https://pw.example.com/cards/{card.pk}/edit/"},
+        "web_app": {"url": f"https://pw.example.com/phrases/{card.phrase_id}/edit/"},
     }
 
 

@@ -8,6 +8,18 @@ class Migration(migrations.Migration):
     dependencies = [("cards", "0010_cards_to_phrases")]
 
     operations = [
+        # A default for the reverse only: putting the columns back fills them with it before
+        # 0010's reverse copies the phrases' text in.
+        migrations.AlterField(
+            model_name="card",
+            name="front",
+            field=models.CharField(default="", max_length=1000, verbose_name="front"),
+        ),
+        migrations.AlterField(
+            model_name="card",
+            name="back",
+            field=models.CharField(default="", max_length=1000, verbose_name="back"),
+        ),
         migrations.RemoveField(model_name="card", name="front"),
         migrations.RemoveField(model_name="card", name="back"),
         migrations.RemoveField(model_name="card", name="example"),
