@@ -964,7 +964,7 @@ def test_a_suspended_card_stays_readable(mini_app, make_user):
     app, page = mini_app, mini_app.page
     sam = make_user(5020, "Sam")
     deck = seed_deck(sam, "Spanish", ["hola", "adiós"])
-    deck.cards.filter(front="hola").update(suspended=True)
+    deck.phrases.filter(front="hola").update(suspended=True)
     app.open(sam, path=f"/decks/{deck.pk}/")
     for part in (".front", ".back", ".example"):
         suspended = page.eval_on_selector(f".card-row.suspended {part}", SEEN_COLOR)

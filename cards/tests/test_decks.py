@@ -351,7 +351,7 @@ def test_another_learners_deck_is_404_on_every_url_and_changes_nothing(
         assert response.status_code == 404
     bobs_deck.refresh_from_db()
     assert bobs_deck.name == "Bob's deck"
-    assert list(bobs_deck.cards.values_list("front", flat=True)) == ["bob front"]
+    assert list(bobs_deck.phrases.values_list("front", flat=True)) == ["bob front"]
 
 
 def test_a_missing_deck_is_404(as_alice):

@@ -23,7 +23,7 @@ from conftest import auth_headers, htmx, make_card
 
 @pytest.fixture
 def deck(alice):
-    deck = Deck.objects.create(owner=alice, name="Spanish")
+    deck = Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
     card = make_card(deck=deck, front="comer", back="to eat", tags="verb")
     make_card(deck=deck, front="=1+1", back="-formula")
     card.review(3, learner=alice, now=datetime(2025, 1, 1, tzinfo=UTC))

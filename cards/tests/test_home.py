@@ -35,7 +35,7 @@ def deck_counts(response) -> dict:
 
 @pytest.fixture
 def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish")
+    return Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
 
 
 def test_a_plain_page_load_without_init_data_gets_the_shell(client, db):

@@ -50,6 +50,6 @@ def test_export_deck_round_trips_through_import_deck(tmp_path, alice, fmt, capsy
     assert f"Exported “Spanish” (1 cards) to {path}" in capsys.readouterr().out
     call_command("import_deck", str(path), "--user", "111", "--deck", "Copy")
     copy = Deck.objects.get(name="Copy")
-    assert list(copy.cards.values_list("front", "back", "tags")) == [
+    assert list(copy.phrases.values_list("front", "back", "tags")) == [
         ("=hola", "hello\nthere", "greeting")
     ]

@@ -100,7 +100,7 @@ def test_an_import_that_fails_after_committed_batches_removes_what_it_added(
     assert len(calls) == 3
     assert "Import failed" in body
     assert "Something went wrong on our side." in body
-    assert list(deck.cards.values_list("front", flat=True)) == ["kept"]
+    assert list(deck.phrases.values_list("front", flat=True)) == ["kept"]
 
 
 def test_the_report_speaks_the_learners_language(client, make_user):

@@ -60,8 +60,8 @@ def test_the_replayed_history_equals_card_review_called_review_by_review(alice):
         for when, rating, duration_ms in reviews:
             card.review(rating, learner=alice, now=when, duration_ms=duration_ms)
 
-        replayed = imported.cards.get(front=front)
-        expected = reviewed.cards.get(front=front)
+        replayed = imported.cards.get(phrase__front=front)
+        expected = reviewed.cards.get(phrase__front=front)
         assert card_state(replayed) == card_state(expected), front
         assert replayed.version == len(reviews)
 

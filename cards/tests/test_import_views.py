@@ -3,13 +3,13 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cards.models import Card, Deck
+from cards.models import Card, Deck, Phrase
 from conftest import auth_headers, htmx, make_card
 
 
 @pytest.fixture
 def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish")
+    return Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
 
 
 def upload(content: bytes, name="words.csv"):
@@ -87,7 +87,7 @@ def test_importing_shows_the_report_with_each_skipped_line(as_alice, deck):
     assert "2 lines skipped" in body
     assert "Line 1: already in the deck" in body
     assert "Line 2: the back is empty" in body
-    assert sorted(deck.cards.values_list("front", flat=True)) == ["gato", "hola"]
+    assert sorted(deck.phrases.values_list("front", flat=True)) == ["gato", "hola"]
 
 
 def test_importing_can_update_duplicates(as_alice, deck):
@@ -95,7 +95,7 @@ def test_importing_can_update_duplicates(as_alice, deck):
     data = {"text": "hola\thello\n", "duplicates": "update"}
     response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
     assert "1 card updated" in response.content.decode()
-    assert deck.cards.get().back == "hello"
+    assert deck.phrases.get().back == "hello"
 
 
 def test_importing_without_htmx_redirects_to_the_report(as_alice, deck):
@@ -157,8 +157,8 @@ def test_the_queries_do_not_grow_with_the_file(
     with django_assert_max_num_queries(8):
         as_alice.post(f"/decks/{deck.pk}/import/preview/", {"text": text}, **htmx())
     # The request stores the job; the immediate backend then runs the task in it: the claim,
-    # the lease check, the batch and the report.
-    with django_assert_max_num_queries(24):
+    # the lease check, the batch (its phrases, then their cards) and the report.
+    with django_assert_max_num_queries(25):
         as_alice.post(f"/decks/{deck.pk}/import/", {"text": text}, **htmx())
     assert deck.cards.count() == count
 
@@ -194,7 +194,7 @@ def test_the_preview_counts_and_explains_the_rows_it_will_skip(as_alice, deck):
     assert "The front is empty: 1 row (line 2)" in body
     assert "The back is empty: 1 row (line 3)" in body
     assert "The same front as an earlier line: 1 row (line 5)" in body
-    assert not Card.objects.exclude(front="hola").exists()  # a preview imports nothing
+    assert not Phrase.objects.exclude(front="hola").exists()  # a preview imports nothing
 
 
 def test_the_skipped_rows_of_one_reason_are_counted_with_their_first_lines(as_alice, deck):

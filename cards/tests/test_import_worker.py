@@ -106,7 +106,7 @@ def test_a_job_left_running_by_a_killed_worker_is_failed_and_undone(
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
-    assert list(deck.cards.values_list("front", flat=True)) == ["mine"]
+    assert list(deck.phrases.values_list("front", flat=True)) == ["mine"]
     assert DBTaskResult.objects.get(id=job.task_id).status == TaskResultStatus.FAILED
     body = as_alice.get(f"/decks/{deck.pk}/import/", **htmx()).content.decode()
     assert "Import failed" in body

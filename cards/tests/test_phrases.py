@@ -220,7 +220,11 @@ def test_saving_an_edit_shows_the_row_again(as_alice, card):
         **htmx(**row(card)),
     )
     card.phrase.refresh_from_db()
-    assert (card.phrase.front, card.phrase.back, card.phrase.tags) == ("la casita", "the little house", "home small")
+    assert (card.phrase.front, card.phrase.back, card.phrase.tags) == (
+        "la casita",
+        "the little house",
+        "home small",
+    )
     assert response.text.lstrip().startswith(f'<li id="phrase-{card.phrase_id}" class="card-row">')
     assert "la casita" in response.text
 
@@ -232,7 +236,9 @@ def test_a_plain_edit_redirects_to_the_deck(as_alice, card):
 
 def test_a_bad_edit_keeps_the_typed_text_and_the_card(as_alice, card):
     response = as_alice.post(
-        f"/phrases/{card.phrase_id}/edit/", {"front": "typed", "back": "b" * 1001}, **htmx(**row(card))
+        f"/phrases/{card.phrase_id}/edit/",
+        {"front": "typed", "back": "b" * 1001},
+        **htmx(**row(card)),
     )
     assert "at most 1000 characters" in response.text
     assert 'value="typed"' in response.text
@@ -242,7 +248,9 @@ def test_a_bad_edit_keeps_the_typed_text_and_the_card(as_alice, card):
 
 @pytest.mark.parametrize("method", ["put", "delete"])
 def test_editing_refuses_other_methods(as_alice, card, method):
-    assert getattr(as_alice, method)(f"/phrases/{card.phrase_id}/edit/", **htmx()).status_code == 405
+    assert (
+        getattr(as_alice, method)(f"/phrases/{card.phrase_id}/edit/", **htmx()).status_code == 405
+    )
 
 
 @pytest.mark.parametrize("count", [1, 50])
@@ -255,7 +263,9 @@ def test_editing_costs_the_same_queries_for_any_number_of_cards(
         as_alice.get(f"/phrases/{card.phrase_id}/edit/", **htmx(**row(card)))
     # The user, the phrase, the update, then the row: the phrase and its cards.
     with django_assert_max_num_queries(5):
-        as_alice.post(f"/phrases/{card.phrase_id}/edit/", {"front": "a", "back": "b"}, **htmx(**row(card)))
+        as_alice.post(
+            f"/phrases/{card.phrase_id}/edit/", {"front": "a", "back": "b"}, **htmx(**row(card))
+        )
 
 
 # Suspending
@@ -265,7 +275,7 @@ def test_suspending_toggles(as_alice, card):
     first = as_alice.post(f"/cards/{card.pk}/suspend/", **htmx(**row(card)))
     card.refresh_from_db()
     assert card.suspended
-    assert f'<li class="direction suspended">' in first.text
+    assert '<li class="direction suspended">' in first.text
     assert "Unsuspend" in first.text
     assert "Suspended" in first.text
     # The deck's counts follow: no new card left to study.
@@ -328,7 +338,10 @@ def test_deleting_the_last_card_shows_the_empty_list(as_alice, card):
 
 def test_the_delete_button_asks_for_confirmation(as_alice, card):
     response = as_alice.get(f"/phrases/{card.phrase_id}/", **htmx(**row(card)))
-    assert 'data-confirm="Delete the phrase “la casa” with all its cards and their history?"' in response.text
+    assert (
+        'data-confirm="Delete the phrase “la casa” with all its cards and their history?"'
+        in response.text
+    )
 
 
 def test_a_plain_delete_redirects_to_the_deck(as_alice, card):
@@ -389,9 +402,14 @@ def test_the_card_row_and_form_speak_russian(client, make_user, db):
     headers = auth_headers(ivan)
     row_text = client.get(f"/phrases/{card.phrase_id}/", headers=headers, **htmx(**row(card))).text
     assert "Приостановить" in row_text
-    form_text = client.get(f"/phrases/{card.phrase_id}/edit/", headers=headers, **htmx(**row(card))).text
+    form_text = client.get(
+        f"/phrases/{card.phrase_id}/edit/", headers=headers, **htmx(**row(card))
+    ).text
     assert "Лицевая сторона" in form_text
     too_long = client.post(
-        f"/phrases/{card.phrase_id}/edit/", {"front": "f" * 1001, "back": "b"}, headers=headers, **htmx()
+        f"/phrases/{card.phrase_id}/edit/",
+        {"front": "f" * 1001, "back": "b"},
+        headers=headers,
+        **htmx(),
     ).text
     assert "не более 1000 символов" in too_long

@@ -28,7 +28,7 @@ HOSTILE = settings(
 
 @pytest.fixture
 def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish")
+    return Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
 
 
 @pytest.fixture
