@@ -20,7 +20,7 @@ def review_on(deck, *moments):
     for moment in moments:
         card = make_card(deck=deck, front="f", back="b", due=moment)
         card.review(Rating.GOOD, learner=deck.owner, now=moment)
-    Card.objects.filter(deck=deck, front="f").update(suspended=True)
+    Card.objects.filter(deck=deck, phrase__front="f").update(suspended=True)
 
 
 def deck_counts(response) -> dict:
