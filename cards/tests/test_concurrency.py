@@ -98,7 +98,7 @@ def undo_racing_grade(card: Card, review: ReviewLog, learner, at) -> list[str]:
 
     def undo():
         try:
-            ReviewLog.objects.get(pk=review.pk).undo()
+            ReviewLog.objects.get(pk=review.pk).undo(learner=learner)
         except ValueError:
             return "undo refused"
         return "undone"

@@ -36,7 +36,7 @@ def deck(alice):
 
 
 def cards_of(deck):
-    return sorted(deck.cards.values_list(*FIELDS))
+    return sorted(deck.phrases.values_list(*FIELDS))
 
 
 def import_all(deck, data):
@@ -97,11 +97,20 @@ def test_the_archive_holds_every_deck_card_and_review(deck, alice, bob):
     card.review(3, learner=alice, now=datetime(2025, 1, 1, tzinfo=UTC))
     Deck.objects.create(owner=bob, name="Bob's")
     archive = zipfile.ZipFile(io.BytesIO(user_archive(alice)))
-    assert sorted(archive.namelist()) == ["account.json", "cards.csv", "decks.csv", "reviews.csv"]
+    assert sorted(archive.namelist()) == [
+        "account.json",
+        "cards.csv",
+        "decks.csv",
+        "phrases.csv",
+        "reviews.csv",
+    ]
     decks = list(csv.DictReader(io.StringIO(archive.read("decks.csv").decode())))
     assert [row["name"] for row in decks] == ["Spanish / Verbs"]
+    phrases = list(csv.DictReader(io.StringIO(archive.read("phrases.csv").decode())))
+    assert len(phrases) == 4
     cards = list(csv.DictReader(io.StringIO(archive.read("cards.csv").decode())))
     assert len(cards) == 4
+    assert {row["phrase_id"] for row in cards} == {row["id"] for row in phrases}
     reviews = list(csv.DictReader(io.StringIO(archive.read("reviews.csv").decode())))
     assert [(row["card_id"], row["rating"]) for row in reviews] == [(str(card.pk), "3")]
     assert b'"telegram_id": 111' in archive.read("account.json")

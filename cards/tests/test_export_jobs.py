@@ -112,7 +112,7 @@ def test_the_download_is_the_zip_user_archive_builds(as_alice, alice, deck):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert members(response.content) == members(user_archive(alice))
-    assert b"comer" in members(response.content)["cards.csv"]
+    assert b"comer" in members(response.content)["phrases.csv"]
 
 
 def test_another_learner_can_neither_see_nor_download_my_export(as_alice, bob, deck):

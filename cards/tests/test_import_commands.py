@@ -26,7 +26,7 @@ def test_import_deck_into_a_named_deck_with_updates(tmp_path, alice, capsys):
     path.write_text("front,back\nhola,hello\n")
     call_command("import_deck", str(path), "--user", "111", "--deck", "Spanish", "--update")
     assert "Added: 0, updated: 1, skipped: 0" in capsys.readouterr().out
-    assert deck.cards.get().back == "hello"
+    assert deck.phrases.get().back == "hello"
 
 
 @pytest.mark.parametrize(

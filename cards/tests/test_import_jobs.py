@@ -140,7 +140,7 @@ def test_an_abandoned_job_is_failed_and_what_it_wrote_undone(alice, deck, settin
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
     assert job.error == "The import stopped before it finished."
-    assert list(Card.objects.values_list("front", flat=True)) == ["mine"]
+    assert list(Card.objects.values_list("phrase__front", flat=True)) == ["mine"]
     assert not ReviewLog.objects.exists()
     assert not Deck.objects.filter(pk=made.pk).exists()
 

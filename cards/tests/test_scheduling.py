@@ -114,7 +114,7 @@ def test_undo_restores_the_card_exactly_and_deletes_the_log(card, alice):
     card.review(Rating.AGAIN, learner=alice, now=T0 + timedelta(days=2))
 
     latest = card.reviews.order_by("-reviewed_at", "-id").first()
-    latest.undo()
+    latest.undo(learner=alice)
 
     assert latest.rating == Rating.AGAIN
     after = Card.objects.get(pk=card.pk)
@@ -128,7 +128,7 @@ def test_only_the_latest_review_of_a_card_can_be_undone(card, alice):
     first = card.review(Rating.GOOD, learner=alice, now=T0)
     card.review(Rating.GOOD, learner=alice, now=T0 + timedelta(minutes=10))
     with pytest.raises(ValueError):
-        first.undo()
+        first.undo(learner=alice)
     assert ReviewLog.objects.filter(card=card).count() == 2
 
 

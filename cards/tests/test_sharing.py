@@ -189,7 +189,7 @@ def test_the_preview_shows_the_deck(as_bob, shared):
     assert "Spanish basics" in content
     assert "Shared by Alice Liddell" in content
     assert "ES → EN" in content
-    assert "3 cards" in content
+    assert "3 phrases" in content
     assert "hola" in content and "thank you" in content
     assert "Add to my decks" in content
 
@@ -204,7 +204,7 @@ def test_the_preview_partial_offers_the_main_button(as_bob, shared):
 def test_the_preview_shows_a_few_cards_and_counts_the_rest(as_bob, shared):
     make_cards(shared.deck, 10, prefix="extra", back="x")
     content = as_bob.get(f"/shared/{shared.token}/", **htmx()).content.decode()
-    assert "13 cards" in content
+    assert "13 phrases" in content
     assert "extra 1<" in content
     assert "extra 2<" not in content
     assert "and 8 more" in content
@@ -266,11 +266,16 @@ def test_adding_copies_the_cards_with_fresh_schedules(as_bob, bob, shared):
         "en",
     )
     assert f'href="/decks/{copy.pk}/"'.encode() in response.content
-    cards = list(copy.cards.order_by("id"))
-    assert [(c.front, c.back, c.example, c.tags) for c in cards] == [
+    phrases = list(copy.phrases.order_by("id"))
+    assert [(p.front, p.back, p.example, p.tags) for p in phrases] == [
         ("hola", "hello", "hola!", "a1"),
         ("adiós", "goodbye", "adiós!", "a1"),
         ("gracias", "thank you", "gracias!", "a1"),
+    ]
+    # Each phrase gets the cards of the copy's directions (a new deck's: both ways).
+    cards = list(copy.cards.order_by("id"))
+    assert [(c.phrase_id, c.direction) for c in cards] == [
+        (p.pk, d) for p in phrases for d in ("recognition", "production")
     ]
     for card in cards:
         assert card.owner == bob
@@ -296,7 +301,7 @@ def test_adding_leaves_the_original_untouched(as_bob, shared):
 
 def test_copied_cards_belong_to_the_new_owner_only(as_bob, alice, bob, shared):
     as_bob.post(f"/shared/{shared.token}/", **htmx())
-    assert Card.objects.for_user(bob).count() == 3
+    assert Card.objects.for_user(bob).count() == 6  # both ways
     assert Card.objects.for_user(alice).count() == 3
     assert not Card.objects.for_user(alice).filter(deck__owner=bob).exists()
 
@@ -311,7 +316,7 @@ def test_adding_twice_opens_the_copy_already_made(as_bob, bob, shared):
     as_bob.post(f"/shared/{shared.token}/", **htmx())
     response = as_bob.post(f"/shared/{shared.token}/", **htmx())
     copy = Deck.objects.get(owner=bob)
-    assert copy.cards.count() == 3
+    assert copy.phrases.count() == 3
     assert json.loads(response["HX-Location"]) == {"path": f"/decks/{copy.pk}/", "target": "#app"}
 
 
@@ -345,7 +350,7 @@ def test_after_deleting_the_copy_adding_makes_a_new_one(as_bob, bob, shared):
     Deck.objects.get(owner=bob).delete()
     response = as_bob.post(f"/shared/{shared.token}/", **htmx())
     assert response.status_code == 200
-    assert Deck.objects.get(owner=bob).cards.count() == 3
+    assert Deck.objects.get(owner=bob).phrases.count() == 3
 
 
 def test_the_database_refuses_a_second_copy_of_the_same_share(bob, shared):
@@ -355,7 +360,7 @@ def test_the_database_refuses_a_second_copy_of_the_same_share(bob, shared):
 
 
 def test_an_empty_deck_can_be_added(as_bob, bob, shared):
-    shared.deck.cards.all().delete()
+    shared.deck.phrases.all().delete()
     response = as_bob.post(f"/shared/{shared.token}/", **htmx())
     assert response.status_code == 200
     assert Deck.objects.get(owner=bob).cards.count() == 0

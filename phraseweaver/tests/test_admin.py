@@ -2,9 +2,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cards.models import Card, Deck, ReviewLog
+from cards.models import Deck, ReviewLog
 from cards.scheduling import Rating
-from conftest import auth_headers, make_card
+from conftest import auth_headers, make_card, make_cards
 from phraseweaver.proxy import client_ip
 
 
@@ -52,9 +52,7 @@ def test_the_card_list_costs_the_same_queries_for_any_number_of_cards(
     admin_client, alice, count, django_assert_max_num_queries
 ):
     deck = Deck.objects.create(owner=alice, name="Deck")
-    Card.objects.bulk_create(
-        Card(deck=deck, owner=alice, front=f"f{i}", back=f"b{i}") for i in range(count)
-    )
+    make_cards(deck, count)
     with django_assert_max_num_queries(12):
         assert admin_client.get("/admin/cards/card/").status_code == 200
 

@@ -49,7 +49,13 @@ def bobs(bob, alice):
     # Alice has objects of her own, so that her requests reach the code that fetches objects.
     own_deck = Deck.objects.create(owner=alice, name="Alice's deck")
     make_card(deck=own_deck, front="alice front", back="alice back")
-    ids = {"deck_id": deck.pk, "card_id": card.pk, "review_id": log.pk, "job_id": job.pk}
+    ids = {
+        "deck_id": deck.pk,
+        "card_id": card.pk,
+        "phrase_id": card.phrase_id,
+        "review_id": log.pk,
+        "job_id": job.pk,
+    }
     ids["export_id"] = export.pk
     return ids | {"card": card, "log": log}
 
