@@ -19,7 +19,7 @@ from django.utils import formats, timezone, translation
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import User
-from cards.models import Card, Deck, ImportJob, ReviewLog
+from cards.models import Card, Deck, Direction, ImportJob, Phrase, ReviewLog
 from conftest import make_card, sign_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -1025,3 +1025,27 @@ def test_the_import_progress_bar_updates_itself_until_the_report_waits(mini_app,
     expect(page.locator("#import-job[hx-trigger]")).to_have_count(0)
     assert app.main_button()["text"] == "Back to the deck"
     app.screenshot("day-import-report")
+
+
+DOCS_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+
+def test_a_production_card_asks_for_the_phrase_from_its_meaning(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    learner = make_user(5020, "Pablo")
+    deck = Deck.objects.create(owner=learner, name="Spanish", front_lang="es", back_lang="en")
+    phrase = Phrase(deck=deck, front="¿Dónde está la estación?", back="Where is the station?")
+    phrase.example = "Perdone, ¿dónde está la estación de tren?"
+    phrase.add_with_cards([Direction.PRODUCTION])
+    app.open(learner, path="/review/")
+    expect(page.locator("#review-front")).to_have_text("Where is the station?")
+    expect(page.locator("[data-review-question]")).not_to_contain_text("¿Dónde")
+    app.key("Space")
+    answer = page.locator("[data-review-answer]")
+    expect(answer.locator("#review-answer")).to_have_text("¿Dónde está la estación?")
+    app.assert_fits()
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=DOCS_SCREENSHOTS / "production-card.png", full_page=True)
+    app.key("4")
+    expect(page.locator("[data-review-summary]")).to_contain_text("You reviewed 1 card.")
+    assert ReviewLog.objects.get().card.direction == Direction.PRODUCTION

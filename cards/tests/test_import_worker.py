@@ -21,7 +21,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from cards.importing.jobs import fail_abandoned_jobs
-from cards.models import Card, ImportJob
+from cards.models import ImportJob, Phrase
 from conftest import htmx, make_card
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,7 +99,7 @@ def test_a_job_left_running_by_a_killed_worker_is_failed_and_undone(
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.RUNNING
-    assert Card.objects.filter(import_job=job).exists()
+    assert Phrase.objects.filter(import_job=job).exists()
 
     lease = timedelta(seconds=django_settings.IMPORT_JOB_LEASE_SECONDS)
     assert fail_abandoned_jobs(now=timezone.now() + lease * 2) == 1
