@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from bot.chat_review import BATCH, front_message
+from bot.chat_review import BATCH, answer_message, front_message
 from bot.tests.conftest import WEBHOOK_SECRET
 from bot.tests.fake_telegram import TEXT_LIMIT, callback_update, sender, visible_text
 from cards.models import Card, Deck, Phrase, ReviewLog, State
@@ -291,3 +291,11 @@ def test_a_tap_is_answered_even_when_the_message_cannot_be_edited(
     card.refresh_from_db()
     assert card.version == 0  # the grade that could not be shown was rolled back
     assert not ReviewLog.objects.exists()
+
+
+def test_a_production_card_asks_with_its_meaning_and_answers_with_the_phrase(deck, alice):
+    card = make_card(deck=deck, front="hola", back="hello", direction="production")
+    question = front_message(card)["text"]
+    assert "hello" in question and "hola" not in question
+    answer = answer_message(card, learner=alice, graded=0, now=timezone.now())["text"]
+    assert answer.index("hello") < answer.index("hola")
