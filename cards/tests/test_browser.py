@@ -229,6 +229,8 @@ def test_a_new_learner_creates_a_deck_adds_cards_and_studies_them(mini_app):
     page.fill("#id_name", "Spanish")
     page.select_option("#id_front_lang", "es")
     page.select_option("#id_back_lang", "en")
+    expect(page.locator("#id_directions_1")).to_be_checked()  # production, by default
+    page.uncheck("#id_directions_1")  # this learner only recognises, one card a phrase
     app.press_main_button()  # Save
     expect(page.locator("h1")).to_have_text("Spanish")
     for front, back in [("hola", "hello"), ("gracias", "thank you"), ("adiós", "goodbye")]:
@@ -555,11 +557,11 @@ def test_a_front_already_in_the_deck_is_added_only_on_add_anyway(mini_app, make_
     page.fill("#add-back", "hi")
     app.tap("#card-add button[type=submit]")
     expect(page.locator("#card-add .notice")).to_contain_text("This deck already has this front:")
-    assert deck.cards.count() == 1
+    assert deck.phrases.count() == 1
     expect(page.locator("#add-front")).to_have_value("Hola")  # nothing typed is lost
     app.tap("#card-add button[name=duplicate]")
     expect(page.locator("#card-add .status")).to_have_text("Added “Hola”.")
-    assert deck.cards.count() == 2
+    assert deck.phrases.count() == 2
     app.assert_fits()
 
 
@@ -663,7 +665,9 @@ def test_telegram_shows_its_own_sheets_dialogs_and_requests(mini_app, make_user)
     app.open(gus, path=f"/decks/{deck.pk}/")
     app.tap("#card-list li:first-child button.danger")
     (popup,) = app.events("web_app_open_popup")
-    assert popup["data"]["message"] == "Delete the card “gracias”?"
+    assert popup["data"]["message"] == (
+        "Delete the phrase “gracias” with all its cards and their history?"
+    )
     page.evaluate("window.Telegram.WebView.receiveEvent('popup_closed', {button_id: 'ok'})")
     expect(page.locator("#card-list li")).to_have_count(1)
 
@@ -708,7 +712,7 @@ def test_a_card_typed_while_the_previous_one_is_being_added_is_saved_too(mini_ap
     ana = make_user(5010, "Ana")
     deck = seed_deck(ana, "Spanish", [])
     app.open(ana, path=f"/decks/{deck.pk}/")
-    slow = HeldRequests(page, f"**/decks/{deck.pk}/cards/add/")
+    slow = HeldRequests(page, f"**/decks/{deck.pk}/phrases/add/")
     page.fill("#add-front", "uno")
     page.fill("#add-back", "one")
     app.tap("#card-add button[type=submit]")
