@@ -225,6 +225,11 @@ class Phrase(models.Model):
     def tag_list(self) -> list[str]:
         return list(dict.fromkeys(self.tags.split()))
 
+    @property
+    def suspended(self) -> bool:
+        """Every card of it suspended (from the prefetched cards): the row is greyed out."""
+        return all(card.suspended for card in self.cards.all())
+
     def new_cards(self, directions: Iterable[str]) -> list["Card"]:
         """Unsaved new cards of this (saved) phrase, one for each direction."""
         return [

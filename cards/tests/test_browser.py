@@ -727,7 +727,7 @@ def test_a_card_typed_while_the_previous_one_is_being_added_is_saved_too(mini_ap
 
     expect(page.locator("#card-list .front")).to_have_text(["dos", "uno"])
     app.idle()
-    assert list(deck.cards.order_by("id").values_list("front", "back")) == [
+    assert list(deck.phrases.order_by("id").values_list("front", "back")) == [
         ("uno", "one"),
         ("dos", "two"),
     ]
@@ -771,8 +771,8 @@ def test_telegrams_buttons_and_closing_keep_an_unsaved_edit(mini_app, make_user)
     card = deck.cards.get()
     app.open(ida, path=f"/decks/{deck.pk}/")
     assert app.main_button()["text"] == "Study"
-    app.tap(f"#card-{card.pk} >> text=Edit")
-    page.fill(f"#card{card.pk}-front", "hola!")
+    app.tap(f"#phrase-{card.phrase_id} >> text=Edit")
+    page.fill(f"#phrase{card.phrase_id}-front", "hola!")
 
     # Closing asks first; the MainButton saves the edit instead of studying.
     assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": True}
@@ -782,12 +782,12 @@ def test_telegrams_buttons_and_closing_keep_an_unsaved_edit(mini_app, make_user)
     (popup,) = app.events("web_app_open_popup")
     assert popup["data"]["message"] == "Leave without saving your changes?"
     page.evaluate("window.Telegram.WebView.receiveEvent('popup_closed', {button_id: 'cancel'})")
-    expect(page.locator(f"#card{card.pk}-front")).to_have_value("hola!")
+    expect(page.locator(f"#phrase{card.phrase_id}-front")).to_have_value("hola!")
 
     app.press_main_button()
-    expect(page.locator(f"#card-{card.pk} .front")).to_have_text("hola!")
-    card.refresh_from_db()
-    assert card.front == "hola!"
+    expect(page.locator(f"#phrase-{card.phrase_id} .front")).to_have_text("hola!")
+    card.phrase.refresh_from_db()
+    assert card.phrase.front == "hola!"
     assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": False}
     assert app.main_button()["text"] == "Study"
     app.forget_events()
@@ -968,7 +968,7 @@ def test_a_suspended_card_stays_readable(mini_app, make_user):
     app, page = mini_app, mini_app.page
     sam = make_user(5020, "Sam")
     deck = seed_deck(sam, "Spanish", ["hola", "adiós"])
-    deck.phrases.filter(front="hola").update(suspended=True)
+    deck.cards.filter(phrase__front="hola").update(suspended=True)
     app.open(sam, path=f"/decks/{deck.pk}/")
     for part in (".front", ".back", ".example"):
         suspended = page.eval_on_selector(f".card-row.suspended {part}", SEEN_COLOR)

@@ -275,7 +275,7 @@ def test_suspending_toggles(as_alice, card):
     first = as_alice.post(f"/cards/{card.pk}/suspend/", **htmx(**row(card)))
     card.refresh_from_db()
     assert card.suspended
-    assert '<li class="direction suspended">' in first.text
+    assert '<div class="direction suspended">' in first.text
     assert "Unsuspend" in first.text
     assert "Suspended" in first.text
     # The deck's counts follow: no new card left to study.
