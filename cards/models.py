@@ -603,7 +603,8 @@ class ImportJob(models.Model):
         """How many days the deck's new-card limit takes to show the cards this import added."""
         if self.status != self.Status.DONE or not self.report:
             return None
-        return self.deck.days_to_see(self.report.get("added", 0))
+        # Each of the deck's directions is a new card for the deck's new-card limit.
+        return self.deck.days_to_see(self.report.get("cards_added", self.report.get("added", 0)))
 
 
 class ExportJob(models.Model):

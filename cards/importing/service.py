@@ -43,7 +43,8 @@ class ImportOptions:
 
 @dataclass
 class ImportReport:
-    added: int = 0
+    added: int = 0  # phrases
+    cards_added: int = 0  # their cards, one for each of the deck's directions
     updated: int = 0
     skipped: list = field(default_factory=list)  # (line, reason), in line order
     media_count: int = 0
@@ -227,6 +228,7 @@ def _import_rows(
     Card.objects.bulk_create(cards, batch_size=BATCH_SIZE)
     ReviewLog.objects.bulk_create(logs, batch_size=BATCH_SIZE)
     report.added += len(to_create)
+    report.cards_added += len(cards)
     report.reviews += len(logs)
     return to_update
 

@@ -1024,7 +1024,7 @@ def test_the_import_progress_bar_updates_itself_until_the_report_waits(mini_app,
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.DONE, done=3000, report=report
     )
-    expect(page.locator("#import-job")).to_contain_text("2999 cards added")
+    expect(page.locator("#import-job")).to_contain_text("2999 phrases added")
     expect(page.locator("#import-job")).to_contain_text("Line 7: the back is empty")
     expect(page.locator("#import-job[hx-trigger]")).to_have_count(0)
     assert app.main_button()["text"] == "Back to the deck"

@@ -47,22 +47,21 @@ def test_a_running_import_shows_a_progress_bar_that_polls_itself(as_alice, deck)
 
 def test_a_finished_import_stops_polling_and_its_report_waits_for_the_learner(as_alice, deck):
     response = post_import(as_alice, deck, rows(3))
-    assert "3 cards added" in response.content.decode()
+    assert "3 phrases added" in response.content.decode()
     job = ImportJob.objects.get()
 
     # The learner left and comes back: the report is still there, and nothing polls.
     for url in (f"/decks/{deck.pk}/import/", job.get_absolute_url()):
         body = as_alice.get(url, **htmx()).content.decode()
-        assert "3 cards added" in body
+        assert "3 phrases added" in body
         assert "hx-trigger" not in body
     assert job.upload == b""  # the file is not kept once read
 
     # Import more: the report is put away and the form is back.
     body = as_alice.post(job.get_absolute_url(), follow=True, **htmx()).content.decode()
     assert 'id="import-form"' in body
-    assert (
-        "3 cards added" not in as_alice.get(f"/decks/{deck.pk}/import/", **htmx()).content.decode()
-    )
+    again = as_alice.get(f"/decks/{deck.pk}/import/", **htmx()).content.decode()
+    assert "3 phrases added" not in again
 
 
 def test_a_job_page_without_htmx_goes_to_the_import_screen(as_alice, deck):
@@ -110,7 +109,7 @@ def test_the_report_speaks_the_learners_language(client, make_user):
     deck = Deck.objects.create(owner=ivan, name="Слова")
     client.defaults["HTTP_AUTHORIZATION"] = auth_headers(ivan)["Authorization"]
     body = post_import(client, deck, b"a\t\nb\tc\n").content.decode()
-    assert "1 карточка добавлена" in body
+    assert "Добавлена 1 фраза" in body
     assert "пуст" in body  # the skipped line's reason, written by the task
 
 

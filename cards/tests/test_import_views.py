@@ -82,8 +82,8 @@ def test_importing_shows_the_report_with_each_skipped_line(as_alice, deck):
     response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
     body = response.content.decode()
     assert "<html" not in body
-    assert "1 card added" in body
-    assert "0 cards updated" in body
+    assert "1 phrase added" in body
+    assert "0 phrases updated" in body
     assert "2 lines skipped" in body
     assert "Line 1: already in the deck" in body
     assert "Line 2: the back is empty" in body
@@ -94,7 +94,7 @@ def test_importing_can_update_duplicates(as_alice, deck):
     make_card(deck=deck, front="hola", back="hi")
     data = {"text": "hola\thello\n", "duplicates": "update"}
     response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
-    assert "1 card updated" in response.content.decode()
+    assert "1 phrase updated" in response.content.decode()
     assert deck.phrases.get().back == "hello"
 
 
@@ -103,7 +103,7 @@ def test_importing_without_htmx_redirects_to_the_report(as_alice, deck):
     assert response.status_code == 302
     assert response["Location"] == f"/decks/{deck.pk}/import/"
     page = as_alice.get(response["Location"])
-    assert "2 cards added" in page.content.decode()
+    assert "2 phrases added" in page.content.decode()
 
 
 def test_a_refused_import_saves_nothing_and_says_why(as_alice, deck, settings):
@@ -119,7 +119,7 @@ def test_the_screen_speaks_russian(client, make_user):
     deck = Deck.objects.create(owner=ivan, name="Слова")
     client.defaults["HTTP_AUTHORIZATION"] = auth_headers(ivan)["Authorization"]
     response = client.post(f"/decks/{deck.pk}/import/", {"text": "a\tb\n"}, follow=True, **htmx())
-    assert "1 карточка добавлена" in response.content.decode()
+    assert "Добавлена 1 фраза" in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ def test_a_worker_process_runs_a_queued_import_to_its_report(
     assert deck.cards.count() == 2500
     assert DBTaskResult.objects.get(id=job.task_id).status == TaskResultStatus.SUCCESSFUL
     body = as_alice.get(f"/decks/{deck.pk}/import/", **htmx()).content.decode()
-    assert "2500 cards added" in body
+    assert "2500 phrases added" in body
 
 
 def test_a_job_left_running_by_a_killed_worker_is_failed_and_undone(

@@ -137,16 +137,30 @@ def test_an_import_beyond_a_days_limit_says_how_many_days_it_takes(as_alice, ali
     response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
     body = response.content.decode()
 
-    assert "45 cards added" in body
+    assert "45 phrases added" in body
     assert "20 new cards a day: about 3 days to see them all." in body
     assert f'hx-get="/decks/{deck.pk}/edit/"' in body
+
+
+def test_an_import_into_a_deck_learned_both_ways_counts_its_phrases_and_cards(as_alice, deck):
+    deck.directions = ["recognition", "production"]
+    deck.save()
+    rows = "".join(f"word {i}\tmeaning {i}\n" for i in range(15)).encode()
+    data = {"file": SimpleUploadedFile("words.tsv", rows), "duplicates": "skip"}
+
+    response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
+    body = " ".join(response.content.decode().split())
+
+    assert "15 phrases added · 30 cards" in body
+    # Each direction is a new card for the deck's limit of 20 a day.
+    assert "20 new cards a day: about 2 days to see them all." in body
 
 
 def test_a_small_import_says_nothing_of_days(as_alice, deck):
     data = {"file": SimpleUploadedFile("words.tsv", b"hola\thello\n"), "duplicates": "skip"}
     response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
     body = response.content.decode()
-    assert "1 card added" in body
+    assert "1 phrase added" in body
     assert "to see them all" not in body
 
 
