@@ -80,6 +80,7 @@ class TypedAnswerForm(forms.Form):
     )
 
     def __init__(self, *args: Any, lang: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         # The phone's keyboard: no capitals, corrections or suggestions that would type the
         # answer for the learner, the deck's language, and "done" on its Enter key.
