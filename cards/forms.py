@@ -69,10 +69,12 @@ class DeckForm(Form):
             "back_lang",
             "description",
             "directions",
+            "typed_answers",
             "new_cards_per_day",
             "reviews_per_day",
         ]
         labels = {
+            "typed_answers": _("Type the answer on production cards"),
             "new_cards_per_day": _("New cards per day"),
             "reviews_per_day": _("Reviews per day"),
         }

@@ -82,6 +82,8 @@ class Deck(models.Model):
     extra_new_on = models.DateField(null=True, blank=True, editable=False)
     # The directions (Direction values) each new phrase gets a card for.
     directions = models.JSONField(_("directions"), default=default_directions)
+    # Production cards ask the learner to type the phrase (cards.answer_check compares it).
+    typed_answers = models.BooleanField(_("type the answer on production cards"), default=False)
 
     objects = DeckQuerySet.as_manager()
 
@@ -344,6 +346,11 @@ class Card(models.Model):
     @property
     def is_production(self) -> bool:
         return self.direction == Direction.PRODUCTION
+
+    @property
+    def is_typed(self) -> bool:
+        """The learner types the answer: a production card in a deck that asks for it."""
+        return self.is_production and self.deck.typed_answers
 
     @property
     def is_listening(self) -> bool:

@@ -1,10 +1,12 @@
 """Input of the review flow: the session scope (query string), a grade and an undo (POST)."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cards.models import Phrase
 from cards.scheduling import Rating
 
 # Longer than this on one card, the learner was away rather than thinking: the time is capped
@@ -60,3 +62,41 @@ class StudyMoreForm(forms.Form):
 class UndoForm(forms.Form):
     # The review the Undo button was shown for: a repeated undo finds it gone and does nothing.
     review = forms.IntegerField(min_value=1, max_value=MAX_BIGINT)
+
+
+# A typed answer is at most as long as a phrase's front can be (cards.answer_check's work grows
+# with the product of the two lengths).
+MAX_TYPED = Phrase._meta.get_field("front").max_length
+
+
+class TypedAnswerForm(forms.Form):
+    """The phrase as the learner typed it on a production card; empty is "I don't know"."""
+
+    typed = forms.CharField(
+        label=_("Type the phrase"),
+        required=False,
+        strip=False,  # what was typed is shown as typed; spacing does not count anyway
+        max_length=MAX_TYPED,
+    )
+
+    def __init__(self, *args: Any, lang: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        # The phone's keyboard: no capitals, corrections or suggestions that would type the
+        # answer for the learner, the deck's language, and "done" on its Enter key.
+        self.fields["typed"].widget.attrs.update(
+            {
+                "autofocus": True,
+                "enterkeyhint": "done",
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                "autocorrect": "off",
+                "spellcheck": "false",
+                "dir": "auto",
+                **({"lang": lang} if lang else {}),
+            }
+        )
+
+    @property
+    def answer(self) -> str:
+        return self.cleaned_data["typed"]

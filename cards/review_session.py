@@ -68,19 +68,30 @@ class ReviewSession:
         self.now = self.day.now
 
     @property
+    def params(self) -> dict[str, int]:
+        """What keeps a request in this session (its query string, or a GET form's fields)."""
+        params = self.plain_params
+        if self.ahead is not None:
+            params["ahead"] = self.ahead
+        return params
+
+    @property
+    def plain_params(self) -> dict[str, int]:
+        """The session's parameters, back to the day's limits after reviewing ahead."""
+        params = {"since": int(self.since.timestamp())}
+        if self.deck is not None:
+            params["deck"] = self.deck.pk
+        return params
+
+    @property
     def query(self) -> str:
         """The query string that keeps a request in this session."""
-        if self.ahead is None:
-            return self.plain_query
-        return f"{self.plain_query}&{urlencode({'ahead': self.ahead})}"
+        return urlencode(self.params)
 
     @property
     def plain_query(self) -> str:
         """The session's query string, back to the day's limits after reviewing ahead."""
-        params = {"since": int(self.since.timestamp())}
-        if self.deck is not None:
-            params["deck"] = self.deck.pk
-        return urlencode(params)
+        return urlencode(self.plain_params)
 
     @property
     def path(self) -> str:

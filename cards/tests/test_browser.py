@@ -103,12 +103,21 @@ class MiniApp:
         self.base_url = base_url
         self.errors = []  # what the page logged as errors: none, unless a test expects some
 
-    def open(self, user, *, theme=DAY, path="/", init_data=None, screen="[data-tg-back], .home"):
-        """Open the app as Telegram's Android client does, for a User or Telegram's user dict
-        (or with the given initData), and wait for a `screen` in #app."""
+    def open(
+        self,
+        user,
+        *,
+        theme=DAY,
+        path="/",
+        init_data=None,
+        screen="[data-tg-back], .home",
+        version="8.0",
+    ):
+        """Open the app as Telegram's Android client (of that Bot API version) does, for a User
+        or Telegram's user dict (or with the given initData), and wait for a `screen` in #app."""
         init_data = quote(init_data or sign_for(user), safe="")
         fragment = (
-            f"tgWebAppData={init_data}&tgWebAppVersion=8.0&tgWebAppPlatform=android"
+            f"tgWebAppData={init_data}&tgWebAppVersion={version}&tgWebAppPlatform=android"
             f"&tgWebAppThemeParams={quote(json.dumps(theme), safe='')}"
         )
         self.page.goto(f"{self.base_url}{path}#{fragment}")
@@ -1053,3 +1062,72 @@ def test_a_production_card_asks_for_the_phrase_from_its_meaning(mini_app, make_u
     app.key("4")
     expect(page.locator("[data-review-summary]")).to_contain_text("You reviewed 1 card.")
     assert ReviewLog.objects.get().card.direction == Direction.PRODUCTION
+
+
+def typed_card(owner, name, front, back, **deck_fields):
+    deck = Deck.objects.create(owner=owner, name=name, typed_answers=True, **deck_fields)
+    Phrase(deck=deck, front=front, back=back).add_with_cards([Direction.PRODUCTION])
+    return deck
+
+
+def test_a_typed_answer_shows_its_accents_and_pre_selects_hard(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    learner = make_user(5021, "Lola")
+    typed_card(learner, "Spanish", "¿Dónde está?", "Where is it?", front_lang="es", back_lang="en")
+    app.open(learner, path="/review/")
+    expect(page.locator("#review-front")).to_have_text("Where is it?")
+    field = page.locator("input[name=typed]")
+    expect(field).to_be_focused()
+    expect(field).to_have_attribute("lang", "es")
+    assert app.main_button()["text"] == "Check"
+    page.keyboard.type("Donde esta")
+    page.keyboard.press("Enter")  # the keyboard's "done"
+    check = page.locator("[data-typed-check]")
+    expect(check).to_have_attribute("data-typed-check", "2")
+    expect(check.locator(".almost")).to_have_text(["o", "a", "ó", "á"])
+    # Shown by a wavy line, not only by its colour.
+    assert color(page, ".typed-line .almost", "textDecorationStyle") == "wavy"
+    # Hard is pre-selected: ringed, focused, the MainButton's, and visible beside the others.
+    hard = page.locator("[data-review-suggested]")
+    expect(hard).to_have_attribute("data-review-grade", "2")
+    expect(hard).to_be_focused()
+    expect(hard).to_be_visible()
+    assert color(page, "[data-review-suggested]", "outlineStyle") == "solid"
+    assert app.main_button()["text"] == "Hard"
+    assert page.evaluate("document.activeElement.tagName") == "BUTTON"  # the input let go
+    app.assert_fits()
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=DOCS_SCREENSHOTS / "typed-answer.png", full_page=True)
+    app.key("Enter")
+    # Graded Hard; a new card in learning comes back at once, nothing else being left.
+    expect(page.locator("[data-review-undo]")).to_be_visible()
+    expect(page.locator("input[name=typed]")).to_be_focused()
+    assert ReviewLog.objects.get().rating == 2
+
+
+# Bot API 9.1's hideKeyboard, as Telegram's script of that version defines it.
+HIDE_KEYBOARD = """
+Telegram.WebApp.hideKeyboard = function () {
+  Telegram.WebView.postEvent("web_app_hide_keyboard");
+};
+"""
+
+
+def test_an_arabic_answer_with_an_emoji_runs_right_to_left_and_closes_the_keyboard(
+    mini_app, make_user
+):
+    app, page = mini_app, mini_app.page
+    learner = make_user(5022, "Amal")
+    typed_card(learner, "Arabic", "كِتَابٌ 👍🏽", "a book, thumbs up", front_lang="ar")
+    app.open(learner, path="/review/", version="9.1")
+    page.evaluate(HIDE_KEYBOARD)
+    page.locator("input[name=typed]").fill("كتاب 👍")
+    app.press_main_button()  # "Check"
+    line = page.locator(".typed-line").last
+    expect(line.locator(".almost")).to_have_text(["كِتَ", "بٌ", "👍🏽"])
+    assert line.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert app.events("web_app_hide_keyboard")
+    expect(page.locator("[data-review-suggested]")).to_have_attribute("data-review-grade", "2")
+    app.tap('[data-review-grade="3"]')  # the learner knows better: Good
+    expect(page.locator("[data-review-undo]")).to_be_visible()
+    assert ReviewLog.objects.get().rating == 3

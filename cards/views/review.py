@@ -15,8 +15,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
+from cards.answer_check import compare
 from cards.models import Card, Deck, StaleReview, get_card_for_user, get_deck_for_user
-from cards.review_forms import GradeForm, ScopeForm, StudyMoreForm, UndoForm, first_error
+from cards.review_forms import (
+    GradeForm,
+    ScopeForm,
+    StudyMoreForm,
+    TypedAnswerForm,
+    UndoForm,
+    first_error,
+)
 from cards.review_session import ReviewSession, grade_buttons
 from phraseweaver.htmx import navigate, page_or_part
 
@@ -55,8 +63,10 @@ def render_screen(
     *,
     card: Card | None = None,
     show_answer: bool = False,
+    typed: TypedAnswerForm | None = None,
 ) -> HttpResponse:
-    """The review screen: `card` (or the next one in the queue), or the session's summary."""
+    """The review screen: `card` (or the next one in the queue), or the session's summary;
+    `typed`, the answer typed on it."""
     next_card, left = session.next_card()
     card = card or next_card
     context: dict[str, object] = {
@@ -74,8 +84,24 @@ def render_screen(
         context["more_new"] = session.held_new()
         context["more_ahead"] = upcoming.later
     elif show_answer:
-        context["grades"] = grade_buttons(card, learner=request.user, now=session.now)
+        context.update(answer_context(request, session, card, typed))
+    elif card.is_typed:
+        context["typed_form"] = typed or TypedAnswerForm(lang=card.deck.front_lang)
     return render(request, page_or_part(request, PAGE, "screen"), context)
+
+
+def answer_context(
+    request: LearnerRequest, session: ReviewSession, card: Card, typed: TypedAnswerForm | None
+) -> dict[str, object]:
+    """The answer's grades; for a typed card, its comparison, and the grade it suggests
+    pre-selected."""
+    grades = grade_buttons(card, learner=request.user, now=session.now)
+    if typed is None:
+        return {"grades": grades}
+    comparison = compare(typed.answer, card.phrase.front)
+    suggested = next(g for g in grades if g["rating"] == comparison.rating)
+    suggested["suggested"] = True
+    return {"grades": grades, "comparison": comparison, "suggested": suggested}
 
 
 @require_GET
@@ -93,17 +119,24 @@ def review(request: LearnerRequest, deck_id: int | None = None) -> HttpResponse:
 @require_GET
 @telegram_user_required
 def answer(request: LearnerRequest, card_id: int) -> HttpResponse:
+    """The answer of a card; of a typed one, the comparison with what the learner typed."""
     card = get_card_for_user(request.user, card_id)
     scope = ScopeForm(request.GET)
     if not scope.is_valid():
         return invalid(scope)
     session = session_for(request, scope, card=card)
-    # The "Show answer" button swaps just the card; anything else (a reload through the shell,
-    # a link opened without JavaScript) gets the whole screen.
+    typed = TypedAnswerForm(request.GET, lang=card.deck.front_lang) if card.is_typed else None
+    # Too long (the input's maxlength stops a keyboard, not every client): the question
+    # again, with what was typed and why.
+    show_answer = typed is None or typed.is_valid()
+    # "Show answer" (or "Check") swaps just the card; anything else (a reload through the
+    # shell, a link opened without JavaScript) gets the whole screen.
     if not (request.htmx and request.htmx.target == "review-card"):
-        return render_screen(request, session, card=card, show_answer=True)
-    grades = grade_buttons(card, learner=request.user, now=session.now)
-    context = {"session": session, "card": card, "grades": grades}
+        return render_screen(request, session, card=card, show_answer=show_answer, typed=typed)
+    context: dict[str, object] = {"session": session, "card": card}
+    if not show_answer:
+        return render(request, f"{PAGE}#question", {**context, "typed_form": typed})
+    context.update(answer_context(request, session, card, typed))
     return render(request, f"{PAGE}#answer", context)
 
 

@@ -123,6 +123,8 @@
     // The MainButton is the screen's primary action: not repeated in the page.
     var own = screenMain();
     var twin = inTelegram && own && own.element;
+    // A suggested grade stays in its row, beside the grades the learner may pick instead.
+    if (twin && twin.hasAttribute("data-review-grade")) twin = null;
     document.querySelectorAll(".main-button-twin").forEach(function (element) {
       element.classList.remove("main-button-twin");
     });
@@ -196,9 +198,11 @@
     showSpeakers();
   }
 
-  // Space shows the answer, 1-4 grade, U undoes (by key position, whatever the layout).
+  // Space shows the answer, 1-4 grade, Enter gives the suggested grade of a typed answer, U
+  // undoes (by key position, whatever the layout).
   function shortcut(event) {
     if (event.code === "Space") return "[data-review-show]";
+    if (event.key === "Enter") return "[data-review-suggested]";
     if (/^[1-4]$/.test(event.key)) return '[data-review-grade="' + event.key + '"]';
     if (event.code === "KeyU") return "[data-review-undo]";
     return null;
@@ -323,8 +327,9 @@
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     var target = event.target instanceof Element ? event.target : null;
     if (target && target.closest("input, textarea, select, [contenteditable]")) return;
-    // Space on a focused button or link presses that one, as everywhere else.
-    if (event.code === "Space" && target && target.closest("button, a")) return;
+    // Space or Enter on a focused button or link presses that one, as everywhere else.
+    var presses = event.code === "Space" || event.key === "Enter";
+    if (presses && target && target.closest("button, a")) return;
     // While htmx swaps a screen in, its new buttons are not wired yet: a click would post
     // the form outside htmx. The learner presses again once the screen is there.
     if (document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling")) return;
@@ -333,6 +338,15 @@
     if (!element) return;
     event.preventDefault();
     element.click();
+  }
+
+  // A typed answer is sent: the keyboard closes (Telegram's hideKeyboard, Bot API 9.1; else
+  // the input lets go of the focus, which closes it on phones).
+  function onSubmit(event) {
+    var form = event.target;
+    if (!(form instanceof Element) || !form.matches("[data-review-typed]")) return;
+    if (since("9.1") && tg.hideKeyboard) tg.hideKeyboard();
+    else if (document.activeElement) document.activeElement.blur();
   }
 
   // --- Forms that keep what the learner types (data-keep-typing) ---------------------------
@@ -476,6 +490,7 @@
       syncButtons();
     },
     keydown: onKeydown,
+    submit: onSubmit,
     "htmx:configRequest": authorize,
     "htmx:historyCacheMiss": authorizeHistory,
     "htmx:confirm": function (event) {
