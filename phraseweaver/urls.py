@@ -1,11 +1,15 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from phraseweaver.health import health
+from phraseweaver.media import SignedTokenConverter, media_file
+
+register_converter(SignedTokenConverter, "signed")
 
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("media/<signed:token>/", media_file, name="media_file"),
     path("", include("accounts.urls")),
     path("", include("cards.urls")),
     path("", include("bot.urls")),

@@ -1,6 +1,6 @@
-"""Another learner's objects do not exist for you: every URL that takes an object id answers
-alice 404 (or 405 for a method the view does not allow) for bob's objects, on every method, and
-changes none of bob's rows.
+"""Another learner's objects do not exist for you: every URL that takes an object id (or a
+signed media token) answers alice 404 (or 405 for a method the view does not allow) for bob's
+objects, on every method, and changes none of bob's rows.
 
 The URL list comes from the resolver, so a new URL with an object id is covered the day it is
 added; an id parameter this test does not know fails it until someone says whose object it is.
@@ -9,6 +9,9 @@ added; an id parameter this test does not know fails it until someone says whose
 from urllib.parse import urlencode
 
 import pytest
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
@@ -17,21 +20,23 @@ from django.utils import timezone
 from cards.models import Card, Deck, ExportJob, ImportJob, ReviewLog
 from cards.scheduling import Rating
 from conftest import auth_headers, htmx
+from phraseweaver.media import SignedTokenConverter, media_url
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def object_urls(patterns=None, prefix=""):
-    """(route, int parameter names) for every URL pattern with an int parameter."""
+    """(route, parameter names) for every URL pattern with an int or a signed parameter."""
     for entry in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
             yield from object_urls(entry.url_patterns, route)
         elif isinstance(entry, URLPattern):
             converters = entry.pattern.converters
-            ints = [name for name, conv in converters.items() if isinstance(conv, IntConverter)]
-            if ints:
-                yield route, ints
+            kinds = (IntConverter, SignedTokenConverter)
+            ids = [name for name, conv in converters.items() if isinstance(conv, kinds)]
+            if ids:
+                yield route, ids
 
 
 OBJECT_URLS = sorted(object_urls())
@@ -51,7 +56,18 @@ def bobs(bob, alice):
     Card.objects.create(deck=own_deck, front="alice front", back="alice back")
     ids = {"deck_id": deck.pk, "card_id": card.pk, "review_id": log.pk, "job_id": job.pk}
     ids["export_id"] = export.pk
+    ids["token"] = forged_media_token(alice, bob)
     return ids | {"card": card, "log": log}
+
+
+def forged_media_token(alice, bob) -> str:
+    """What alice can make of a media URL for bob's file: her own signed token, with the name
+    of bob's file put in the place of hers."""
+    own = default_storage.save(f"users/{alice.pk}/images/own.png", ContentFile(b"alice's"))
+    bobs = default_storage.save(f"users/{bob.pk}/images/bobs.png", ContentFile(b"bob's"))
+    _value, timestamp, signature = media_url(own).strip("/").rsplit("/", 1)[1].split(":")
+    value = signing.b64_encode(signing.JSONSerializer().dumps(bobs)).decode()
+    return f"{value}:{timestamp}:{signature}"
 
 
 def snapshot(user):
@@ -68,6 +84,7 @@ def fill(route: str, params: list[str], ids: dict) -> str:
     for name in params:
         assert name in ids, f"whose object is <int:{name}> in {route}? add it to the bobs fixture"
         path = path.replace(f"<int:{name}>", str(ids[name]))
+        path = path.replace(f"<signed:{name}>", str(ids[name]))
     return path
 
 
@@ -77,6 +94,7 @@ def test_the_matrix_covers_the_object_urls():
     assert "decks/<int:deck_id>/" in routes
     assert "review/cards/<int:card_id>/grade/" in routes
     assert "settings/export/<int:export_id>/" in routes
+    assert "media/<signed:token>/" in routes
 
 
 @pytest.mark.parametrize(("route", "params"), OBJECT_URLS, ids=[r for r, _ in OBJECT_URLS])
