@@ -1,15 +1,13 @@
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path
 
 from phraseweaver.health import health
-from phraseweaver.media import SignedTokenConverter, media_file
-
-register_converter(SignedTokenConverter, "signed")
+from phraseweaver.media import media_file
 
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
-    path("media/<signed:token>/", media_file, name="media_file"),
+    path("media/", media_file, name="media_file"),
     path("", include("accounts.urls")),
     path("", include("cards.urls")),
     path("", include("bot.urls")),

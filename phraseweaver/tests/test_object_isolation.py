@@ -1,12 +1,13 @@
-"""Another learner's objects do not exist for you: every URL that takes an object id (or a
-signed media token) answers alice 404 (or 405 for a method the view does not allow) for bob's
-objects, on every method, and changes none of bob's rows.
+"""Another learner's objects do not exist for you: every URL that takes an object id answers
+alice 404 (or 405 for a method the view does not allow) for bob's objects, on every method, and
+changes none of bob's rows; every URL that takes a signed token refuses one alice forged for
+bob's object.
 
 The URL list comes from the resolver, so a new URL with an object id is covered the day it is
 added; an id parameter this test does not know fails it until someone says whose object it is.
 """
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.core import signing
@@ -20,26 +21,39 @@ from django.utils import timezone
 from cards.models import Card, Deck, ExportJob, ImportJob, ReviewLog
 from cards.scheduling import Rating
 from conftest import auth_headers, htmx
-from phraseweaver.media import SignedTokenConverter, media_url
+from phraseweaver.media import media_file, media_url
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def object_urls(patterns=None, prefix=""):
-    """(route, parameter names) for every URL pattern with an int or a signed parameter."""
+    """(route, int parameter names) for every URL pattern with an int parameter."""
     for entry in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
             yield from object_urls(entry.url_patterns, route)
         elif isinstance(entry, URLPattern):
             converters = entry.pattern.converters
-            kinds = (IntConverter, SignedTokenConverter)
-            ids = [name for name, conv in converters.items() if isinstance(conv, kinds)]
-            if ids:
-                yield route, ids
+            ints = [name for name, conv in converters.items() if isinstance(conv, IntConverter)]
+            if ints:
+                yield route, ints
+
+
+def signed_urls(patterns=None, prefix=""):
+    """Every route whose view takes its authentication from a signed token in the query."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from signed_urls(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern) and entry.callback in SIGNED_VIEWS:
+            yield route
 
 
 OBJECT_URLS = sorted(object_urls())
+# Views that trust a signed token in place of initData (downloads also take initData, and are
+# object URLs above).
+SIGNED_VIEWS = {media_file}
+SIGNED_URLS = sorted(signed_urls())
 
 
 @pytest.fixture
@@ -56,7 +70,7 @@ def bobs(bob, alice):
     Card.objects.create(deck=own_deck, front="alice front", back="alice back")
     ids = {"deck_id": deck.pk, "card_id": card.pk, "review_id": log.pk, "job_id": job.pk}
     ids["export_id"] = export.pk
-    ids["token"] = forged_media_token(alice, bob)
+    ids["media_token"] = forged_media_token(alice, bob)
     return ids | {"card": card, "log": log}
 
 
@@ -65,7 +79,7 @@ def forged_media_token(alice, bob) -> str:
     of bob's file put in the place of hers."""
     own = default_storage.save(f"users/{alice.pk}/images/own.png", ContentFile(b"alice's"))
     bobs = default_storage.save(f"users/{bob.pk}/images/bobs.png", ContentFile(b"bob's"))
-    _value, timestamp, signature = media_url(own).strip("/").rsplit("/", 1)[1].split(":")
+    _value, timestamp, signature = parse_qs(urlsplit(media_url(own)).query)["token"][0].split(":")
     value = signing.b64_encode(signing.JSONSerializer().dumps(bobs)).decode()
     return f"{value}:{timestamp}:{signature}"
 
@@ -84,7 +98,6 @@ def fill(route: str, params: list[str], ids: dict) -> str:
     for name in params:
         assert name in ids, f"whose object is <int:{name}> in {route}? add it to the bobs fixture"
         path = path.replace(f"<int:{name}>", str(ids[name]))
-        path = path.replace(f"<signed:{name}>", str(ids[name]))
     return path
 
 
@@ -94,7 +107,7 @@ def test_the_matrix_covers_the_object_urls():
     assert "decks/<int:deck_id>/" in routes
     assert "review/cards/<int:card_id>/grade/" in routes
     assert "settings/export/<int:export_id>/" in routes
-    assert "media/<signed:token>/" in routes
+    assert SIGNED_URLS == ["media/"]
 
 
 @pytest.mark.parametrize(("route", "params"), OBJECT_URLS, ids=[r for r, _ in OBJECT_URLS])
@@ -127,6 +140,20 @@ def test_another_learners_object_is_not_found_on_any_method(
 
         assert response.status_code in (404, 405), (method, path, response.status_code)
     assert snapshot(bob) == before
+
+
+@pytest.mark.parametrize("route", SIGNED_URLS)
+def test_another_learners_media_is_not_found_with_a_token_forged_from_her_own(
+    client, alice, bob, bobs, route
+):
+    for method in METHODS:
+        response = client.generic(
+            method,
+            f"/{route}?{urlencode({'token': bobs['media_token']})}",
+            headers=auth_headers(alice),
+        )
+
+        assert response.status_code in (404, 405), (method, route, response.status_code)
 
 
 @pytest.mark.parametrize(
