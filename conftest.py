@@ -187,3 +187,33 @@ def pytest_report_header(config):
     database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
     return f"PhraseWeaver tests on database: {database}, cache: {cache}"
+
+
+PHRASE_FIELDS = ("front", "back", "example", "notes", "tags", "import_job")
+
+
+def make_card(deck, front="front", back="back", *, direction="recognition", **fields):
+    """A card of a new phrase in `deck` (its only card unless more are added): the phrase's
+    fields go to the phrase, the rest to the card."""
+    from cards.models import Card, Phrase
+
+    fields.pop("owner", None)
+    text = {name: fields.pop(name) for name in PHRASE_FIELDS if name in fields}
+    phrase = Phrase.objects.create(deck=deck, front=front, back=back, **text)
+    return Card.objects.create(phrase=phrase, direction=direction, **fields)
+
+
+def make_cards(deck, count, prefix="front", back="back", *, direction="recognition", **fields):
+    """`count` new phrases in `deck` ("<prefix> <i>" / "<back> <i>"), each with one card
+    (two INSERTs); the card fields go to every card."""
+    from cards.models import Card, Phrase
+
+    fields.pop("owner", None)
+    text = {name: fields.pop(name) for name in PHRASE_FIELDS if name in fields}
+    phrases = Phrase.objects.bulk_create(
+        Phrase(deck=deck, owner=deck.owner, front=f"{prefix} {i}", back=f"{back} {i}", **text)
+        for i in range(count)
+    )
+    return Card.objects.bulk_create(
+        Card(phrase=p, owner=deck.owner, deck=deck, direction=direction, **fields) for p in phrases
+    )

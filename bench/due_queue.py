@@ -37,11 +37,20 @@ WITH decks AS (
            random() AS r2,
            now() - random() * interval '400 days' AS created
     FROM generate_series(1, %(cards)s) AS g
+), phrases AS (
+    -- A phrase a card (its id the card's number), recognition only. The card's foreign key
+    -- is checked at commit, after both inserts.
+    INSERT INTO cards_phrase (id, owner_id, deck_id, front, back, example, notes, tags,
+                              created, updated, search_text)
+    SELECT g, d.owner_id, d.id, 'front ' || g, 'back ' || g, '', '', '', created, created,
+           -- cards.search.search_text of these fields (plain lowercase ASCII, no tags)
+           'front ' || g || E'\nback ' || g || E'\n\n\n\t\t'
+    FROM drawn JOIN decks d ON d.n = drawn.deck_n
 )
-INSERT INTO cards_card (owner_id, deck_id, front, back, example, notes, tags, suspended,
+INSERT INTO cards_card (owner_id, deck_id, phrase_id, direction, suspended,
                         created, updated, state, step, stability, difficulty, due,
-                        last_review, version, search_text)
-SELECT d.owner_id, d.id, 'front ' || g, 'back ' || g, '', '', '', kind >= 0.98, created, created,
+                        last_review, version)
+SELECT d.owner_id, d.id, g, 'recognition', kind >= 0.98, created, created,
        CASE WHEN kind < 0.35 THEN 1 WHEN kind < 0.93 THEN 2 WHEN kind < 0.98 THEN 3 ELSE 2 END,
        CASE WHEN kind < 0.30 THEN 0 WHEN kind < 0.35 THEN (r1 * 2)::int
             WHEN kind < 0.93 THEN NULL WHEN kind < 0.98 THEN 0 ELSE NULL END,
@@ -57,9 +66,7 @@ SELECT d.owner_id, d.id, 'front ' || g, 'back ' || g, '', '', '', kind >= 0.98, 
             WHEN kind < 0.35 OR (kind >= 0.93 AND kind < 0.98)
                 THEN now() - r2 * interval '60 minutes'
             ELSE now() - 2 * r2 * exp(r1 * 5.7) * interval '1 day' END,
-       CASE WHEN kind < 0.30 THEN 0 ELSE 1 + (r2 * 20)::int END,
-       -- cards.search.search_text of these fields (plain lowercase ASCII, no tags)
-       'front ' || g || E'\nback ' || g || E'\n\n\n\t\t'
+       CASE WHEN kind < 0.30 THEN 0 ELSE 1 + (r2 * 20)::int END
 FROM drawn JOIN decks d ON d.n = drawn.deck_n
 """
 
@@ -76,7 +83,7 @@ def seed(reseed: bool) -> None:
     started = time.monotonic()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE accounts_user, cards_deck, cards_card, cards_reviewlog "
+            "TRUNCATE accounts_user, cards_deck, cards_phrase, cards_card, cards_reviewlog "
             "RESTART IDENTITY CASCADE"
         )
         users = User.objects.bulk_create(
@@ -89,6 +96,10 @@ def seed(reseed: bool) -> None:
             for k in range(DECKS_PER_LEARNER)
         )
         cursor.execute(SEED_CARDS, {"decks": LEARNERS * DECKS_PER_LEARNER, "cards": CARDS})
+        # The phrases were inserted with their ids: the sequence goes on after them.
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('cards_phrase', 'id'), max(id)) FROM cards_phrase"
+        )
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE cards_card")
         cursor.execute("ANALYZE cards_deck")

@@ -66,7 +66,7 @@ def text_rows(count: int) -> bytes:
 
 def bench_text(owner, count: int) -> None:
     from cards.importing import ImportOptions, deck_import, read_source
-    from cards.models import Card, Deck
+    from cards.models import Deck, Direction, Phrase, bulk_add_phrases
 
     deck = Deck.objects.create(owner=owner, name=f"bench {count}")
     started = time.perf_counter()
@@ -78,12 +78,12 @@ def bench_text(owner, count: int) -> None:
 
     plain = Deck.objects.create(owner=owner, name=f"plain {count}")
     started = time.perf_counter()
-    Card.objects.bulk_create(
-        (
-            Card(owner=owner, deck=plain, front=f"word {i}", back=f"слово {i}", example="x")
+    bulk_add_phrases(
+        [
+            Phrase(owner=owner, deck=plain, front=f"word {i}", back=f"слово {i}", example="x")
             for i in range(count)
-        ),
-        batch_size=500,
+        ],
+        [Direction.RECOGNITION],
     )
     bulk = time.perf_counter() - started
     print(
@@ -97,7 +97,7 @@ def bench_package(owner, notes: int) -> None:
     from anki_packages import history_package
 
     from cards.importing.jobs import run_import
-    from cards.models import Card, Deck, ImportJob, ReviewLog
+    from cards.models import Deck, Direction, ImportJob, Phrase, ReviewLog, bulk_add_phrases
 
     package = history_package(notes)
     deck = Deck.objects.create(owner=owner, name="bench package")
@@ -122,12 +122,12 @@ def bench_package(owner, notes: int) -> None:
     plain = Deck.objects.create(owner=owner, name="plain package")
     moment = datetime(2024, 1, 1, tzinfo=UTC)
     started = time.perf_counter()
-    cards = Card.objects.bulk_create(
-        (
-            Card(owner=owner, deck=plain, front=f"palabra {n}", back=f"word {n}", version=4)
+    cards = bulk_add_phrases(
+        [
+            Phrase(owner=owner, deck=plain, front=f"palabra {n}", back=f"word {n}")
             for n in range(notes)
-        ),
-        batch_size=500,
+        ],
+        [Direction.RECOGNITION],
     )
     ReviewLog.objects.bulk_create(
         (

@@ -40,19 +40,27 @@ BIN = Path(sys.executable).parent
 DUE_CARDS = 100  # per learner: a heavy day; a learner who finishes hands over to the next one
 LATER_CARDS = 100  # not due yet: every learner's queue query sorts past them, as in real life
 
-SEED_CARDS = """
-INSERT INTO cards_card (owner_id, deck_id, front, back, example, notes, tags, suspended,
-                        created, updated, state, step, stability, difficulty, due,
-                        last_review, version, search_text)
-SELECT d.owner_id, d.id, 'front ' || g, 'back ' || g, 'an example sentence', '', '', false,
-       now() - interval '40 days', now() - interval '40 days', 2, NULL,
-       3 + random() * 20, 2 + random() * 6,
-       CASE WHEN g <= %(due)s THEN now() - random() * interval '3 days'
-            ELSE now() + (1 + random() * 60) * interval '1 day' END,
-       now() - interval '12 days', 3,
+# A phrase a card (recognition only): the phrase's front says its number, which the card's
+# schedule reads.
+SEED_PHRASES = """
+INSERT INTO cards_phrase (owner_id, deck_id, front, back, example, notes, tags, created,
+                          updated, search_text)
+SELECT d.owner_id, d.id, 'front ' || g, 'back ' || g, 'an example sentence', '', '',
+       now() - interval '40 days', now() - interval '40 days',
        -- cards.search.search_text of these fields (plain lowercase ASCII, no tags)
        'front ' || g || E'\nback ' || g || E'\nan example sentence\n\n\t\t'
 FROM cards_deck d CROSS JOIN generate_series(1, %(cards)s) AS g
+"""
+SEED_CARDS = """
+INSERT INTO cards_card (owner_id, deck_id, phrase_id, direction, suspended, created, updated,
+                        state, step, stability, difficulty, due, last_review, version)
+SELECT p.owner_id, p.deck_id, p.id, 'recognition', false,
+       now() - interval '40 days', now() - interval '40 days', 2, NULL,
+       3 + random() * 20, 2 + random() * 6,
+       CASE WHEN substr(p.front, 7)::int <= %(due)s THEN now() - random() * interval '3 days'
+            ELSE now() + (1 + random() * 60) * interval '1 day' END,
+       now() - interval '12 days', 3
+FROM cards_phrase p
 """
 
 
@@ -71,7 +79,7 @@ def seed(learners: int, due_per_learner: int = DUE_CARDS) -> list[str]:
 
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE accounts_user, cards_deck, cards_card, cards_reviewlog "
+            "TRUNCATE accounts_user, cards_deck, cards_phrase, cards_card, cards_reviewlog "
             "RESTART IDENTITY CASCADE"
         )
         users = User.objects.bulk_create(
@@ -89,7 +97,8 @@ def seed(learners: int, due_per_learner: int = DUE_CARDS) -> list[str]:
             Deck(owner=user, name="Phrases", new_cards_per_day=20, reviews_per_day=200)
             for user in users
         )
-        cursor.execute(SEED_CARDS, {"due": due_per_learner, "cards": due_per_learner + LATER_CARDS})
+        cursor.execute(SEED_PHRASES, {"cards": due_per_learner + LATER_CARDS})
+        cursor.execute(SEED_CARDS, {"due": due_per_learner})
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     profile = {"last_name": "", "username": "", "language_code": "en"}

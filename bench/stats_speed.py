@@ -28,7 +28,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts import initdata  # noqa: E402
 from accounts.models import User  # noqa: E402
-from cards.models import Card, Deck, ReviewLog, State  # noqa: E402
+from cards.models import Card, Deck, Phrase, ReviewLog, State  # noqa: E402
 
 REVIEWS = 100_000
 CARDS = 2_000
@@ -41,11 +41,15 @@ class Rollback(Exception):
 def populate(owner) -> None:
     now = timezone.now()
     deck = Deck.objects.create(owner=owner, name="bench stats")
+    phrases = Phrase.objects.bulk_create(
+        [Phrase(owner=owner, deck=deck, front=f"w{i}", back="b") for i in range(CARDS)],
+        batch_size=1000,
+    )
     cards = Card.objects.bulk_create(
         [
-            Card(owner=owner, deck=deck, front=f"w{i}", back="b", state=State.REVIEW,
+            Card(owner=owner, deck=deck, phrase=phrase, state=State.REVIEW,
                  last_review=now, due=now + timedelta(days=i % 40))
-            for i in range(CARDS)
+            for i, phrase in enumerate(phrases)
         ],
         batch_size=1000,
     )  # fmt: skip

@@ -22,7 +22,7 @@ from django.utils.translation import gettext, ngettext
 from accounts.models import User
 from bot.telegram_api import BotAPI, TelegramError
 from cards.day import LearnerDay
-from cards.models import Card, StaleReview
+from cards.models import Card, Direction, StaleReview
 from cards.scheduling import RATING_LABELS, format_interval
 
 BATCH = 5  # cards graded in the chat before we suggest the app
@@ -85,13 +85,19 @@ def html_lines(lines: list[tuple[str, str]]) -> tuple[str, bool]:
 
 def _card_button(card: Card) -> dict:
     """Opens the whole card in the Mini App, for a message that had to shorten it."""
-    return web_app_button(gettext("Open the card"), "card_edit", card.pk)
+    return web_app_button(gettext("Open the card"), "phrase_edit", card.phrase_id)
+
+
+def _prompt(card: Card) -> str:
+    """What the card asks: the phrase, or for a production card its meaning. A listening card
+    has no sound in a chat, so it asks its meaning too."""
+    return card.phrase.front if card.direction == Direction.RECOGNITION else card.phrase.back
 
 
 def front_message(card: Card, *, graded: int = 0, header: str = "") -> dict:
     """The card's front with "Show answer": for a reminder and after each grade."""
     lines = [(header, ""), ("", "")] if header else []
-    lines += [(card.deck.name, "i"), (card.front, "b")]
+    lines += [(card.deck.name, "i"), (_prompt(card), "b")]
     text, shortened = html_lines(lines)
     show = {"text": gettext("Show answer"), "callback_data": _callback_data(card, "show", graded)}
     keyboard = [[show], [web_app_button(gettext("Open the app"), "review")]]
@@ -101,9 +107,11 @@ def front_message(card: Card, *, graded: int = 0, header: str = "") -> dict:
 
 
 def answer_message(card: Card, *, learner: User, graded: int, now: datetime) -> dict:
-    lines = [(card.deck.name, "i"), (card.front, "b"), ("", ""), (card.back, "")]
-    if card.example:
-        lines += [("", ""), (card.example, "i")]
+    phrase = card.phrase
+    answer = phrase.back if card.direction == Direction.RECOGNITION else phrase.front
+    lines = [(card.deck.name, "i"), (_prompt(card), "b"), ("", ""), (answer, "")]
+    if phrase.example:
+        lines += [("", ""), (phrase.example, "i")]
     text, shortened = html_lines(lines)
     buttons = [
         {
@@ -151,7 +159,8 @@ def review_callback(
         return "", None
     card_id, version, action, graded = match.groups()
     version, graded = int(version), int(graded)
-    card = Card.objects.for_user(user).select_related("deck").filter(pk=card_id).first()
+    cards = Card.objects.for_user(user).select_related("deck", "phrase")
+    card = cards.filter(pk=card_id).first()
     if card is None:
         return gettext("This card is no longer in your decks."), None
     now = now or timezone.now()

@@ -91,7 +91,7 @@ def _reminder_time(now: datetime) -> Q:
 def learners_to_remind(now: datetime) -> QuerySet[User]:
     """Learners whose reminder time has come and who have cards due (one query); how many of
     those today's limits still let them study is the learner's day's to say (cards.day)."""
-    due = Card.objects.filter(
+    due = Card.objects.unburied(now).filter(
         owner=OuterRef("pk"), suspended=False, last_review__isnull=False, due__lte=now
     )
     return (

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from cards.models import Card, Deck, ReviewLog
+from cards.models import Card, Deck, Phrase, ReviewLog
 
 
 @admin.register(Deck)
@@ -13,14 +13,31 @@ class DeckAdmin(admin.ModelAdmin):
     raw_id_fields = ["owner"]
 
 
-@admin.register(Card)
-class CardAdmin(admin.ModelAdmin):
-    list_display = ["front", "back", "deck", "state", "due", "suspended"]
-    list_filter = ["state", "suspended"]
+class CardInline(admin.TabularInline):
+    model = Card
+    fields = ["direction", "suspended", "state", "due", "last_review"]
+    readonly_fields = ["state", "due", "last_review"]
+    extra = 0
+
+
+@admin.register(Phrase)
+class PhraseAdmin(admin.ModelAdmin):
+    list_display = ["front", "back", "deck", "created"]
     search_fields = ["front", "back", "tags", "deck__name"]
     list_select_related = ["deck"]
     raw_id_fields = ["deck"]
-    readonly_fields = ["owner", "version", "created", "updated"]
+    readonly_fields = ["owner", "created", "updated"]
+    inlines = [CardInline]
+
+
+@admin.register(Card)
+class CardAdmin(admin.ModelAdmin):
+    list_display = ["phrase", "direction", "deck", "state", "due", "suspended"]
+    list_filter = ["direction", "state", "suspended"]
+    search_fields = ["phrase__front", "phrase__back", "phrase__tags", "deck__name"]
+    list_select_related = ["deck", "phrase"]
+    raw_id_fields = ["deck", "phrase"]
+    readonly_fields = ["owner", "version", "buried_until", "created", "updated"]
 
 
 @admin.register(ReviewLog)
@@ -29,8 +46,8 @@ class ReviewLogAdmin(admin.ModelAdmin):
 
     list_display = ["card", "user", "rating", "reviewed_at", "duration_ms"]
     list_filter = ["rating", "state_before"]
-    search_fields = ["card__front", "user__username", "=user__telegram_id"]
-    list_select_related = ["card", "user"]
+    search_fields = ["card__phrase__front", "user__username", "=user__telegram_id"]
+    list_select_related = ["card__phrase", "user"]
     date_hierarchy = "reviewed_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

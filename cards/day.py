@@ -14,7 +14,7 @@ due now.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple, TypeAlias, TypedDict, cast
 
@@ -24,19 +24,22 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from cards.models import IS_NEW, Card, Deck, ReviewLog, State
+from cards.models import IS_NEW, Card, Deck, Phrase, ReviewLog, State, local_day_start
 
 if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
     from django_stubs_ext import WithAnnotations
 
 
 class DeckCounts(TypedDict):
-    """What decks() annotates each deck with: its cards, and what was studied in it today."""
+    """What decks() annotates each deck with: its phrases and cards, and what was studied in it
+    today."""
 
+    phrase_count: int  # None from the database for none: _limit() makes it 0
     card_count: int
     due_count: int
     new_count: int
     ahead_count: int
+    buried_count: int
     new_done: int  # None from the database for no review: _limit() makes it 0
     reviews_done: int
     session_last_id: int | None
@@ -69,12 +72,6 @@ def _count(logs: QuerySet[ReviewLog]) -> Subquery:
     wrapped in Coalesce, which Django would add to the GROUP BY, making the database run the
     subquery once for each of the deck's cards instead of once for the deck."""
     return Subquery(logs.values("card__deck").annotate(n=Count("id")).values("n"))
-
-
-def local_day_start(user: User, now: datetime) -> datetime:
-    """Midnight of the user's current day, as an aware datetime."""
-    local_now = timezone.localtime(now, user.tz)
-    return datetime.combine(local_now.date(), time.min, tzinfo=user.tz)
 
 
 def streaks(days: set[date], today: date) -> tuple[int, int]:
@@ -133,24 +130,32 @@ class LearnerDay:
     def decks(self) -> QuerySet[CountedDeck]:
         """The learner's decks, each with its card, due, new and learn-ahead counts and today's
         reviews of new and of seen cards in it (one query)."""
-        seen = Q(cards__suspended=False, cards__last_review__isnull=False)
+        # A card whose sibling was reviewed today waits for tomorrow ("bury siblings").
+        waiting = Q(cards__suspended=False) & (
+            Q(cards__buried_until__isnull=True) | Q(cards__buried_until__lte=self.now)
+        )
+        seen = waiting & Q(cards__last_review__isnull=False)
         logs = ReviewLog.objects.filter(user=self.user, card__deck=OuterRef("pk")).order_by()
         today = logs.filter(reviewed_at__gte=self.day_start)
         session = logs.filter(reviewed_at__gte=self.since or self.day_start).order_by("-id")
         # As a plain QuerySet, whose annotate() django-stubs checks against DeckCounts; it
         # cannot match one on DeckQuerySet (typeddjango/django-stubs#1190).
         decks: QuerySet[Deck] = Deck.objects.for_user(self.user)
+        phrases = Phrase.objects.filter(deck=OuterRef("pk")).order_by().values("deck")
         return decks.annotate(
+            # A subquery, as _count's, so that the phrases do not multiply the cards' rows.
+            phrase_count=Subquery(phrases.annotate(n=Count("id")).values("n")),
             card_count=Count("cards"),
             due_count=Count("cards", filter=seen & Q(cards__due__lte=self.now)),
-            new_count=Count(
-                "cards", filter=Q(cards__suspended=False, cards__last_review__isnull=True)
-            ),
+            new_count=Count("cards", filter=waiting & Q(cards__last_review__isnull=True)),
             ahead_count=Count(
                 "cards",
                 filter=seen
                 & Q(cards__due__gt=self.now, cards__due__lte=self.ahead_until)
                 & Q(cards__state__in=LEARNING_STATES),
+            ),
+            buried_count=Count(
+                "cards", filter=Q(cards__suspended=False, cards__buried_until__gt=self.now)
             ),
             new_done=_count(today.filter(last_review_before__isnull=True)),
             reviews_done=_count(today.filter(last_review_before__isnull=False)),
@@ -186,6 +191,7 @@ class LearnerDay:
     def _limit(self, deck: CountedDeck) -> DeckToday:
         today = cast(DeckToday, deck)  # the same object, which gains today's numbers here
         today.new_done, today.reviews_done = deck.new_done or 0, deck.reviews_done or 0
+        today.phrase_count = deck.phrase_count or 0
         today.new_left = max(deck.new_limit_on(self.today) - deck.new_done, 0)
         today.reviews_left = max(deck.reviews_per_day - deck.reviews_done, 0)
         return today
@@ -280,7 +286,7 @@ class LearnerDay:
         return (
             self._cards(deck)
             .filter(wanted)
-            .select_related("deck", "owner")
+            .select_related("deck", "owner", "phrase")
             .order_by(IS_NEW, "due", "id")
         )
 
@@ -294,7 +300,7 @@ class LearnerDay:
             self._cards(deck)
             .filter(last_review__isnull=False, last_review__lt=since)
             .filter(due__lte=self.now + timedelta(days=days))
-            .select_related("deck", "owner")
+            .select_related("deck", "owner", "phrase")
             .order_by(IS_NEW, "due", "id")
             .annotate(waiting=Window(Count("id")))
         )
@@ -316,7 +322,9 @@ class LearnerDay:
         """
         decks = self._scope(deck)
         held = any(d.due_count or d.new_count for d in decks)
-        times = [self.next_day_start] if held else []
+        # A card buried after its sibling's review comes tomorrow.
+        buried = any(d.buried_count for d in decks)
+        times = [self.next_day_start] if held or buried else []
         room = {d.pk for d in decks if d.reviews_left and self.ceiling_left}
         first_due = (
             self._cards(deck)
@@ -333,7 +341,8 @@ class LearnerDay:
         return Upcoming(min(times, default=None), held, later)
 
     def _cards(self, deck: Deck | None = None) -> QuerySet[Card]:
-        cards = Card.objects.for_user(self.user).active()
+        """The cards that can be studied now: not suspended, not buried until tomorrow."""
+        cards = Card.objects.for_user(self.user).active().unburied(self.now)
         return cards if deck is None else cards.filter(deck=deck)
 
     # --- the streak -----------------------------------------------------------------------

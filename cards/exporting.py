@@ -12,33 +12,50 @@ from collections.abc import Callable, Iterable
 from typing import IO
 
 import genanki
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
 from cards.importing.formats import EXPORT_HEADER, FORMULA_STARTS
-from cards.models import Card, Deck, ReviewLog
+from cards.models import Card, Deck, Direction, Phrase, ReviewLog
 
 # Fixed ids, so that Anki recognises the note type when a learner imports a deck again.
 ANKI_MODEL_ID = 1_742_000_000_001
 ANKI_DECK_BASE_ID = 1_742_000_000_000_000
+RECOGNITION_TEMPLATE = {
+    "name": "Card 1",
+    "qfmt": "{{Front}}",
+    "afmt": (
+        "{{FrontSide}}<hr id=answer>{{Back}}"
+        "{{#Example}}<br><br><i>{{Example}}</i>{{/Example}}"
+        "{{#Notes}}<br><br>{{Notes}}{{/Notes}}"
+    ),
+}
+PRODUCTION_TEMPLATE = {
+    "name": "Card 2",
+    "qfmt": "{{Back}}",
+    "afmt": (
+        "{{FrontSide}}<hr id=answer>{{Front}}"
+        "{{#Example}}<br><br><i>{{Example}}</i>{{/Example}}"
+        "{{#Notes}}<br><br>{{Notes}}{{/Notes}}"
+    ),
+}
+ANKI_FIELDS = [{"name": "Front"}, {"name": "Back"}, {"name": "Example"}, {"name": "Notes"}]
 ANKI_MODEL = genanki.Model(
-    ANKI_MODEL_ID,
-    "PhraseWeaver",
-    fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Example"}, {"name": "Notes"}],
-    templates=[
-        {
-            "name": "Card 1",
-            "qfmt": "{{Front}}",
-            "afmt": (
-                "{{FrontSide}}<hr id=answer>{{Back}}"
-                "{{#Example}}<br><br><i>{{Example}}</i>{{/Example}}"
-                "{{#Notes}}<br><br>{{Notes}}{{/Notes}}"
-            ),
-        }
-    ],
+    ANKI_MODEL_ID, "PhraseWeaver", fields=ANKI_FIELDS, templates=[RECOGNITION_TEMPLATE]
 )
+# A phrase learned both ways is an Anki note with both cards ("Basic (and reversed)").
+ANKI_REVERSED_MODEL = genanki.Model(
+    ANKI_MODEL_ID + 1,
+    "PhraseWeaver (and reversed)",
+    fields=ANKI_FIELDS,
+    templates=[RECOGNITION_TEMPLATE, PRODUCTION_TEMPLATE],
+)
+PHRASE_COLUMNS = (
+    "id", "deck_id", "front", "back", "example", "notes", "tags", "created",
+)  # fmt: skip
 CARD_COLUMNS = (
-    "id", "deck_id", "front", "back", "example", "notes", "tags", "suspended", "created",
+    "id", "phrase_id", "direction", "deck_id", "suspended", "created",
     "state", "step", "stability", "difficulty", "due", "last_review",
 )  # fmt: skip
 REVIEW_COLUMNS = (
@@ -65,8 +82,9 @@ def _csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> bytes:
 
 
 def deck_csv(deck: Deck) -> bytes:
-    """UTF-8 CSV with a header; importing it into a deck gives the same cards back."""
-    rows = deck.cards.order_by("id").values_list(*EXPORT_HEADER).iterator()
+    """UTF-8 CSV with a header, a phrase a row; importing it into a deck gives the same phrases
+    back."""
+    rows = deck.phrases.order_by("id").values_list(*EXPORT_HEADER).iterator()
     return _csv(EXPORT_HEADER, rows)
 
 
@@ -77,18 +95,16 @@ def _html(value: str) -> str:
 def deck_apkg(deck: Deck) -> bytes:
     """An Anki package (collection.anki2, schema 11) that every Anki version opens."""
     anki_deck = genanki.Deck(ANKI_DECK_BASE_ID + deck.pk, deck.name)
-    for card in deck.cards.order_by("id").iterator():
+    production = Card.objects.filter(phrase=OuterRef("pk"), direction=Direction.PRODUCTION)
+    phrases = deck.phrases.order_by("id").annotate(two_way=Exists(production))
+    columns = ("pk", "front", "back", "example", "notes", "tags", "two_way")
+    for pk, front, back, example, notes, tags, two_way in phrases.values_list(*columns).iterator():
         anki_deck.add_note(
             genanki.Note(
-                model=ANKI_MODEL,
-                fields=[
-                    _html(card.front),
-                    _html(card.back),
-                    _html(card.example),
-                    _html(card.notes),
-                ],
-                tags=card.tags.split(),
-                guid=genanki.guid_for("phraseweaver", card.pk),
+                model=ANKI_REVERSED_MODEL if two_way else ANKI_MODEL,
+                fields=[_html(front), _html(back), _html(example), _html(notes)],
+                tags=tags.split(),
+                guid=genanki.guid_for("phraseweaver", pk),
             )
         )
     # Written in memory: genanki's own write_to_file leaves a temporary file behind.
@@ -117,10 +133,11 @@ def user_archive(user: User) -> bytes:
 def write_user_archive(
     user: User, out: IO[bytes], written: Callable[[], object] | None = None
 ) -> None:
-    """Write a zip of everything the learner has here into `out`: settings, decks, cards and
-    reviews (three queries). `written` is called after each file of the zip (the export task
-    renews its lease there)."""
+    """Write a zip of everything the learner has here into `out`: settings, decks, phrases,
+    cards and reviews (four queries). `written` is called after each file of the zip (the
+    export task renews its lease there)."""
     decks = Deck.objects.for_user(user).order_by("id").values_list(*DECK_COLUMNS)
+    phrases = Phrase.objects.for_user(user).order_by("id").values_list(*PHRASE_COLUMNS)
     cards = Card.objects.for_user(user).order_by("id").values_list(*CARD_COLUMNS)
     reviews = ReviewLog.objects.filter(user=user).order_by("id").values_list(*REVIEW_COLUMNS)
     account = {
@@ -138,6 +155,7 @@ def write_user_archive(
         archive.writestr("account.json", json.dumps(account, ensure_ascii=False, indent=2))
         for name, header, rows in (
             ("decks.csv", DECK_COLUMNS, decks),
+            ("phrases.csv", PHRASE_COLUMNS, phrases),
             ("cards.csv", CARD_COLUMNS, cards),
             ("reviews.csv", REVIEW_COLUMNS, reviews),
         ):

@@ -5,7 +5,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
-from cards.models import Card, Deck
+from cards.models import Deck, Direction, Phrase
 from phraseweaver.widgets import PlainSelect
 
 # Languages people commonly learn, by Django's codes: Django's own catalogues translate their
@@ -46,6 +46,13 @@ LIMITS = ("new_cards_per_day", "reviews_per_day")
 
 
 class DeckForm(Form):
+    directions = forms.MultipleChoiceField(
+        label=_("New phrases are learned"),
+        choices=Direction.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Listening needs the front language, to speak the phrase."),
+        error_messages={"required": _("Choose at least one direction.")},
+    )
     # Callable choices are evaluated at render time, so the names follow the active language.
     front_lang = forms.ChoiceField(
         label=_("Front language"), choices=language_choices, required=False, widget=PlainSelect
@@ -61,6 +68,7 @@ class DeckForm(Form):
             "front_lang",
             "back_lang",
             "description",
+            "directions",
             "new_cards_per_day",
             "reviews_per_day",
         ]
@@ -90,6 +98,14 @@ class DeckForm(Form):
                 field = cast(forms.ChoiceField, self.fields[name])  # declared above as one
                 field.choices = [*language_choices(), (code, code)]
 
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        if Direction.LISTENING in cleaned.get("directions", []) and not cleaned.get("front_lang"):
+            self.add_error(
+                "directions", _("Listening needs a front language: choose one, or untick it.")
+            )
+        return cleaned
+
     def clean_new_cards_per_day(self) -> int | None:
         return self._limit("new_cards_per_day")
 
@@ -101,9 +117,9 @@ class DeckForm(Form):
         return getattr(self.instance, name) if value is None else value
 
 
-class CardForm(Form):
+class PhraseForm(Form):
     class Meta:
-        model = Card
+        model = Phrase
         fields = ["front", "back", "example", "notes", "tags"]
         widgets = {
             "example": forms.Textarea(attrs={"rows": 2}),

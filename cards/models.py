@@ -1,6 +1,6 @@
 from collections.abc import Iterable
-from datetime import date, datetime
-from typing import Any, Self
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Self
 
 import fsrs
 from django.conf import settings
@@ -11,6 +11,9 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
+    from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
 from cards import scheduling, search
@@ -28,6 +31,26 @@ class State(models.IntegerChoices):
     LEARNING = 1, _("Learning")
     REVIEW = 2, _("Review")
     RELEARNING = 3, _("Relearning")
+
+
+class Direction(models.TextChoices):
+    """The ways a phrase is practised: one card for each."""
+
+    RECOGNITION = "recognition", _("Recognition: phrase → meaning")
+    PRODUCTION = "production", _("Production: meaning → phrase")
+    LISTENING = "listening", _("Listening: sound → phrase")
+
+
+def default_directions() -> list[str]:
+    """A new deck's phrases are learned both ways (decks made before directions keep
+    recognition only: migration 0010)."""
+    return [Direction.RECOGNITION, Direction.PRODUCTION]
+
+
+def local_day_start(user: User, now: datetime) -> datetime:
+    """Midnight of the user's current day, as an aware datetime."""
+    local_now = timezone.localtime(now, user.tz)
+    return datetime.combine(local_now.date(), time.min, tzinfo=user.tz)
 
 
 class DeckQuerySet(models.QuerySet["Deck"]):
@@ -58,6 +81,8 @@ class Deck(models.Model):
     # "Study more": extra new cards the learner asked for, on that day only.
     extra_new = models.PositiveIntegerField(default=0, editable=False)
     extra_new_on = models.DateField(null=True, blank=True, editable=False)
+    # The directions (Direction values) each new phrase gets a card for.
+    directions = models.JSONField(_("directions"), default=default_directions)
 
     objects = DeckQuerySet.as_manager()
 
@@ -98,11 +123,144 @@ class Deck(models.Model):
             return None
         return -(-new // self.new_cards_per_day)
 
+    @property
+    def direction_choices(self) -> list[tuple[str, "StrOrPromise"]]:
+        """The directions this deck offers: listening only with a front language to speak."""
+        return [
+            (value, label)
+            for value, label in Direction.choices
+            if value != Direction.LISTENING or self.front_lang
+        ]
+
+    @property
+    def new_phrase_directions(self) -> list[str]:
+        """The directions a phrase added now gets, in Direction's order (never none)."""
+        offered = [value for value, _label in self.direction_choices]
+        chosen = [value for value in offered if value in self.directions]
+        return chosen or [Direction.RECOGNITION]
+
     def study_more_new(self, count: int, day: date) -> None:
         """Let `count` more new cards in today (Anki's custom study); tomorrow they are gone."""
         self.extra_new = (self.extra_new if self.extra_new_on == day else 0) + count
         self.extra_new_on = day
         self.save(update_fields=["extra_new", "extra_new_on"])
+
+
+class PhraseQuerySet(models.QuerySet["Phrase"]):
+    def for_user(self, user: User) -> Self:
+        return self.filter(owner=user)
+
+    # The bulk paths (import, copying a shared deck) fill the search column as save() does.
+
+    def bulk_create(self, objs: Iterable["Phrase"], *args: Any, **kwargs: Any) -> list["Phrase"]:
+        phrases = list(objs)
+        for phrase in phrases:
+            phrase.fill_search_text()
+        return super().bulk_create(phrases, *args, **kwargs)
+
+    def bulk_update(
+        self, objs: Iterable["Phrase"], fields: Iterable[str], *args: Any, **kwargs: Any
+    ) -> int:
+        phrases, fields = list(objs), list(fields)
+        if set(fields) & set(search.SEARCHED_FIELDS):
+            for phrase in phrases:
+                phrase.fill_search_text()
+            fields = [*fields, "search_text"]
+        return super().bulk_update(phrases, fields, *args, **kwargs)
+
+
+class Phrase(models.Model):
+    """What is learned: a phrase and its meaning. How it is practised are its cards, one for
+    each direction, which read their text from here."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="phrases")
+    front = models.CharField(_("front"), max_length=1000)
+    back = models.CharField(_("back"), max_length=1000)
+    example = models.TextField(_("example"), blank=True, max_length=2000)
+    notes = models.TextField(_("notes"), blank=True, max_length=2000)
+    tags = models.CharField(_("tags"), max_length=500, blank=True)
+    # The searched fields casefolded and without accents (cards.search): filled on every save.
+    search_text = models.TextField(default="", editable=False)
+    # The import that added the phrase, until it is over: a failed or abandoned import removes
+    # the phrases (and so their cards) it had committed by this mark.
+    import_job = models.ForeignKey(
+        "ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = PhraseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["deck", "id"], name="phrase_deck_id")]
+
+    def __str__(self) -> str:
+        return self.front
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.owner_id is None and self.deck_id is not None:
+            self.owner_id = self.deck.owner_id
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & set(search.SEARCHED_FIELDS):
+            self.fill_search_text()
+            if update_fields is not None:
+                kwargs["update_fields"] = [*update_fields, "search_text"]
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("phrase_edit", args=[self.pk])
+
+    def fill_search_text(self) -> None:
+        self.search_text = search.search_text(*(getattr(self, f) for f in search.SEARCHED_FIELDS))
+
+    @property
+    def tag_list(self) -> list[str]:
+        return list(dict.fromkeys(self.tags.split()))
+
+    @property
+    def suspended(self) -> bool:
+        """Every card of it suspended (from the prefetched cards): the row is greyed out."""
+        return all(card.suspended for card in self.cards.all())
+
+    def new_cards(self, directions: Iterable[str]) -> list["Card"]:
+        """Unsaved new cards of this (saved) phrase, one for each direction."""
+        return [
+            Card(phrase=self, owner_id=self.owner_id, deck_id=self.deck_id, direction=direction)
+            for direction in directions
+        ]
+
+    @transaction.atomic
+    def add_with_cards(self, directions: Iterable[str] | None = None) -> list["Card"]:
+        """Save the new phrase with a card for each direction (by default its deck's)."""
+        self.save()
+        chosen = self.deck.new_phrase_directions if directions is None else directions
+        return Card.objects.bulk_create(self.new_cards(chosen))
+
+    def add_direction(self, direction: str) -> "Card":
+        card = self.new_cards([direction])[0]
+        card.save()
+        return card
+
+    def drop_direction(self, direction: str) -> None:
+        """Delete the card of one direction and its history; the last card stays."""
+        with transaction.atomic():
+            cards = list(self.cards.select_for_update().order_by("id"))
+            if len(cards) <= 1:
+                raise LastDirection(self.pk)
+            self.cards.filter(direction=direction).delete()
+
+
+class LastDirection(Exception):
+    """A phrase keeps at least one card: dropping its last direction is refused."""
 
 
 class CardQuerySet(models.QuerySet["Card"]):
@@ -119,37 +277,25 @@ class CardQuerySet(models.QuerySet["Card"]):
         """Cards seen before whose time has come (learning, review and relearning)."""
         return self.active().filter(last_review__isnull=False, due__lte=now)
 
-    # The bulk paths (import, copying a shared deck) fill the search column as save() does.
-
-    def bulk_create(self, objs: Iterable["Card"], *args: Any, **kwargs: Any) -> list["Card"]:
-        cards = list(objs)
-        for card in cards:
-            card.fill_search_text()
-        return super().bulk_create(cards, *args, **kwargs)
-
-    def bulk_update(
-        self, objs: Iterable["Card"], fields: Iterable[str], *args: Any, **kwargs: Any
-    ) -> int:
-        cards, fields = list(objs), list(fields)
-        if set(fields) & set(search.SEARCHED_FIELDS):
-            for card in cards:
-                card.fill_search_text()
-            fields = [*fields, "search_text"]
-        return super().bulk_update(cards, fields, *args, **kwargs)
+    def unburied(self, now: datetime) -> Self:
+        """Cards not waiting for the next day after a sibling's review."""
+        return self.filter(Q(buried_until__isnull=True) | Q(buried_until__lte=now))
 
 
 class Card(models.Model):
-    # The owner is the deck's owner, kept on the card so that the due queue is one index range
-    # scan ("this user's unsuspended cards due before now") with no join.
+    """One direction of a phrase, with its own FSRS schedule."""
+
+    phrase = models.ForeignKey(Phrase, on_delete=models.CASCADE, related_name="cards")
+    direction = models.CharField(
+        max_length=12, choices=Direction.choices, default=Direction.RECOGNITION
+    )
+    # The owner and the deck are the phrase's, kept on the card so that the due queue is one
+    # index range scan ("this user's unsuspended cards due before now") with no join, and the
+    # per-deck limits filter on the card.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", editable=False
     )
     deck = models.ForeignKey(Deck, on_delete=models.CASCADE, related_name="cards")
-    front = models.CharField(_("front"), max_length=1000)
-    back = models.CharField(_("back"), max_length=1000)
-    example = models.TextField(_("example"), blank=True, max_length=2000)
-    notes = models.TextField(_("notes"), blank=True, max_length=2000)
-    tags = models.CharField(_("tags"), max_length=500, blank=True)
     suspended = models.BooleanField(_("suspended"), default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -164,18 +310,9 @@ class Card(models.Model):
     # Bumped by every review and undo: a grade names the version it was made on, so a double
     # tap or a retried request cannot grade the same card twice.
     version = models.PositiveIntegerField(default=0)
-    # The searched fields casefolded and without accents (cards.search): filled on every save.
-    search_text = models.TextField(default="", editable=False)
-    # The import that added the card, until it is over: a failed or abandoned import removes
-    # the cards it had committed by this mark.
-    import_job = models.ForeignKey(
-        "ImportJob",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    # Anki's "bury siblings": once another card of the phrase is reviewed, this one waits for
+    # the learner's next local day.
+    buried_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CardQuerySet.as_manager()
 
@@ -193,26 +330,25 @@ class Card(models.Model):
             ),
             models.Index(fields=["deck", "id"], name="card_deck_id"),
         ]
+        constraints = [
+            models.UniqueConstraint(fields=["phrase", "direction"], name="card_one_per_direction")
+        ]
 
     def __str__(self) -> str:
-        return self.front
+        return f"{self.phrase_id} ({self.direction})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.owner_id is None and self.deck_id is not None:
-            self.owner_id = self.deck.owner_id
-        update_fields = kwargs.get("update_fields")
-        if update_fields is None or set(update_fields) & set(search.SEARCHED_FIELDS):
-            self.fill_search_text()
-            if update_fields is not None:
-                kwargs["update_fields"] = [*update_fields, "search_text"]
+        if self.owner_id is None and self.phrase_id is not None:
+            self.owner_id, self.deck_id = self.phrase.owner_id, self.phrase.deck_id
         super().save(*args, **kwargs)
 
-    def fill_search_text(self) -> None:
-        self.search_text = search.search_text(*(getattr(self, f) for f in search.SEARCHED_FIELDS))
+    @property
+    def is_production(self) -> bool:
+        return self.direction == Direction.PRODUCTION
 
     @property
-    def tag_list(self) -> list[str]:
-        return list(dict.fromkeys(self.tags.split()))
+    def is_listening(self) -> bool:
+        return self.direction == Direction.LISTENING
 
     @property
     def is_new(self) -> bool:
@@ -253,6 +389,9 @@ class Card(models.Model):
             )
             if updated:
                 log.save(force_insert=True)
+                # Cards fetched with get_card_for_user know whether they have siblings.
+                if getattr(self, "has_siblings", True):
+                    self._bury_siblings(until=local_day_start(learner, now) + timedelta(days=1))
         if not updated:
             raise StaleReview(self.pk)
         for name, value in fields.items():
@@ -260,6 +399,10 @@ class Card(models.Model):
         self.version = expected + 1
         self.updated = now
         return log
+
+    def _bury_siblings(self, *, until: datetime) -> None:
+        """The phrase's other cards wait for the next day (one UPDATE)."""
+        Card.objects.filter(phrase_id=self.phrase_id).exclude(pk=self.pk).update(buried_until=until)
 
     def graded(
         self, rating: int, *, learner: User, now: datetime, duration_ms: int | None = None
@@ -345,7 +488,7 @@ class ReviewLog(models.Model):
         return f"{self.card_id} rated {self.rating} at {self.reviewed_at:%Y-%m-%d %H:%M}"
 
     @transaction.atomic
-    def undo(self) -> None:
+    def undo(self, *, learner: User) -> None:
         """Put the card back exactly as it was before this review and forget the review.
 
         Undo and grade serialise on the card. The card's row is locked first (a no-op on
@@ -355,14 +498,16 @@ class ReviewLog(models.Model):
         and bumps the version it read, so a grade that waited for the lock finds its version
         gone (StaleReview) and changes nothing.
         """
-        version = (
+        locked = (
             Card.objects.select_for_update()
             .filter(pk=self.card_id)
-            .values_list("version", flat=True)
+            .annotate(has_siblings=siblings())
+            .values_list("version", "phrase_id", "has_siblings")
             .first()
         )
-        if version is None:  # the card is gone, and this review with it
+        if locked is None:  # the card is gone, and this review with it
             raise ValueError("only the card's latest review can be undone")
+        version, phrase_id, has_siblings = locked
         mine = ReviewLog.objects.filter(pk=self.pk)
         later = ReviewLog.objects.filter(card_id=OuterRef("pk")).filter(
             Q(reviewed_at__gt=self.reviewed_at) | Q(reviewed_at=self.reviewed_at, pk__gt=self.pk)
@@ -374,6 +519,21 @@ class ReviewLog(models.Model):
         if not updated:
             raise ValueError("only the card's latest review can be undone")
         self.delete()
+        if has_siblings:
+            self._unbury_siblings(phrase_id, learner=learner)
+
+    def _unbury_siblings(self, phrase_id: int, *, learner: User) -> None:
+        """Bring the phrase's other cards back today unless a card of the phrase was still
+        reviewed on the undone review's day (one UPDATE)."""
+        day_start = local_day_start(learner, self.reviewed_at)
+        reviewed_that_day = ReviewLog.objects.filter(
+            card__phrase_id=phrase_id,
+            reviewed_at__gte=day_start,
+            reviewed_at__lt=day_start + timedelta(days=1),
+        )
+        Card.objects.filter(
+            ~Exists(reviewed_that_day), phrase_id=phrase_id, buried_until__isnull=False
+        ).exclude(pk=self.card_id).update(buried_until=None)
 
 
 class DeckShare(models.Model):
@@ -486,10 +646,30 @@ class ExportJob(models.Model):
         return self.status in self.ACTIVE
 
 
+def siblings() -> Exists:
+    """Whether the phrase of the outer query's card has other cards."""
+    return Exists(Card.objects.filter(phrase=OuterRef("phrase")).exclude(pk=OuterRef("pk")))
+
+
+def bulk_add_phrases(phrases: list[Phrase], directions: Iterable[str]) -> list[Card]:
+    """Save new phrases, each with a new card for each direction (two INSERTs a batch)."""
+    Phrase.objects.bulk_create(phrases)
+    directions = list(directions)
+    return Card.objects.bulk_create([c for p in phrases for c in p.new_cards(directions)])
+
+
 def get_deck_for_user(user: User, deck_id: int) -> Deck:
     """The user's deck, or 404: another learner's deck does not exist for this user."""
     return get_object_or_404(Deck.objects.for_user(user), pk=deck_id)
 
 
 def get_card_for_user(user: User, card_id: int) -> Card:
-    return get_object_or_404(Card.objects.for_user(user).select_related("deck"), pk=card_id)
+    """The user's card, or 404; with `has_siblings`, so that grading a phrase's only card
+    does not look for siblings to bury."""
+    cards = Card.objects.for_user(user).select_related("deck", "phrase")
+    cards = cards.annotate(has_siblings=siblings())
+    return get_object_or_404(cards, pk=card_id)
+
+
+def get_phrase_for_user(user: User, phrase_id: int) -> Phrase:
+    return get_object_or_404(Phrase.objects.for_user(user).select_related("deck"), pk=phrase_id)

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from cards.day import LearnerDay, Upcoming, local_day_start
-from cards.models import Card, Deck, ReviewLog
+from cards.day import LearnerDay, Upcoming
+from cards.models import Card, Deck, ReviewLog, local_day_start
 from cards.scheduling import RATING_LABELS, Rating, format_interval
 
 
@@ -157,7 +157,7 @@ class ReviewSession:
         if log is None:
             return None
         try:
-            log.undo()
+            log.undo(learner=self.user)
         except ValueError:
             return None
-        return Card.objects.select_related("deck").get(pk=log.card_id)
+        return Card.objects.select_related("deck", "phrase").get(pk=log.card_id)

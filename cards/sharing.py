@@ -9,10 +9,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from accounts.models import User
-from cards.models import Card, Deck, DeckShare
+from cards.models import Deck, DeckShare, Phrase, bulk_add_phrases
 
 # 16 bytes: 22 characters of base64url, unguessable and well inside Telegram's 512.
 TOKEN_BYTES = 16
@@ -21,6 +20,7 @@ TOKEN_BYTES = 16
 # the same `deck_<token>`, whose 64 characters at most leave 59 for the token.
 START_PARAM = re.compile(r"deck_(?:(?P<deck_id>[0-9]{1,18})|(?P<share_token>[A-Za-z0-9_-]{1,59}))")
 COPIED_FIELDS = ("front", "back", "example", "notes", "tags")
+BATCH = 1000
 
 
 def deck_share(*, deck: Deck) -> DeckShare:
@@ -96,11 +96,14 @@ def _copy(source: Deck, *, token: str, user: User) -> Deck:
         back_lang=source.back_lang,
         shared_token=token,
     )
-    now = timezone.now()
-    rows = source.cards.order_by("id").values(*COPIED_FIELDS)
-    # Scheduling fields keep their model defaults: learning, never reviewed, due now.
-    Card.objects.bulk_create(
-        [Card(owner=user, deck=copy, due=now, **row) for row in rows.iterator(chunk_size=1000)],
-        batch_size=1000,
-    )
+    rows = source.phrases.order_by("id").values(*COPIED_FIELDS)
+    # In batches, for bounded memory; each phrase gets the cards of the copy's directions,
+    # whose scheduling fields keep their model defaults: learning, never reviewed, due now.
+    batch: list[Phrase] = []
+    for row in rows.iterator(chunk_size=BATCH):
+        batch.append(Phrase(owner=user, deck=copy, **row))
+        if len(batch) == BATCH:
+            bulk_add_phrases(batch, copy.new_phrase_directions)
+            batch = []
+    bulk_add_phrases(batch, copy.new_phrase_directions)
     return copy

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cards.views import cards, decks, exporting, home, importing, review, sharing, stats
+from cards.views import decks, exporting, home, importing, phrases, review, sharing, stats
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -8,11 +8,17 @@ urlpatterns = [
     path("decks/<int:deck_id>/", decks.deck_detail, name="deck"),
     path("decks/<int:deck_id>/edit/", decks.deck_edit, name="deck_edit"),
     path("decks/<int:deck_id>/delete/", decks.deck_delete, name="deck_delete"),
-    path("decks/<int:deck_id>/cards/add/", cards.card_add, name="card_add"),
-    path("cards/<int:card_id>/", cards.card_row, name="card"),
-    path("cards/<int:card_id>/edit/", cards.card_edit, name="card_edit"),
-    path("cards/<int:card_id>/suspend/", cards.card_suspend, name="card_suspend"),
-    path("cards/<int:card_id>/delete/", cards.card_delete, name="card_delete"),
+    path("decks/<int:deck_id>/phrases/add/", phrases.phrase_add, name="phrase_add"),
+    path("phrases/<int:phrase_id>/", phrases.phrase_row, name="phrase"),
+    path("phrases/<int:phrase_id>/edit/", phrases.phrase_edit, name="phrase_edit"),
+    path("phrases/<int:phrase_id>/delete/", phrases.phrase_delete, name="phrase_delete"),
+    path(
+        "phrases/<int:phrase_id>/directions/add/",
+        phrases.phrase_direction_add,
+        name="phrase_direction_add",
+    ),
+    path("cards/<int:card_id>/suspend/", phrases.card_suspend, name="card_suspend"),
+    path("cards/<int:card_id>/delete/", phrases.card_delete, name="card_delete"),
     path("decks/<int:deck_id>/import/", importing.import_page_or_run, name="deck_import"),
     path(
         "decks/<int:deck_id>/import/jobs/<int:job_id>/",

@@ -9,7 +9,7 @@ from accounts import initdata
 from accounts.middleware import TelegramInitDataMiddleware
 from accounts.models import User
 from cards.models import Card, Deck, ReviewLog
-from conftest import TEST_BOT_TOKEN, htmx, sign_for
+from conftest import TEST_BOT_TOKEN, htmx, make_card, sign_for
 
 NEW_LEARNER = {"id": 777, "first_name": "Zoë", "last_name": "Ng", "language_code": "ru"}
 
@@ -180,7 +180,7 @@ BAD_HEADERS = [
 def learner_data(alice):
     """Alice with a deck and a new card: what a let-through request could show or change."""
     deck = Deck.objects.create(owner=alice, name="Alice's secret deck")
-    card = Card.objects.create(deck=deck, front="alice-front", back="alice-back")
+    card = make_card(deck=deck, front="alice-front", back="alice-back")
     return deck, card
 
 

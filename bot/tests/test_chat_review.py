@@ -7,11 +7,12 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from bot.chat_review import BATCH, front_message
+from bot.chat_review import BATCH, answer_message, front_message
 from bot.tests.conftest import WEBHOOK_SECRET
 from bot.tests.fake_telegram import TEXT_LIMIT, callback_update, sender, visible_text
-from cards.models import Card, Deck, ReviewLog, State
+from cards.models import Card, Deck, Phrase, ReviewLog, State
 from cards.scheduling import Rating
+from conftest import make_card
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def deck(alice):
 
 def due_card(deck, front="hola", back="hello", **fields):
     now = timezone.now()
-    return Card.objects.create(
+    return make_card(
         deck=deck,
         front=front,
         back=back,
@@ -134,7 +135,7 @@ def test_when_nothing_is_left_it_says_so(chat, deck):
 
 def test_new_cards_follow_the_due_ones_as_in_the_mini_app(chat, deck):
     card = due_card(deck)
-    new = Card.objects.create(deck=deck, front="nuevo", back="new")
+    new = make_card(deck=deck, front="nuevo", back="new")
 
     chat.press(f"rv:{card.pk}:0:{Rating.GOOD}:0")
 
@@ -217,7 +218,8 @@ def test_the_buttons_speak_the_learners_language(chat, deck, alice):
 
 
 def test_callback_data_fits_telegrams_64_bytes(deck):
-    card = Card(pk=2**63 - 1, version=2**31 - 1, deck=deck, front="the largest ids")
+    phrase = Phrase(deck=deck, front="the largest ids")
+    card = Card(pk=2**63 - 1, version=2**31 - 1, deck=deck, phrase=phrase)
 
     data = front_message(card, graded=99)["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
 
@@ -251,7 +253,7 @@ def test_show_answer_for_a_card_at_the_field_maximums_is_shortened_with_a_button
     assert len([b for b in chat.buttons() if "callback_data" in b]) == 4
     assert chat.buttons()[-1] == {
         "text": "Open the card",
-        "web_app": {"url": f"https://pw.example.com/cards/{card.pk}/edit/"},
+        "web_app": {"url": f"https://pw.example.com/phrases/{card.phrase_id}/edit/"},
     }
 
 
@@ -289,3 +291,11 @@ def test_a_tap_is_answered_even_when_the_message_cannot_be_edited(
     card.refresh_from_db()
     assert card.version == 0  # the grade that could not be shown was rolled back
     assert not ReviewLog.objects.exists()
+
+
+def test_a_production_card_asks_with_its_meaning_and_answers_with_the_phrase(deck, alice):
+    card = make_card(deck=deck, front="hola", back="hello", direction="production")
+    question = front_message(card)["text"]
+    assert "hello" in question and "hola" not in question
+    answer = answer_message(card, learner=alice, graded=0, now=timezone.now())["text"]
+    assert answer.index("hello") < answer.index("hola")

@@ -13,7 +13,7 @@ from bot.models import ProcessedUpdate
 from bot.reminders import RateLimiter, learners_to_remind, send_reminders
 from bot.telegram_api import bot_api
 from cards.models import Card, Deck, State
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def run(telegram, clock):
 def add_due_cards(user, count, *, due=datetime(2026, 1, 10, tzinfo=UTC)):
     deck = Deck.objects.create(owner=user, name="Spanish")
     return [
-        Card.objects.create(
+        make_card(
             deck=deck,
             front=f"card {n}",
             back="back",
@@ -152,7 +152,7 @@ def test_only_reachable_learners_with_reminders_on_and_due_cards_are_reminded(
     add_due_cards(not_due, 1, due=TOKYO_EVENING + timedelta(minutes=1))
     suspended = learner(6, cards=0)
     Card.objects.filter(pk=add_due_cards(suspended, 1)[0].pk).update(suspended=True)
-    Card.objects.create(deck=Deck.objects.create(owner=not_due, name="New"), front="n", back="b")
+    make_card(deck=Deck.objects.create(owner=not_due, name="New"), front="n", back="b")
     allowed = learner(7, bot_can_write=False, allows_write_to_pm=True)
 
     run(TOKYO_EVENING)

@@ -17,7 +17,7 @@ from bot.tests.fake_telegram import sender
 from bot.tests.test_webhook import post, review_log, reviewed_card, start
 from cards.models import Card, Deck, State
 from cards.stats import learner_stats
-from conftest import htmx
+from conftest import htmx, make_card, make_cards
 
 pytestmark = pytest.mark.django_db
 
@@ -42,10 +42,8 @@ def learner_with_limits(alice):
     due.append(reviewed_card(french, due=now - timedelta(hours=2)))
     reviewed_card(spanish, due=now + timedelta(days=3))  # not due yet
     reviewed_card(spanish, due=now - timedelta(hours=1), suspended=True)
-    Card.objects.bulk_create(
-        Card(deck=spanish, owner=alice, front=f"new {i}", back="b") for i in range(3)
-    )
-    Card.objects.create(deck=french, front="nouveau", back="new")
+    make_cards(spanish, 3, prefix="new")
+    make_card(deck=french, front="nouveau", back="new")
     review_log(due[0], now - timedelta(minutes=30))  # a review today
     review_log(due[0], now - timedelta(days=1))  # and one yesterday
     log = review_log(due[1], now - timedelta(minutes=20))

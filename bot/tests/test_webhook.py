@@ -11,8 +11,8 @@ from accounts.models import User
 from bot.models import ProcessedUpdate
 from bot.tests.conftest import WEBHOOK_SECRET
 from bot.tests.fake_telegram import message_update, sender
-from cards.models import Card, Deck, ReviewLog, State
-from conftest import TEST_BOT_TOKEN
+from cards.models import Deck, ReviewLog, State
+from conftest import TEST_BOT_TOKEN, make_card
 
 URL = "/telegram/webhook/"
 
@@ -268,7 +268,7 @@ def test_a_message_without_text_gets_no_answer_but_lets_the_bot_write(client, te
 
 
 def reviewed_card(deck, *, due, **fields):
-    return Card.objects.create(
+    return make_card(
         deck=deck,
         front="f",
         back="b",
@@ -299,7 +299,7 @@ def test_stats_shows_what_home_shows_due_new_reviewed_and_the_streak(client, tel
     due = [reviewed_card(deck, due=now - timedelta(hours=1)) for _ in range(3)]
     reviewed_card(deck, due=now + timedelta(days=2))
     reviewed_card(deck, due=now - timedelta(hours=1), suspended=True)
-    Card.objects.create(deck=deck, front="new", back="card")
+    make_card(deck=deck, front="new", back="card")
     for at in (now, now - timedelta(days=1), now - timedelta(days=3)):
         review_log(due[0], at)
 

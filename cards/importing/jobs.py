@@ -23,7 +23,7 @@ from django_tasks import task
 from cards.importing.formats import ImportRefused, Source
 from cards.importing.forms import ImportForm
 from cards.importing.service import JobAbandoned, deck_import
-from cards.models import Card, Deck, ImportJob
+from cards.models import Deck, ImportJob, Phrase
 from phraseweaver.tasks import fail_task_result
 
 logger = logging.getLogger(__name__)
@@ -104,11 +104,12 @@ def _fail(job: ImportJob, error: str) -> None:
 
 
 def _undo(job: ImportJob) -> None:
-    """Remove what the job added: its cards (with their review logs) and the decks it made."""
+    """Remove what the job added: its phrases (with their cards and review logs) and the
+    decks it made."""
     while pks := list(
-        Card.objects.filter(import_job=job).values_list("pk", flat=True)[:DELETE_BATCH]
+        Phrase.objects.filter(import_job=job).values_list("pk", flat=True)[:DELETE_BATCH]
     ):
-        Card.objects.filter(pk__in=pks).delete()
+        Phrase.objects.filter(pk__in=pks).delete()
     Deck.objects.filter(owner_id=job.owner_id, pk__in=job.created_decks).delete()
 
 

@@ -1,4 +1,5 @@
-"""Turning a parsed Source into cards: the mapping, duplicate handling and the report."""
+"""Turning a parsed Source into phrases and their cards: the mapping, duplicate handling and
+the report."""
 
 from dataclasses import asdict, dataclass, field
 
@@ -7,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cards.importing.formats import CARD_FIELDS, ColumnMapping, Row, Source
-from cards.models import Card, Deck, ImportJob, ReviewLog
+from cards.models import Card, Deck, ImportJob, Phrase, ReviewLog
 
 BATCH_SIZE = 500
 # Rows per transaction of a background import: each renews the job's lease and progress.
@@ -26,7 +27,7 @@ def model_field(model: type[models.Model], name: str) -> models.Field:
 MAX_LENGTHS = {
     name: limit
     for name in CARD_FIELDS
-    if (limit := model_field(Card, name).max_length) is not None  # all of them have one
+    if (limit := model_field(Phrase, name).max_length) is not None  # all of them have one
 }
 UPDATED_FIELDS = ("back", "example", "notes", "tags")
 
@@ -65,7 +66,7 @@ def map_row(row: Row, options: ImportOptions) -> dict | str:
     for name, limit in MAX_LENGTHS.items():
         if len(values[name]) > limit:
             return _("the %(field)s is longer than %(limit)d characters") % {
-                "field": model_field(Card, name).verbose_name,
+                "field": model_field(Phrase, name).verbose_name,
                 "limit": limit,
             }
     return values
@@ -125,7 +126,7 @@ def _import(
             job, 0, created_decks=[target.pk for target in targets.values() if target != deck]
         )
     seen: dict[tuple[int, str], int] = {}  # (deck, front) → the line it was first on
-    to_update: list[Card] = []
+    to_update: list[Phrase] = []
     for start in range(0, len(source.rows), ROWS_PER_BATCH):
         rows = source.rows[start : start + ROWS_PER_BATCH]
         with transaction.atomic():
@@ -134,7 +135,7 @@ def _import(
             _progress(job, start + len(rows))
     with transaction.atomic():
         _lock(deck)
-        Card.objects.bulk_update(to_update, _updated(options), batch_size=BATCH_SIZE)
+        Phrase.objects.bulk_update(to_update, _updated(options), batch_size=BATCH_SIZE)
         report.updated = len(to_update)
         report.skipped.sort(key=lambda item: item[0])
         done = {"status": ImportJob.Status.DONE, "finished": timezone.now()}
@@ -171,8 +172,9 @@ def _import_rows(
     report: ImportReport,
     seen: dict[tuple[int, str], int],
     job: ImportJob | None,
-) -> list[Card]:
-    """Add one batch of rows; the existing cards they would update are returned."""
+) -> list[Phrase]:
+    """Add one batch of rows, each a phrase with a card for each of its deck's directions;
+    the existing phrases they would update are returned."""
     mapped = []
     for row in rows:
         values = map_row(row, options)
@@ -183,13 +185,14 @@ def _import_rows(
         mapped.append((row, target, values))
     # Read under the deck's lock: what an import that ran before this batch added is here.
     existing = {
-        (card.deck_id, card.front): card
-        for card in Card.objects.filter(
+        (phrase.deck_id, phrase.front): phrase
+        for phrase in Phrase.objects.filter(
             deck__in=set(targets.values()), front__in={values["front"] for *_, values in mapped}
         ).only("id", "deck_id", "front", *UPDATED_FIELDS)
     }
-    to_create: list[Card] = []
-    to_update: list[Card] = []
+    to_create: list[Phrase] = []
+    cards: list[Card] = []
+    to_update: list[Phrase] = []
     logs: list[ReviewLog] = []
     for row, target, values in mapped:
         key = (target.pk, values["front"])
@@ -199,29 +202,29 @@ def _import_rows(
             )
             continue
         seen[key] = row.line
-        card = existing.get(key)
-        if card is None:
-            card = Card(
-                owner_id=deck.owner_id,
-                deck=target,
-                suspended=row.suspended,
-                import_job=job,
-                **values,
-            )
+        phrase = existing.get(key)
+        if phrase is None:
+            phrase = Phrase(owner_id=deck.owner_id, deck=target, import_job=job, **values)
+            new = phrase.new_cards(target.new_phrase_directions)
+            for card in new:
+                card.suspended = row.suspended
             if options.keep_scheduling and row.history:
-                # Due when it was first reviewed: the first review's "before" is that moment.
-                card.due = row.history[0][0]
-                logs += card.replay(row.history, learner=deck.owner)
-            to_create.append(card)
+                # The history goes to the first direction (recognition, when the deck has it):
+                # due when it was first reviewed, the first review's "before" is that moment.
+                new[0].due = row.history[0][0]
+                logs += new[0].replay(row.history, learner=deck.owner)
+            to_create.append(phrase)
+            cards += new
         elif not options.update_duplicates:
             report.skipped.append((row.line, _("already in the deck")))
-        elif all(getattr(card, name) == values[name] for name in _updated(options)):
+        elif all(getattr(phrase, name) == values[name] for name in _updated(options)):
             report.skipped.append((row.line, _("already in the deck, unchanged")))
         else:
             for name in _updated(options):
-                setattr(card, name, values[name])
-            to_update.append(card)
-    Card.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+                setattr(phrase, name, values[name])
+            to_update.append(phrase)
+    Phrase.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
+    Card.objects.bulk_create(cards, batch_size=BATCH_SIZE)
     ReviewLog.objects.bulk_create(logs, batch_size=BATCH_SIZE)
     report.added += len(to_create)
     report.reviews += len(logs)

@@ -19,8 +19,8 @@ from django.utils import formats, timezone, translation
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import User
-from cards.models import Card, Deck, ImportJob, ReviewLog
-from conftest import sign_for
+from cards.models import Card, Deck, Direction, ImportJob, Phrase, ReviewLog
+from conftest import make_card, sign_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -210,7 +210,7 @@ def rgb(hex_color: str) -> str:
 def seed_deck(owner, name, fronts, **deck_fields):
     deck = Deck.objects.create(owner=owner, name=name, **deck_fields)
     for front in fronts:
-        Card.objects.create(deck=deck, front=front, back=f"{front} (back)", example="An example.")
+        make_card(deck=deck, front=front, back=f"{front} (back)", example="An example.")
     return deck
 
 
@@ -229,6 +229,8 @@ def test_a_new_learner_creates_a_deck_adds_cards_and_studies_them(mini_app):
     page.fill("#id_name", "Spanish")
     page.select_option("#id_front_lang", "es")
     page.select_option("#id_back_lang", "en")
+    expect(page.locator("#id_directions_1")).to_be_checked()  # production, by default
+    page.uncheck("#id_directions_1")  # this learner only recognises, one card a phrase
     app.press_main_button()  # Save
     expect(page.locator("h1")).to_have_text("Spanish")
     for front, back in [("hola", "hello"), ("gracias", "thank you"), ("adiós", "goodbye")]:
@@ -555,11 +557,11 @@ def test_a_front_already_in_the_deck_is_added_only_on_add_anyway(mini_app, make_
     page.fill("#add-back", "hi")
     app.tap("#card-add button[type=submit]")
     expect(page.locator("#card-add .notice")).to_contain_text("This deck already has this front:")
-    assert deck.cards.count() == 1
+    assert deck.phrases.count() == 1
     expect(page.locator("#add-front")).to_have_value("Hola")  # nothing typed is lost
     app.tap("#card-add button[name=duplicate]")
     expect(page.locator("#card-add .status")).to_have_text("Added “Hola”.")
-    assert deck.cards.count() == 2
+    assert deck.phrases.count() == 2
     app.assert_fits()
 
 
@@ -663,7 +665,9 @@ def test_telegram_shows_its_own_sheets_dialogs_and_requests(mini_app, make_user)
     app.open(gus, path=f"/decks/{deck.pk}/")
     app.tap("#card-list li:first-child button.danger")
     (popup,) = app.events("web_app_open_popup")
-    assert popup["data"]["message"] == "Delete the card “gracias”?"
+    assert popup["data"]["message"] == (
+        "Delete the phrase “gracias” with all its cards and their history?"
+    )
     page.evaluate("window.Telegram.WebView.receiveEvent('popup_closed', {button_id: 'ok'})")
     expect(page.locator("#card-list li")).to_have_count(1)
 
@@ -708,7 +712,7 @@ def test_a_card_typed_while_the_previous_one_is_being_added_is_saved_too(mini_ap
     ana = make_user(5010, "Ana")
     deck = seed_deck(ana, "Spanish", [])
     app.open(ana, path=f"/decks/{deck.pk}/")
-    slow = HeldRequests(page, f"**/decks/{deck.pk}/cards/add/")
+    slow = HeldRequests(page, f"**/decks/{deck.pk}/phrases/add/")
     page.fill("#add-front", "uno")
     page.fill("#add-back", "one")
     app.tap("#card-add button[type=submit]")
@@ -723,7 +727,7 @@ def test_a_card_typed_while_the_previous_one_is_being_added_is_saved_too(mini_ap
 
     expect(page.locator("#card-list .front")).to_have_text(["dos", "uno"])
     app.idle()
-    assert list(deck.cards.order_by("id").values_list("front", "back")) == [
+    assert list(deck.phrases.order_by("id").values_list("front", "back")) == [
         ("uno", "one"),
         ("dos", "two"),
     ]
@@ -767,8 +771,8 @@ def test_telegrams_buttons_and_closing_keep_an_unsaved_edit(mini_app, make_user)
     card = deck.cards.get()
     app.open(ida, path=f"/decks/{deck.pk}/")
     assert app.main_button()["text"] == "Study"
-    app.tap(f"#card-{card.pk} >> text=Edit")
-    page.fill(f"#card{card.pk}-front", "hola!")
+    app.tap(f"#phrase-{card.phrase_id} >> text=Edit")
+    page.fill(f"#phrase{card.phrase_id}-front", "hola!")
 
     # Closing asks first; the MainButton saves the edit instead of studying.
     assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": True}
@@ -778,12 +782,12 @@ def test_telegrams_buttons_and_closing_keep_an_unsaved_edit(mini_app, make_user)
     (popup,) = app.events("web_app_open_popup")
     assert popup["data"]["message"] == "Leave without saving your changes?"
     page.evaluate("window.Telegram.WebView.receiveEvent('popup_closed', {button_id: 'cancel'})")
-    expect(page.locator(f"#card{card.pk}-front")).to_have_value("hola!")
+    expect(page.locator(f"#phrase{card.phrase_id}-front")).to_have_value("hola!")
 
     app.press_main_button()
-    expect(page.locator(f"#card-{card.pk} .front")).to_have_text("hola!")
-    card.refresh_from_db()
-    assert card.front == "hola!"
+    expect(page.locator(f"#phrase-{card.phrase_id} .front")).to_have_text("hola!")
+    card.phrase.refresh_from_db()
+    assert card.phrase.front == "hola!"
     assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": False}
     assert app.main_button()["text"] == "Study"
     app.forget_events()
@@ -893,7 +897,7 @@ def test_right_to_left_text_runs_right_to_left_wherever_the_learner_wrote_it(min
     app, page = mini_app, mini_app.page
     noa = make_user(5017, "Noa")
     deck = seed_deck(noa, "עברית", [])
-    Card.objects.create(deck=deck, front="שלום", back="hello")
+    make_card(deck=deck, front="שלום", back="hello")
     app.open(noa)
     assert direction(page, ".deck-row .row-main") == "rtl"
     app.tap(".deck-row")
@@ -911,7 +915,7 @@ def test_a_fronts_line_breaks_are_kept_on_the_review_screen(mini_app, make_user)
     app, page = mini_app, mini_app.page
     pia = make_user(5018, "Pia")
     deck = seed_deck(pia, "Poems", [])
-    Card.objects.create(deck=deck, front="first line\nsecond line", back="b")
+    make_card(deck=deck, front="first line\nsecond line", back="b")
     app.open(pia, path="/review/")
     assert page.locator("#review-front").inner_text() == "first line\nsecond line"
 
@@ -964,7 +968,7 @@ def test_a_suspended_card_stays_readable(mini_app, make_user):
     app, page = mini_app, mini_app.page
     sam = make_user(5020, "Sam")
     deck = seed_deck(sam, "Spanish", ["hola", "adiós"])
-    deck.cards.filter(front="hola").update(suspended=True)
+    deck.cards.filter(phrase__front="hola").update(suspended=True)
     app.open(sam, path=f"/decks/{deck.pk}/")
     for part in (".front", ".back", ".example"):
         suspended = page.eval_on_selector(f".card-row.suspended {part}", SEEN_COLOR)
@@ -1025,3 +1029,27 @@ def test_the_import_progress_bar_updates_itself_until_the_report_waits(mini_app,
     expect(page.locator("#import-job[hx-trigger]")).to_have_count(0)
     assert app.main_button()["text"] == "Back to the deck"
     app.screenshot("day-import-report")
+
+
+DOCS_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+
+def test_a_production_card_asks_for_the_phrase_from_its_meaning(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    learner = make_user(5020, "Pablo")
+    deck = Deck.objects.create(owner=learner, name="Spanish", front_lang="es", back_lang="en")
+    phrase = Phrase(deck=deck, front="¿Dónde está la estación?", back="Where is the station?")
+    phrase.example = "Perdone, ¿dónde está la estación de tren?"
+    phrase.add_with_cards([Direction.PRODUCTION])
+    app.open(learner, path="/review/")
+    expect(page.locator("#review-front")).to_have_text("Where is the station?")
+    expect(page.locator("[data-review-question]")).not_to_contain_text("¿Dónde")
+    app.key("Space")
+    answer = page.locator("[data-review-answer]")
+    expect(answer.locator("#review-answer")).to_have_text("¿Dónde está la estación?")
+    app.assert_fits()
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=DOCS_SCREENSHOTS / "production-card.png", full_page=True)
+    app.key("4")
+    expect(page.locator("[data-review-summary]")).to_contain_text("You reviewed 1 card.")
+    assert ReviewLog.objects.get().card.direction == Direction.PRODUCTION

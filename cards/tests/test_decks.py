@@ -6,21 +6,18 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, ReviewLog
 from cards.scheduling import Rating
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card, make_cards
 
 
 @pytest.fixture
 def bobs_deck(bob):
     deck = Deck.objects.create(owner=bob, name="Bob's deck")
-    Card.objects.create(deck=deck, front="bob front", back="bob back")
+    make_card(deck=deck, front="bob front", back="bob back")
     return deck
 
 
 def add_cards(deck, count, **fields):
-    return Card.objects.bulk_create(
-        Card(deck=deck, owner=deck.owner, front=f"front {i}", back=f"back {i}", **fields)
-        for i in range(count)
-    )
+    return make_cards(deck, count, **fields)
 
 
 # Creating a deck
@@ -46,7 +43,13 @@ def test_the_front_and_back_languages_are_a_select_of_named_languages(as_alice):
 def test_creating_a_deck_opens_it(as_alice, alice):
     response = as_alice.post(
         "/decks/new/",
-        {"name": "German", "front_lang": "de", "back_lang": "en", "description": "Phrases"},
+        {
+            "name": "German",
+            "front_lang": "de",
+            "back_lang": "en",
+            "description": "Phrases",
+            "directions": ["recognition", "production"],
+        },
         **htmx(),
     )
     deck = Deck.objects.get()
@@ -61,7 +64,7 @@ def test_creating_a_deck_opens_it(as_alice, alice):
 
 
 def test_a_plain_post_redirects_to_the_new_deck(as_alice):
-    response = as_alice.post("/decks/new/", {"name": "German"})
+    response = as_alice.post("/decks/new/", {"name": "German", "directions": "recognition"})
     assert response.status_code == 302
     assert response["Location"] == f"/decks/{Deck.objects.get().pk}/"
 
@@ -148,9 +151,9 @@ def test_the_description_and_name_are_escaped(as_alice, alice):
 
 @pytest.fixture
 def words(deck):
-    Card.objects.create(deck=deck, front="la casa", back="the house", tags="home")
-    Card.objects.create(deck=deck, front="el perro", back="the dog", example="Mi perro ladra")
-    Card.objects.create(deck=deck, front="el gato", back="the cat", tags="animals pets")
+    make_card(deck=deck, front="la casa", back="the house", tags="home")
+    make_card(deck=deck, front="el perro", back="the dog", example="Mi perro ladra")
+    make_card(deck=deck, front="el gato", back="the cat", tags="animals pets")
 
 
 @pytest.mark.parametrize(
@@ -173,7 +176,7 @@ def test_the_search_looks_in_front_back_example_and_tags(as_alice, deck, words, 
 def test_the_live_search_gets_only_the_card_list(as_alice, deck, words):
     response = as_alice.get(f"/decks/{deck.pk}/?q=gato", **htmx(HTTP_HX_TARGET="card-list"))
     assert response.text.lstrip().startswith('<div id="card-list"')
-    assert b"1 card found" in response.content
+    assert b"1 phrase found" in response.content
     assert b"Add a card" not in response.content
 
 
@@ -187,7 +190,7 @@ def test_a_search_without_results_says_so_with_the_query_escaped(as_alice, deck,
     response = as_alice.get(
         f"/decks/{deck.pk}/", {"q": "<zzz>"}, **htmx(HTTP_HX_TARGET="card-list")
     )
-    assert "No cards match “&lt;zzz&gt;”.".encode() in response.content
+    assert "No phrases match “&lt;zzz&gt;”.".encode() in response.content
 
 
 def test_the_card_list_has_50_cards_a_page_newest_first(as_alice, deck):
@@ -251,7 +254,7 @@ def test_the_edit_page_is_a_full_page_and_a_partial(as_alice, deck):
 def test_renaming_a_deck_returns_to_it(as_alice, deck):
     response = as_alice.post(
         f"/decks/{deck.pk}/edit/",
-        {"name": "Español", "front_lang": "es", "back_lang": "ru"},
+        {"name": "Español", "front_lang": "es", "back_lang": "ru", "directions": "recognition"},
         **htmx(),
     )
     deck.refresh_from_db()
@@ -272,7 +275,11 @@ def test_an_imported_language_code_stays_selectable(as_alice, alice):
         b'<option value="la" selected>la</option>'
         in as_alice.get(f"/decks/{deck.pk}/edit/", **htmx()).content
     )
-    as_alice.post(f"/decks/{deck.pk}/edit/", {"name": "Latin!", "front_lang": "la"}, **htmx())
+    as_alice.post(
+        f"/decks/{deck.pk}/edit/",
+        {"name": "Latin!", "front_lang": "la", "directions": "recognition"},
+        **htmx(),
+    )
     deck.refresh_from_db()
     assert (deck.name, deck.front_lang) == ("Latin!", "la")
 
@@ -290,7 +297,9 @@ def test_the_edit_page_costs_the_same_queries_for_any_number_of_cards(
     with django_assert_max_num_queries(2):
         assert as_alice.get(f"/decks/{deck.pk}/edit/", **htmx()).status_code == 200
     with django_assert_max_num_queries(3):
-        as_alice.post(f"/decks/{deck.pk}/edit/", {"name": "New name"}, **htmx())
+        as_alice.post(
+            f"/decks/{deck.pk}/edit/", {"name": "New name", "directions": "recognition"}, **htmx()
+        )
 
 
 # Deleting
@@ -300,7 +309,7 @@ def test_deleting_a_deck_deletes_its_cards_and_their_history(as_alice, alice, de
     cards = add_cards(deck, 3)
     cards[0].review(Rating.GOOD, learner=alice)
     other = Deck.objects.create(owner=alice, name="Kept")
-    kept = Card.objects.create(deck=other, front="kept", back="kept")
+    kept = make_card(deck=other, front="kept", back="kept")
 
     response = as_alice.post(f"/decks/{deck.pk}/delete/", **htmx())
 
@@ -326,9 +335,9 @@ def test_deleting_costs_the_same_queries_for_any_number_of_cards(
 ):
     for card in add_cards(deck, count):
         card.review(Rating.GOOD, learner=alice)
-    # The user, the deck, its cards' ids, its import jobs' ids, then one DELETE per table
-    # (logs, cards, share, deck).
-    with django_assert_max_num_queries(8):
+    # The user, the deck, its phrases' and cards' ids, its import jobs' ids, then one DELETE
+    # per table (logs, cards, phrases, share, deck).
+    with django_assert_max_num_queries(11):
         as_alice.post(f"/decks/{deck.pk}/delete/", **htmx())
     assert not Card.objects.exists()
 
@@ -354,7 +363,7 @@ def test_another_learners_deck_is_404_on_every_url_and_changes_nothing(
         assert response.status_code == 404
     bobs_deck.refresh_from_db()
     assert bobs_deck.name == "Bob's deck"
-    assert list(bobs_deck.cards.values_list("front", flat=True)) == ["bob front"]
+    assert list(bobs_deck.phrases.values_list("front", flat=True)) == ["bob front"]
 
 
 def test_a_missing_deck_is_404(as_alice):
@@ -370,7 +379,7 @@ def test_a_russian_speaking_learner_sees_the_deck_in_russian(client, make_user, 
     add_cards(deck, 5)
     response = client.get(f"/decks/{deck.pk}/", headers=auth_headers(ivan), **htmx())
     text = response.content.decode()
-    assert "Добавить карточку" in text
+    assert "Добавить фразу" in text
     assert "5 карточек" in text
     assert "Испанский → Русский" in text
 

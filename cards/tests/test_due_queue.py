@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 
 from cards.day import LearnerDay
-from cards.models import Card, Deck
+from cards.models import Deck
 from cards.scheduling import Rating
+from conftest import make_card
 
 # 23:30 in Tokyo on 1 March is 14:30 UTC.
 TOKYO_LATE = datetime(2026, 3, 1, 14, 30, tzinfo=UTC)
@@ -18,8 +19,7 @@ def deck(alice):
 
 def add_cards(deck, count, **fields):
     return [
-        Card.objects.create(deck=deck, front=f"front {i}", back=f"back {i}", **fields)
-        for i in range(count)
+        make_card(deck=deck, front=f"front {i}", back=f"back {i}", **fields) for i in range(count)
     ]
 
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from cards.exporting import deck_apkg, deck_csv, neutralise, user_archive
 from cards.importing import ImportOptions, deck_import, read_source
-from cards.models import Card, Deck, ExportJob, ReviewLog
-from conftest import auth_headers, htmx, sign_for
+from cards.models import Deck, ExportJob, ReviewLog
+from conftest import auth_headers, htmx, make_card, make_cards, sign_for
 
 FIELDS = ("front", "back", "example", "notes", "tags")
 
@@ -28,15 +28,15 @@ FIELDS = ("front", "back", "example", "notes", "tags")
 @pytest.fixture
 def deck(alice):
     deck = Deck.objects.create(owner=alice, name="Spanish / Verbs")
-    Card.objects.create(deck=deck, front="comer", back="to eat", example="Como pan.", tags="verb")
-    Card.objects.create(deck=deck, front="=1+1", back="-formula", notes="@mention\nsecond line")
-    Card.objects.create(deck=deck, front='<b>tag</b> & "quotes", commas', back="+plus\ttab")
-    Card.objects.create(deck=deck, front="привет", back="hello", tags="greeting russian")
+    make_card(deck=deck, front="comer", back="to eat", example="Como pan.", tags="verb")
+    make_card(deck=deck, front="=1+1", back="-formula", notes="@mention\nsecond line")
+    make_card(deck=deck, front='<b>tag</b> & "quotes", commas', back="+plus\ttab")
+    make_card(deck=deck, front="привет", back="hello", tags="greeting russian")
     return deck
 
 
 def cards_of(deck):
-    return sorted(deck.cards.values_list(*FIELDS))
+    return sorted(deck.phrases.values_list(*FIELDS))
 
 
 def import_all(deck, data):
@@ -97,11 +97,20 @@ def test_the_archive_holds_every_deck_card_and_review(deck, alice, bob):
     card.review(3, learner=alice, now=datetime(2025, 1, 1, tzinfo=UTC))
     Deck.objects.create(owner=bob, name="Bob's")
     archive = zipfile.ZipFile(io.BytesIO(user_archive(alice)))
-    assert sorted(archive.namelist()) == ["account.json", "cards.csv", "decks.csv", "reviews.csv"]
+    assert sorted(archive.namelist()) == [
+        "account.json",
+        "cards.csv",
+        "decks.csv",
+        "phrases.csv",
+        "reviews.csv",
+    ]
     decks = list(csv.DictReader(io.StringIO(archive.read("decks.csv").decode())))
     assert [row["name"] for row in decks] == ["Spanish / Verbs"]
+    phrases = list(csv.DictReader(io.StringIO(archive.read("phrases.csv").decode())))
+    assert len(phrases) == 4
     cards = list(csv.DictReader(io.StringIO(archive.read("cards.csv").decode())))
     assert len(cards) == 4
+    assert {row["phrase_id"] for row in cards} == {row["id"] for row in phrases}
     reviews = list(csv.DictReader(io.StringIO(archive.read("reviews.csv").decode())))
     assert [(row["card_id"], row["rating"]) for row in reviews] == [(str(card.pk), "3")]
     assert b'"telegram_id": 111' in archive.read("account.json")
@@ -111,8 +120,7 @@ def test_the_archive_holds_nothing_of_another_learners_decks_cards_or_reviews(de
     deck.cards.first().review(3, learner=alice, now=datetime(2025, 1, 1, tzinfo=UTC))
     bobs = Deck.objects.create(owner=bob, name="Bob's German")
     bobs_cards = [
-        Card.objects.create(deck=bobs, front=f"bobs-front-{n}", back=f"bobs-back-{n}")
-        for n in range(2)
+        make_card(deck=bobs, front=f"bobs-front-{n}", back=f"bobs-back-{n}") for n in range(2)
     ]
     for card in bobs_cards:
         card.review(4, learner=bob, now=datetime(2025, 2, 1, tzinfo=UTC))
@@ -250,7 +258,7 @@ def test_a_signed_link_for_one_path_opens_no_other(as_alice, alice, bob, deck):
     assert not response.content.startswith(b"PK")
     # Nor is one deck's link a key to another deck of the same learner.
     other = Deck.objects.create(owner=alice, name="Other")
-    Card.objects.create(deck=other, front="secret-other", back="b")
+    make_card(deck=other, front="secret-other", back="b")
     response = as_alice.get(f"/decks/{other.pk}/export/?format=csv&token={deck_token}")
     assert response.status_code == 403
     assert b"secret-other" not in response.content
@@ -294,9 +302,7 @@ def test_exports_take_a_constant_number_of_queries(
     as_alice, alice, count, django_assert_max_num_queries
 ):
     deck = Deck.objects.create(owner=alice, name="Big")
-    Card.objects.bulk_create(
-        Card(owner=alice, deck=deck, front=f"w{i}", back=f"b{i}") for i in range(count)
-    )
+    make_cards(deck, count, prefix="w", back="b")
     for card in deck.cards.all()[:count]:
         card.owner = alice
         card.review(3, learner=alice)

@@ -16,16 +16,16 @@ from django_tasks_db.models import DBTaskResult
 
 from cards.export_jobs import run_export, sweep_export_jobs_task
 from cards.exporting import user_archive
-from cards.models import Card, Deck, ExportJob
+from cards.models import Deck, ExportJob
 from cards.tests.test_import_worker import start_worker
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card
 
 
 @pytest.fixture
 def deck(alice):
-    deck = Deck.objects.create(owner=alice, name="Spanish")
-    card = Card.objects.create(deck=deck, front="comer", back="to eat", tags="verb")
-    Card.objects.create(deck=deck, front="=1+1", back="-formula")
+    deck = Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
+    card = make_card(deck=deck, front="comer", back="to eat", tags="verb")
+    make_card(deck=deck, front="=1+1", back="-formula")
     card.review(3, learner=alice, now=datetime(2025, 1, 1, tzinfo=UTC))
     return deck
 
@@ -112,7 +112,7 @@ def test_the_download_is_the_zip_user_archive_builds(as_alice, alice, deck):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     assert members(response.content) == members(user_archive(alice))
-    assert b"comer" in members(response.content)["cards.csv"]
+    assert b"comer" in members(response.content)["phrases.csv"]
 
 
 def test_another_learner_can_neither_see_nor_download_my_export(as_alice, bob, deck):

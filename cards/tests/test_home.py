@@ -7,23 +7,20 @@ from django.utils import timezone
 from cards.day import LearnerDay
 from cards.models import Card, Deck
 from cards.scheduling import Rating
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card, make_cards
 
 
 def add_cards(deck, count, **fields):
-    return Card.objects.bulk_create(
-        Card(deck=deck, owner=deck.owner, front=f"front {i}", back=f"back {i}", **fields)
-        for i in range(count)
-    )
+    return make_cards(deck, count, **fields)
 
 
 def review_on(deck, *moments):
     """Review history: one card per moment, reviewed then and suspended since (so that it
     counts neither as due nor as new)."""
     for moment in moments:
-        card = Card.objects.create(deck=deck, front="f", back="b", due=moment)
+        card = make_card(deck=deck, front="f", back="b", due=moment)
         card.review(Rating.GOOD, learner=deck.owner, now=moment)
-    Card.objects.filter(deck=deck, front="f").update(suspended=True)
+    Card.objects.filter(deck=deck, phrase__front="f").update(suspended=True)
 
 
 def deck_counts(response) -> dict:
@@ -38,7 +35,7 @@ def deck_counts(response) -> dict:
 
 @pytest.fixture
 def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish")
+    return Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
 
 
 def test_a_plain_page_load_without_init_data_gets_the_shell(client, db):

@@ -55,7 +55,7 @@ def test_reading_any_bytes_raises_only_import_refused(data, separator, row_separ
 
 @pytest.fixture
 def deck(alice):
-    return Deck.objects.create(owner=alice, name="Imports")
+    return Deck.objects.create(owner=alice, name="Imports", directions=["recognition"])
 
 
 @HOSTILE

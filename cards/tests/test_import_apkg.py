@@ -12,15 +12,16 @@ import zstandard
 
 from cards.importing import ImportOptions, ImportRefused, deck_import, read_source
 from cards.importing import apkg as apkg_module
-from cards.models import Card, Deck
+from cards.models import Deck
 from cards.tests.anki_schema import SCHEMA_18_TABLES
+from conftest import make_card
 
 TIMESTAMP = 1_700_000_000.0
 
 
 @pytest.fixture
 def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish")
+    return Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
 
 
 def anki_package() -> genanki.Package:
@@ -88,7 +89,7 @@ def imported(deck, data, **options):
 
 
 def cards_in(deck):
-    return sorted(deck.cards.values_list("front", "back", "notes", "tags"))
+    return sorted(deck.phrases.values_list("front", "back", "notes", "tags"))
 
 
 EXPECTED = [
@@ -154,14 +155,14 @@ def test_it_reads_the_schema_18_tables_of_anki_2_1_50_and_later(deck):
         ("tres", "three", "", "Sub"),
         ("uno", "one", "", "a b"),
     ]
-    assert deck.cards.get(front="[…] is two").suspended
+    assert deck.cards.get(phrase__front="[…] is two").suspended
 
 
 def test_subdecks_can_become_decks(tmp_path, deck):
     source, report = imported(deck, written_by_genanki(tmp_path), subdecks_as_decks=True)
     assert report.decks_created == ["Spanish::Food"]
     food = Deck.objects.get(owner=deck.owner, name="Spanish::Food")
-    assert list(food.cards.values_list("front", flat=True)) == ["pan"]
+    assert list(food.phrases.values_list("front", flat=True)) == ["pan"]
     assert deck.cards.count() == 5
 
 
@@ -189,8 +190,8 @@ def test_keeping_the_scheduling_replays_the_review_history(tmp_path, deck, alice
     source, report = imported(deck, package, keep_scheduling=True)
     assert source.has_history
     assert report.reviews == 4
-    card = deck.cards.get(front="comer")
-    expected = Card.objects.create(deck=Deck.objects.create(owner=alice, name="x"), front="e")
+    card = deck.cards.get(phrase__front="comer")
+    expected = make_card(deck=Deck.objects.create(owner=alice, name="x"), front="e")
     for ms, ease, duration, _kind in [r for r in reviews if r[1]]:
         expected.review(
             ease, learner=alice, now=datetime.fromtimestamp(ms / 1000, UTC), duration_ms=duration
@@ -204,7 +205,7 @@ def test_keeping_the_scheduling_replays_the_review_history(tmp_path, deck, alice
         4,
         1,
     ]
-    assert deck.cards.get(front="hablar").is_new
+    assert deck.cards.get(phrase__front="hablar").is_new
 
 
 def test_without_keep_scheduling_the_cards_are_new(tmp_path, deck):
@@ -219,13 +220,13 @@ def test_without_keep_scheduling_the_cards_are_new(tmp_path, deck):
 
 
 def test_duplicates_are_skipped_or_updated(tmp_path, deck):
-    Card.objects.create(deck=deck, front="comer", back="old")
+    make_card(deck=deck, front="comer", back="old")
     data = written_by_genanki(tmp_path)
     source, report = imported(deck, data)
     assert (report.added, report.skipped) == (5, [(1, "already in the deck")])
     source, report = imported(deck, data, update_duplicates=True)
     assert report.updated == 1
-    assert deck.cards.get(front="comer").back == "to eat"
+    assert deck.phrases.get(front="comer").back == "to eat"
 
 
 @pytest.mark.parametrize(

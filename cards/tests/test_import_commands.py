@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from cards.models import Card, Deck
+from conftest import make_card
 
 
 def test_import_deck_prints_the_report(tmp_path, alice, capsys):
@@ -20,12 +21,12 @@ def test_import_deck_prints_the_report(tmp_path, alice, capsys):
 
 def test_import_deck_into_a_named_deck_with_updates(tmp_path, alice, capsys):
     deck = Deck.objects.create(owner=alice, name="Spanish")
-    Card.objects.create(deck=deck, front="hola", back="hi")
+    make_card(deck=deck, front="hola", back="hi")
     path = tmp_path / "words.csv"
     path.write_text("front,back\nhola,hello\n")
     call_command("import_deck", str(path), "--user", "111", "--deck", "Spanish", "--update")
     assert "Added: 0, updated: 1, skipped: 0" in capsys.readouterr().out
-    assert deck.cards.get().back == "hello"
+    assert deck.phrases.get().back == "hello"
 
 
 @pytest.mark.parametrize(
@@ -43,12 +44,12 @@ def test_import_deck_fails_clearly(tmp_path, alice, content, user, message):
 @pytest.mark.parametrize("fmt", ["csv", "apkg"])
 def test_export_deck_round_trips_through_import_deck(tmp_path, alice, fmt, capsys):
     deck = Deck.objects.create(owner=alice, name="Spanish")
-    Card.objects.create(deck=deck, front="=hola", back="hello\nthere", tags="greeting")
+    make_card(deck=deck, front="=hola", back="hello\nthere", tags="greeting")
     path = tmp_path / f"out.{fmt}"
     call_command("export_deck", str(deck.pk), "--format", fmt, "-o", str(path))
     assert f"Exported “Spanish” (1 cards) to {path}" in capsys.readouterr().out
     call_command("import_deck", str(path), "--user", "111", "--deck", "Copy")
     copy = Deck.objects.get(name="Copy")
-    assert list(copy.cards.values_list("front", "back", "tags")) == [
+    assert list(copy.phrases.values_list("front", "back", "tags")) == [
         ("=hola", "hello\nthere", "greeting")
     ]

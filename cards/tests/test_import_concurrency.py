@@ -10,7 +10,7 @@ on timing.
 import pytest
 
 from cards.importing import ImportOptions, deck_import, jobs, read_source
-from cards.models import Card, Deck, ImportJob
+from cards.models import Deck, ImportJob, Phrase
 from cards.tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,7 +31,7 @@ def test_two_background_imports_of_one_file_into_one_deck_add_each_front_once(al
     results = race(*(lambda job=job: jobs.run_import(job.pk) for job in both))
 
     assert results == [None, None]  # both ran to their end, neither raised
-    assert Card.objects.filter(deck=deck).count() == FRONTS
+    assert Phrase.objects.filter(deck=deck).count() == FRONTS
     reports = [job.report for job in ImportJob.objects.order_by("pk")]
     assert sum(report["added"] for report in reports) == FRONTS
     assert sum(report["skipped_count"] for report in reports) == FRONTS
@@ -46,4 +46,4 @@ def test_two_imports_in_one_transaction_each_add_each_front_once(alice):
     results = race(run, run)
 
     assert results == [None, None]
-    assert Card.objects.filter(deck=deck).count() == FRONTS
+    assert Phrase.objects.filter(deck=deck).count() == FRONTS

@@ -23,7 +23,7 @@ from cards.importing import ImportOptions, ImportRefused, deck_import, read_sour
 from cards.models import Card, Deck
 from cards.tests.test_import_apkg import TIMESTAMP, anki_package, zipped
 from cards.tests.test_import_malformed import SCHEMA_18, encrypted
-from conftest import htmx
+from conftest import htmx, make_card
 
 # deadline=None and no health checks on speed: CI shares two busy cores.
 FUZZ = settings(
@@ -226,7 +226,7 @@ def import_or_refuse(deck: Deck, data: bytes, options: ImportOptions, encoding: 
 @pytest.fixture
 def deck(alice):
     deck = Deck.objects.create(owner=alice, name="Fuzz")
-    Card.objects.create(deck=deck, front="comer", back="to eat")  # a duplicate to skip or update
+    make_card(deck=deck, front="comer", back="to eat")  # a duplicate to skip or update
     return deck
 
 

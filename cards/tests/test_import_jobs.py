@@ -14,7 +14,7 @@ from django.utils import timezone
 from cards.importing import ImportOptions, jobs, read_source, service
 from cards.models import Card, Deck, ImportJob, ReviewLog
 from cards.scheduling import Rating
-from conftest import htmx
+from conftest import htmx, make_card
 
 
 def rows(count: int) -> bytes:
@@ -84,7 +84,7 @@ def test_a_refused_file_fails_the_job_with_the_reason(as_alice, deck, settings):
 def test_an_import_that_fails_after_committed_batches_removes_what_it_added(
     as_alice, deck, monkeypatch
 ):
-    Card.objects.create(deck=deck, front="kept", back="already here")
+    make_card(deck=deck, front="kept", back="already here")
     real = service._import_rows
     calls = []
 
@@ -100,7 +100,7 @@ def test_an_import_that_fails_after_committed_batches_removes_what_it_added(
     assert len(calls) == 3
     assert "Import failed" in body
     assert "Something went wrong on our side." in body
-    assert list(deck.cards.values_list("front", flat=True)) == ["kept"]
+    assert list(deck.phrases.values_list("front", flat=True)) == ["kept"]
 
 
 def test_the_report_speaks_the_learners_language(client, make_user):
@@ -129,9 +129,9 @@ def test_an_abandoned_job_is_failed_and_what_it_wrote_undone(alice, deck, settin
     job = running_job(deck, done=1000, total=3000)
     made = Deck.objects.create(owner=alice, name="Spanish::Food")
     ImportJob.objects.filter(pk=job.pk).update(created_decks=[made.pk])
-    card = Card.objects.create(deck=deck, front="uno", back="one", import_job=job)
+    card = make_card(deck=deck, front="uno", back="one", import_job=job)
     card.review(Rating.GOOD, learner=alice)
-    Card.objects.create(deck=deck, front="mine", back="added by hand")
+    make_card(deck=deck, front="mine", back="added by hand")
 
     lease = timedelta(seconds=settings.IMPORT_JOB_LEASE_SECONDS)
     assert jobs.fail_abandoned_jobs(now=timezone.now() + lease / 2) == 0
@@ -140,7 +140,7 @@ def test_an_abandoned_job_is_failed_and_what_it_wrote_undone(alice, deck, settin
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
     assert job.error == "The import stopped before it finished."
-    assert list(Card.objects.values_list("front", flat=True)) == ["mine"]
+    assert list(Card.objects.values_list("phrase__front", flat=True)) == ["mine"]
     assert not ReviewLog.objects.exists()
     assert not Deck.objects.filter(pk=made.pk).exists()
 
@@ -148,7 +148,7 @@ def test_an_abandoned_job_is_failed_and_what_it_wrote_undone(alice, deck, settin
 def test_the_import_screen_fails_a_job_whose_worker_died(as_alice, deck, settings):
     settings.IMPORT_JOB_LEASE_SECONDS = 60
     job = running_job(deck, heartbeat=timezone.now() - timedelta(minutes=5))
-    Card.objects.create(deck=deck, front="uno", back="one", import_job=job)
+    make_card(deck=deck, front="uno", back="one", import_job=job)
 
     body = as_alice.get(job.get_absolute_url(), **htmx()).content.decode()
 

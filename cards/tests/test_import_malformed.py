@@ -10,12 +10,12 @@ from cards.importing import ImportOptions, ImportRefused, deck_import, read_sour
 from cards.models import Card, Deck
 from cards.tests.anki_schema import SCHEMA_18_TABLES
 from cards.tests.test_import_apkg import collection_of, edit, written_by_genanki, zipped
-from conftest import htmx
+from conftest import htmx, make_card
 
 
 @pytest.fixture
 def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish")
+    return Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
 
 
 def imported(deck, data, **options):
@@ -33,16 +33,16 @@ def preview(client, deck, data: bytes, **form):
 
 
 def test_a_search_for_a_nul_character_shows_the_deck(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hello")
+    make_card(deck=deck, front="hola", back="hello")
     response = as_alice.get(f"/decks/{deck.pk}/?q=%00", **htmx(HTTP_HX_TARGET="card-list"))
     assert response.status_code == 200
     assert "hola" in response.text
 
 
 def test_a_search_with_a_nul_character_inside_finds_the_words_around_it(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hello")
+    make_card(deck=deck, front="hola", back="hello")
     response = as_alice.get(f"/decks/{deck.pk}/?q=ho%00la", **htmx(HTTP_HX_TARGET="card-list"))
-    assert "1 card found" in response.text
+    assert "1 phrase found" in response.text
 
 
 def test_a_utf16_file_with_nul_characters_imports_without_them(deck):
@@ -50,8 +50,8 @@ def test_a_utf16_file_with_nul_characters_imports_without_them(deck):
     lines[3], lines[7] = "ho\x00la\thello", "adiós\tbye\x00"
     source, report = imported(deck, "\n".join(lines).encode("utf-16"))
     assert report.added == 100
-    assert deck.cards.filter(front="hola", back="hello").exists()
-    assert deck.cards.filter(front="adiós", back="bye").exists()
+    assert deck.phrases.filter(front="hola", back="hello").exists()
+    assert deck.phrases.filter(front="adiós", back="bye").exists()
 
 
 def test_an_anki_package_with_nul_characters_imports_without_them(tmp_path, deck):
@@ -66,9 +66,8 @@ def test_an_anki_package_with_nul_characters_imports_without_them(tmp_path, deck
     )
     source, report = imported(deck, zipped({"collection.anki2": collection}))
     assert report.added == 6
-    card = deck.cards.get(front="comer")
-    assert card.tags == "verb"
-    assert deck.cards.get(front="pan").tags == "food Food"
+    assert deck.phrases.get(front="comer").tags == "verb"
+    assert deck.phrases.get(front="pan").tags == "food Food"
 
 
 # Anki packages: every column is untrusted data.
@@ -187,7 +186,7 @@ def test_a_review_whose_time_is_not_a_duration_is_replayed_without_one(deck, dur
         deck, modern_package(f"UPDATE revlog SET time = {duration}"), keep_scheduling=True
     )
     assert report.reviews == 1
-    assert deck.cards.get(front="uno").reviews.get().duration_ms is None
+    assert deck.cards.get(phrase__front="uno").reviews.get().duration_ms is None
 
 
 def test_a_cloze_number_of_5000_digits_is_not_a_cloze():
@@ -221,7 +220,7 @@ def test_a_line_of_100000_columns_is_read(deck):
     data = b",".join(b"%d" % n for n in range(100_000)) + b"\n"
     source, report = imported(deck, data)
     assert (source.separator, source.column_count) == (",", 100_000)
-    assert list(deck.cards.values_list("front", "back")) == [("0", "1")]
+    assert list(deck.phrases.values_list("front", "back")) == [("0", "1")]
 
 
 @pytest.mark.parametrize("value", ["²", "9" * 5000, "0", "x"])
@@ -288,7 +287,7 @@ def test_the_learner_chooses_the_encoding(as_alice, deck):
         {"file": SimpleUploadedFile("cards.csv", MIXED), "encoding": "utf-8"},
         **htmx(),
     )
-    assert sorted(deck.cards.values_list("front", flat=True)) == ["пока", "привет", "�������"]
+    assert sorted(deck.phrases.values_list("front", flat=True)) == ["пока", "привет", "�������"]
 
 
 def test_the_encoding_chosen_for_a_file_does_not_change_pasted_text(as_alice, deck):
@@ -329,7 +328,7 @@ def test_a_subdeck_name_too_long_for_the_tags_skips_its_cards(deck):
         "UPDATE cards SET did = 6 WHERE id = 1001",
     )
     source, report = imported(deck, package)
-    assert list(deck.cards.values_list("front", flat=True)) == ["dos"]
+    assert list(deck.phrases.values_list("front", flat=True)) == ["dos"]
     assert report.skipped == [(1, "the tags is longer than 500 characters")]
 
 
@@ -338,7 +337,7 @@ def test_a_subdeck_name_too_long_for_the_tags_skips_its_cards(deck):
     [
         ("/decks/new/", {"name": "Wo\x00rds"}),
         ("/decks/{deck}/edit/", {"name": "Wo\x00rds"}),
-        ("/decks/{deck}/cards/add/", {"front": "ho\x00la", "back": "hello"}),
+        ("/decks/{deck}/phrases/add/", {"front": "ho\x00la", "back": "hello"}),
         ("/decks/{deck}/import/", {"text": "ho\x00la\thello\n"}),
     ],
 )

@@ -3,13 +3,13 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cards.models import Card, Deck
-from conftest import auth_headers, htmx
+from cards.models import Card, Deck, Phrase
+from conftest import auth_headers, htmx, make_card
 
 
 @pytest.fixture
 def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish")
+    return Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
 
 
 def upload(content: bytes, name="words.csv"):
@@ -77,7 +77,7 @@ def test_it_refuses_a_file_over_the_limit(as_alice, deck, settings):
 
 
 def test_importing_shows_the_report_with_each_skipped_line(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hi")
+    make_card(deck=deck, front="hola", back="hi")
     data = {"file": upload(b"hola\thello\nperro\t\ngato\tcat\n"), "duplicates": "skip"}
     response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
     body = response.content.decode()
@@ -87,15 +87,15 @@ def test_importing_shows_the_report_with_each_skipped_line(as_alice, deck):
     assert "2 lines skipped" in body
     assert "Line 1: already in the deck" in body
     assert "Line 2: the back is empty" in body
-    assert sorted(deck.cards.values_list("front", flat=True)) == ["gato", "hola"]
+    assert sorted(deck.phrases.values_list("front", flat=True)) == ["gato", "hola"]
 
 
 def test_importing_can_update_duplicates(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hi")
+    make_card(deck=deck, front="hola", back="hi")
     data = {"text": "hola\thello\n", "duplicates": "update"}
     response = as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
     assert "1 card updated" in response.content.decode()
-    assert deck.cards.get().back == "hello"
+    assert deck.phrases.get().back == "hello"
 
 
 def test_importing_without_htmx_redirects_to_the_report(as_alice, deck):
@@ -157,8 +157,8 @@ def test_the_queries_do_not_grow_with_the_file(
     with django_assert_max_num_queries(8):
         as_alice.post(f"/decks/{deck.pk}/import/preview/", {"text": text}, **htmx())
     # The request stores the job; the immediate backend then runs the task in it: the claim,
-    # the lease check, the batch and the report.
-    with django_assert_max_num_queries(24):
+    # the lease check, the batch (its phrases, then their cards) and the report.
+    with django_assert_max_num_queries(25):
         as_alice.post(f"/decks/{deck.pk}/import/", {"text": text}, **htmx())
     assert deck.cards.count() == count
 
@@ -186,7 +186,7 @@ def test_the_preview_names_the_format_in_words(as_alice, deck, text, name):
 
 
 def test_the_preview_counts_and_explains_the_rows_it_will_skip(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hi")
+    make_card(deck=deck, front="hola", back="hi")
     text = "hola\thello\n\tno front\ngato\t\nperro\tdog\nperro\tdog again\nluna\tmoon\n"
     body = preview(as_alice, deck, text=text)
     assert "4 rows will be skipped" in body
@@ -194,7 +194,7 @@ def test_the_preview_counts_and_explains_the_rows_it_will_skip(as_alice, deck):
     assert "The front is empty: 1 row (line 2)" in body
     assert "The back is empty: 1 row (line 3)" in body
     assert "The same front as an earlier line: 1 row (line 5)" in body
-    assert not Card.objects.exclude(front="hola").exists()  # a preview imports nothing
+    assert not Phrase.objects.exclude(front="hola").exists()  # a preview imports nothing
 
 
 def test_the_skipped_rows_of_one_reason_are_counted_with_their_first_lines(as_alice, deck):
@@ -207,7 +207,7 @@ def test_the_preview_says_when_nothing_will_be_skipped(as_alice, deck):
 
 
 def test_a_front_in_the_deck_is_not_skipped_when_the_import_updates(as_alice, deck):
-    Card.objects.create(deck=deck, front="hola", back="hi")
+    make_card(deck=deck, front="hola", back="hi")
     body = preview(as_alice, deck, text="hola\thello\n", duplicates="update", mapped="true")
     assert "Every row will be imported." in body
 

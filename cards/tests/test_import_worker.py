@@ -21,8 +21,8 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from cards.importing.jobs import fail_abandoned_jobs
-from cards.models import Card, ImportJob
-from conftest import htmx
+from cards.models import ImportJob, Phrase
+from conftest import htmx, make_card
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -88,7 +88,7 @@ def test_a_worker_process_runs_a_queued_import_to_its_report(
 def test_a_job_left_running_by_a_killed_worker_is_failed_and_undone(
     as_alice, deck, database_tasks, tmp_path
 ):
-    Card.objects.create(deck=deck, front="mine", back="added by hand")
+    make_card(deck=deck, front="mine", back="added by hand")
     job = post_import(as_alice, deck, django_settings.IMPORT_MAX_ROWS)
     worker = start_worker(tmp_path)
     try:
@@ -99,14 +99,14 @@ def test_a_job_left_running_by_a_killed_worker_is_failed_and_undone(
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.RUNNING
-    assert Card.objects.filter(import_job=job).exists()
+    assert Phrase.objects.filter(import_job=job).exists()
 
     lease = timedelta(seconds=django_settings.IMPORT_JOB_LEASE_SECONDS)
     assert fail_abandoned_jobs(now=timezone.now() + lease * 2) == 1
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
-    assert list(deck.cards.values_list("front", flat=True)) == ["mine"]
+    assert list(deck.phrases.values_list("front", flat=True)) == ["mine"]
     assert DBTaskResult.objects.get(id=job.task_id).status == TaskResultStatus.FAILED
     body = as_alice.get(f"/decks/{deck.pk}/import/", **htmx()).content.decode()
     assert "Import failed" in body

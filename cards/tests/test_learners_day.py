@@ -14,16 +14,9 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, ReviewLog
 from cards.tests.test_home import deck_counts
-from conftest import htmx
+from conftest import htmx, make_card, make_cards
 
 pytestmark = pytest.mark.django_db
-
-
-def make_cards(deck, count, prefix="front", **fields):
-    return Card.objects.bulk_create(
-        Card(deck=deck, owner=deck.owner, front=f"{prefix} {i}", back=f"back {i}", **fields)
-        for i in range(count)
-    )
 
 
 def grade(client, card, rating, query=""):
@@ -44,9 +37,12 @@ def test_a_new_deck_can_be_studied_after_another_deck_used_up_twenty_new_cards(
 ):
     for card in make_cards(deck, 25):
         card.review(4, learner=alice)
-    as_alice.post("/decks/new/", {"name": "German", "front_lang": "", "back_lang": ""})
+    as_alice.post(
+        "/decks/new/",
+        {"name": "German", "front_lang": "", "back_lang": "", "directions": "recognition"},
+    )
     german = Deck.objects.get(owner=alice, name="German")
-    Card.objects.create(deck=german, front="Hund", back="dog")
+    make_card(deck=german, front="Hund", back="dog")
 
     home = as_alice.get("/", **htmx())
     study = as_alice.get(f"/decks/{german.pk}/review/", **htmx()).content.decode()
@@ -157,7 +153,12 @@ def test_a_small_import_says_nothing_of_days(as_alice, deck):
 def test_a_decks_limits_change_on_its_edit_screen(as_alice, deck):
     form = as_alice.get(f"/decks/{deck.pk}/edit/", **htmx()).content.decode()
     assert 'name="new_cards_per_day" value="20"' in form
-    data = {"name": "Spanish", "new_cards_per_day": "5", "reviews_per_day": "50"}
+    data = {
+        "name": "Spanish",
+        "new_cards_per_day": "5",
+        "reviews_per_day": "50",
+        "directions": "recognition",
+    }
     as_alice.post(f"/decks/{deck.pk}/edit/", data, **htmx())
     deck.refresh_from_db()
     assert (deck.new_cards_per_day, deck.reviews_per_day) == (5, 50)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from cards.day import LearnerDay
 from cards.models import Card, Deck, ReviewLog
 from cards.review_session import ReviewSession, format_duration
-from conftest import htmx, sign_for
+from conftest import htmx, make_card, make_cards, sign_for
 
 pytestmark = pytest.mark.django_db
 
@@ -17,20 +17,13 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def card(deck):
-    return Card.objects.create(deck=deck, front="hola", back="hello", example="¡Hola, amigo!")
+    return make_card(deck=deck, front="hola", back="hello", example="¡Hola, amigo!")
 
 
 @pytest.fixture
 def bobs_card(bob):
     other = Deck.objects.create(owner=bob, name="Bob's")
-    return Card.objects.create(deck=other, front="secret", back="bob's")
-
-
-def make_cards(deck, count, prefix="front", **fields):
-    return Card.objects.bulk_create(
-        Card(deck=deck, owner=deck.owner, front=f"{prefix} {i}", back=f"back {i}", **fields)
-        for i in range(count)
-    )
+    return make_card(deck=other, front="secret", back="bob's")
 
 
 def grade(client, card, rating=3, *, version=None, query="", **extra):
@@ -76,8 +69,8 @@ def test_every_link_on_the_question_has_a_matching_href(as_alice, card):
 
 def test_the_deck_review_stays_in_its_deck(as_alice, deck, alice):
     other = Deck.objects.create(owner=alice, name="German")
-    Card.objects.create(deck=other, front="hallo", back="hello")
-    Card.objects.create(deck=deck, front="hola", back="hello")
+    make_card(deck=other, front="hallo", back="hello")
+    make_card(deck=deck, front="hola", back="hello")
     html = as_alice.get(f"/decks/{deck.pk}/review/", **htmx()).content.decode()
     assert "hola" in html
     assert "hallo" not in html
@@ -98,14 +91,14 @@ def test_a_deck_without_a_front_language_has_no_speaker(as_alice, deck, card):
 
 
 def test_the_review_page_escapes_card_text(as_alice, deck):
-    Card.objects.create(deck=deck, front="<script>alert(1)</script>", back="<b>x</b>")
+    make_card(deck=deck, front="<script>alert(1)</script>", back="<b>x</b>")
     html = as_alice.get("/review/", **htmx()).content.decode()
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_suspended_cards_are_not_reviewed(as_alice, deck):
-    Card.objects.create(deck=deck, front="put aside", back="x", suspended=True)
+    make_card(deck=deck, front="put aside", back="x", suspended=True)
     html = as_alice.get("/review/", **htmx()).content.decode()
     assert "put aside" not in html
     assert "Nothing to review right now" in html

@@ -5,13 +5,14 @@ import pytest
 
 from cards.models import Card, ReviewLog, StaleReview, State
 from cards.scheduling import Rating, format_interval
+from conftest import make_card
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def card(deck):
-    return Card.objects.create(deck=deck, front="hola", back="hello", due=T0)
+    return make_card(deck=deck, front="hola", back="hello", due=T0)
 
 
 def reference_scheduler(retention=0.9):
@@ -113,7 +114,7 @@ def test_undo_restores_the_card_exactly_and_deletes_the_log(card, alice):
     card.review(Rating.AGAIN, learner=alice, now=T0 + timedelta(days=2))
 
     latest = card.reviews.order_by("-reviewed_at", "-id").first()
-    latest.undo()
+    latest.undo(learner=alice)
 
     assert latest.rating == Rating.AGAIN
     after = Card.objects.get(pk=card.pk)
@@ -127,7 +128,7 @@ def test_only_the_latest_review_of_a_card_can_be_undone(card, alice):
     first = card.review(Rating.GOOD, learner=alice, now=T0)
     card.review(Rating.GOOD, learner=alice, now=T0 + timedelta(minutes=10))
     with pytest.raises(ValueError):
-        first.undo()
+        first.undo(learner=alice)
     assert ReviewLog.objects.filter(card=card).count() == 2
 
 

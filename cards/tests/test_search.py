@@ -2,14 +2,12 @@
 and across all decks from home, with a tag filter."""
 
 import re
-from importlib import import_module
 
 import pytest
-from django.apps import apps
 
 from cards.models import Card, Deck, DeckShare
 from cards.search import normalized
-from conftest import htmx, sign_for
+from conftest import htmx, make_card, sign_for
 
 FRONT = re.compile(r'<p class="front"[^>]*>([^<]*)</p>')
 WHERE = "¿Dónde está el baño?"
@@ -25,10 +23,10 @@ def search_deck(client, deck, **params):
 
 @pytest.fixture
 def phrases(deck):
-    Card.objects.create(deck=deck, front=WHERE, back="Where is the bathroom?", tags="viaje A1")
-    Card.objects.create(deck=deck, front="donde", back="where", tags="Básico")
-    Card.objects.create(deck=deck, front="ÉCOLE", back="school", example="L'Été", tags="fr")
-    Card.objects.create(deck=deck, front="ёжик", back="hedgehog", tags="básicos")
+    make_card(deck=deck, front=WHERE, back="Where is the bathroom?", tags="viaje A1")
+    make_card(deck=deck, front="donde", back="where", tags="Básico")
+    make_card(deck=deck, front="ÉCOLE", back="school", example="L'Été", tags="fr")
+    make_card(deck=deck, front="ёжик", back="hedgehog", tags="básicos")
 
 
 @pytest.mark.parametrize(
@@ -81,9 +79,9 @@ def test_the_filtered_list_names_the_tag_and_keeps_it_for_the_next_search(as_ali
 
 
 def test_an_edited_card_is_found_by_its_new_text(as_alice, deck, phrases):
-    card = Card.objects.get(front="donde")
+    card = Card.objects.get(phrase__front="donde")
     data = {"front": "Mañana", "back": "tomorrow", "tags": "tiempo"}
-    as_alice.post(f"/cards/{card.pk}/edit/", data, **htmx(HTTP_HX_TARGET=f"card-{card.pk}"))
+    as_alice.post(f"/phrases/{card.phrase_id}/edit/", data, **htmx())
     assert fronts(search_deck(as_alice, deck, q="manana")) == ["Mañana"]
     assert fronts(search_deck(as_alice, deck, tag="tiempo")) == ["Mañana"]
     assert fronts(search_deck(as_alice, deck, tag="basico")) == []
@@ -108,13 +106,6 @@ def test_a_copied_shared_deck_is_found_without_accents(client, deck, phrases, bo
     assert fronts(search_deck(client, copy, q="bano")) == [WHERE]
 
 
-def test_the_migration_fills_the_search_text_of_existing_cards(deck, phrases):
-    Card.objects.update(search_text="")
-    migration = import_module("cards.migrations.0004_card_search_text")
-    migration.fill_search_text(apps, None)
-    assert Card.objects.get(front=WHERE).search_text.startswith("¿donde esta el bano?\n")
-
-
 def test_normalizing_folds_case_accents_and_whitespace():
     assert normalized("  ¿Dónde\tESTÁ  el BAÑO? ") == "¿donde esta el bano?"
     assert normalized("Straße ﬁn Ёлка") == "strasse fin елка"
@@ -126,7 +117,7 @@ def test_normalizing_folds_case_accents_and_whitespace():
 @pytest.fixture
 def other_deck(alice):
     deck = Deck.objects.create(owner=alice, name="Français")
-    Card.objects.create(deck=deck, front="Où est la gare ?", back="Where is the station?")
+    make_card(deck=deck, front="Où est la gare ?", back="Where is the station?")
     return deck
 
 
@@ -136,13 +127,13 @@ def search_home(client, **params):
 
 def test_home_searches_every_deck_of_the_learner(as_alice, deck, phrases, other_deck, bob):
     bobs = Deck.objects.create(owner=bob, name="Bob's")
-    Card.objects.create(deck=bobs, front="where bob", back="where")
+    make_card(deck=bobs, front="where bob", back="where")
     response = search_home(as_alice, q="WHERE")
     assert response.text.lstrip().startswith('<div id="search-results"')
     assert fronts(response) == sorted([WHERE, "donde", "Où est la gare ?"])
     assert b"Fran\xc3\xa7ais" in response.content  # the deck each card is in
     assert b"where bob" not in response.content
-    assert b"3 cards found" in response.content
+    assert b"3 phrases found" in response.content
 
 
 def test_home_search_results_open_the_deck_with_the_same_search(as_alice, deck, phrases):
@@ -166,7 +157,7 @@ def test_home_search_costs_the_same_queries_for_any_number_of_results(
 ):
     for i in range(count):
         deck = Deck.objects.create(owner=alice, name=f"Deck {i}")
-        Card.objects.create(deck=deck, front=f"front {i}", back="back", tags="t")
+        make_card(deck=deck, front=f"front {i}", back="back", tags="t")
     # The user, the count, the page of cards with their decks.
     with django_assert_max_num_queries(3):
         assert search_home(as_alice, q="front", tag="t").status_code == 200

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, DeckShare, ReviewLog, State
 from cards.scheduling import Rating
-from conftest import auth_headers, htmx, sign_for
+from conftest import auth_headers, htmx, make_card, make_cards, sign_for
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,}")
 
@@ -22,7 +22,7 @@ def deck(alice):
         owner=alice, name="Spanish basics", description="Greetings", front_lang="es", back_lang="en"
     )
     for front, back in [("hola", "hello"), ("adiós", "goodbye"), ("gracias", "thank you")]:
-        Card.objects.create(deck=deck, front=front, back=back, example=f"{front}!", tags="a1")
+        make_card(deck=deck, front=front, back=back, example=f"{front}!", tags="a1")
     return deck
 
 
@@ -189,7 +189,7 @@ def test_the_preview_shows_the_deck(as_bob, shared):
     assert "Spanish basics" in content
     assert "Shared by Alice Liddell" in content
     assert "ES → EN" in content
-    assert "3 cards" in content
+    assert "3 phrases" in content
     assert "hola" in content and "thank you" in content
     assert "Add to my decks" in content
 
@@ -202,19 +202,16 @@ def test_the_preview_partial_offers_the_main_button(as_bob, shared):
 
 
 def test_the_preview_shows_a_few_cards_and_counts_the_rest(as_bob, shared):
-    Card.objects.bulk_create(
-        Card(owner=shared.deck.owner, deck=shared.deck, front=f"extra {i}", back="x")
-        for i in range(10)
-    )
+    make_cards(shared.deck, 10, prefix="extra", back="x")
     content = as_bob.get(f"/shared/{shared.token}/", **htmx()).content.decode()
-    assert "13 cards" in content
+    assert "13 phrases" in content
     assert "extra 1<" in content
     assert "extra 2<" not in content
     assert "and 8 more" in content
 
 
 def test_the_preview_escapes_the_deck(as_bob, shared):
-    Card.objects.create(deck=shared.deck, front="<script>alert(1)</script>", back="b")
+    make_card(deck=shared.deck, front="<script>alert(1)</script>", back="b")
     content = as_bob.get(f"/shared/{shared.token}/", **htmx()).content
     assert b"<script>alert(1)" not in content
     assert b"&lt;script&gt;" in content
@@ -238,10 +235,7 @@ def test_the_preview_is_in_the_learners_language(client, make_user, shared):
 def test_the_preview_takes_a_constant_number_of_queries(
     as_bob, bob, shared, cards, django_assert_max_num_queries
 ):
-    Card.objects.bulk_create(
-        Card(owner=shared.deck.owner, deck=shared.deck, front=f"f{i}", back="b")
-        for i in range(cards)
-    )
+    make_cards(shared.deck, cards, prefix="f", back="b")
     as_bob.get("/", **htmx())  # bob exists and is up to date: the middleware only reads him
     with django_assert_max_num_queries(3):
         response = as_bob.get(f"/shared/{shared.token}/", **htmx())
@@ -272,11 +266,16 @@ def test_adding_copies_the_cards_with_fresh_schedules(as_bob, bob, shared):
         "en",
     )
     assert f'href="/decks/{copy.pk}/"'.encode() in response.content
-    cards = list(copy.cards.order_by("id"))
-    assert [(c.front, c.back, c.example, c.tags) for c in cards] == [
+    phrases = list(copy.phrases.order_by("id"))
+    assert [(p.front, p.back, p.example, p.tags) for p in phrases] == [
         ("hola", "hello", "hola!", "a1"),
         ("adiós", "goodbye", "adiós!", "a1"),
         ("gracias", "thank you", "gracias!", "a1"),
+    ]
+    # Each phrase gets the cards of the copy's directions (a new deck's: both ways).
+    cards = list(copy.cards.order_by("id"))
+    assert [(c.phrase_id, c.direction) for c in cards] == [
+        (p.pk, d) for p in phrases for d in ("recognition", "production")
     ]
     for card in cards:
         assert card.owner == bob
@@ -302,7 +301,7 @@ def test_adding_leaves_the_original_untouched(as_bob, shared):
 
 def test_copied_cards_belong_to_the_new_owner_only(as_bob, alice, bob, shared):
     as_bob.post(f"/shared/{shared.token}/", **htmx())
-    assert Card.objects.for_user(bob).count() == 3
+    assert Card.objects.for_user(bob).count() == 6  # both ways
     assert Card.objects.for_user(alice).count() == 3
     assert not Card.objects.for_user(alice).filter(deck__owner=bob).exists()
 
@@ -317,7 +316,7 @@ def test_adding_twice_opens_the_copy_already_made(as_bob, bob, shared):
     as_bob.post(f"/shared/{shared.token}/", **htmx())
     response = as_bob.post(f"/shared/{shared.token}/", **htmx())
     copy = Deck.objects.get(owner=bob)
-    assert copy.cards.count() == 3
+    assert copy.phrases.count() == 3
     assert json.loads(response["HX-Location"]) == {"path": f"/decks/{copy.pk}/", "target": "#app"}
 
 
@@ -351,7 +350,7 @@ def test_after_deleting_the_copy_adding_makes_a_new_one(as_bob, bob, shared):
     Deck.objects.get(owner=bob).delete()
     response = as_bob.post(f"/shared/{shared.token}/", **htmx())
     assert response.status_code == 200
-    assert Deck.objects.get(owner=bob).cards.count() == 3
+    assert Deck.objects.get(owner=bob).phrases.count() == 3
 
 
 def test_the_database_refuses_a_second_copy_of_the_same_share(bob, shared):
@@ -361,7 +360,7 @@ def test_the_database_refuses_a_second_copy_of_the_same_share(bob, shared):
 
 
 def test_an_empty_deck_can_be_added(as_bob, bob, shared):
-    shared.deck.cards.all().delete()
+    shared.deck.phrases.all().delete()
     response = as_bob.post(f"/shared/{shared.token}/", **htmx())
     assert response.status_code == 200
     assert Deck.objects.get(owner=bob).cards.count() == 0

@@ -8,7 +8,7 @@ from django.utils import timezone
 from cards.day import streaks
 from cards.models import Card, Deck, ReviewLog, State
 from cards.stats import learner_stats
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card, make_cards
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)  # a Sunday; 15:00 in Moscow
 REVIEW, LEARNING = State.REVIEW, State.LEARNING
@@ -40,7 +40,7 @@ def history(alice):
     seen = {"last_review": NOW - timedelta(days=1)}
 
     def card(front, **fields):
-        return Card.objects.create(deck=deck, front=front, back="x", **fields)
+        return make_card(deck=deck, front=front, back="x", **fields)
 
     card("new")
     card("new, suspended", suspended=True)
@@ -49,7 +49,7 @@ def history(alice):
     tomorrow = card("review tomorrow", state=REVIEW, due=NOW + timedelta(days=1), **seen)
     card("review later", state=REVIEW, due=NOW + timedelta(days=40), **seen)
     card("review, suspended", state=REVIEW, due=NOW, suspended=True, **seen)
-    elsewhere = Card.objects.create(deck=other, front="o", back="x", state=REVIEW, due=NOW, **seen)
+    elsewhere = make_card(deck=other, front="o", back="x", state=REVIEW, due=NOW, **seen)
     ReviewLog.objects.bulk_create(
         [
             log(tomorrow, at(2025, 6, 15, 10), 3, REVIEW, 60_000),
@@ -156,7 +156,7 @@ def test_the_queries_do_not_grow_with_the_history(
     as_alice, alice, count, django_assert_max_num_queries
 ):
     deck = Deck.objects.create(owner=alice, name="D")
-    card = Card.objects.create(deck=deck, front="f", back="b")
+    card = make_card(deck=deck, front="f", back="b")
     ReviewLog.objects.bulk_create(
         log(card, NOW - timedelta(days=i, hours=1), 3, REVIEW, 1000) for i in range(count)
     )
@@ -174,10 +174,7 @@ def today_history(alice):
     """Reviews of 45 new cards today, and cards due in the coming days."""
     now = timezone.now()
     deck = Deck.objects.create(owner=alice, name="Spanish")
-    cards = Card.objects.bulk_create(
-        Card(owner=alice, deck=deck, front=f"c{i}", back="b", state=LEARNING, last_review=now)
-        for i in range(45)
-    )
+    cards = make_cards(deck, 45, prefix="c", state=LEARNING, last_review=now)
     ReviewLog.objects.bulk_create(log(card, now, 3, LEARNING, 20_000) for card in cards)
     Card.objects.filter(pk__in=[c.pk for c in cards[:3]]).update(
         state=REVIEW, due=now + timedelta(days=1)
@@ -218,17 +215,10 @@ def test_the_card_states_take_the_russian_form_their_number_asks_for(client, mak
     ivan = make_user(333, "Иван", language_code="ru")
     deck = Deck.objects.create(owner=ivan, name="Испанский")
     seen = {"last_review": timezone.now()}
-    Card.objects.bulk_create(
-        [
-            *(Card(owner=ivan, deck=deck, front=f"n{i}", back="b") for i in range(47)),
-            *(Card(owner=ivan, deck=deck, front=f"l{i}", back="b", **seen) for i in range(15)),
-            *(
-                Card(owner=ivan, deck=deck, front=f"r{i}", back="b", state=REVIEW, **seen)
-                for i in range(2)
-            ),
-            Card(owner=ivan, deck=deck, front="s", back="b", suspended=True),
-        ]
-    )
+    make_cards(deck, 47, prefix="n")
+    make_cards(deck, 15, prefix="l", **seen)
+    make_cards(deck, 2, prefix="r", state=REVIEW, **seen)
+    make_cards(deck, 1, prefix="s", suspended=True)
     page = " ".join(
         stats_page(client, HTTP_AUTHORIZATION=auth_headers(ivan)["Authorization"]).split()
     )

@@ -1,4 +1,4 @@
-"""What several of the cards views share: the deck screen and its card list."""
+"""What several of the deck's views share: the deck screen and its list of phrases."""
 
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
@@ -6,11 +6,11 @@ from django.shortcuts import render
 
 from accounts.decorators import LearnerRequest
 from cards.day import DeckToday, LearnerDay
-from cards.forms import CardForm, language_name
-from cards.models import Card, Deck
+from cards.forms import PhraseForm, language_name
+from cards.models import Deck, Phrase
 from cards.search import matching
 
-CARDS_PER_PAGE = 50
+PHRASES_PER_PAGE = 50
 
 
 def deck_today(request: LearnerRequest, deck_id: int) -> DeckToday:
@@ -18,13 +18,14 @@ def deck_today(request: LearnerRequest, deck_id: int) -> DeckToday:
     return LearnerDay(request.user).deck_today(deck_id)
 
 
-def card_page(deck: Deck, params: QueryDict | dict) -> dict[str, object]:
-    """One page of the deck's cards, newest first, filtered by the `q` and `tag` parameters."""
+def phrase_page(deck: Deck, params: QueryDict | dict) -> dict[str, object]:
+    """One page of the deck's phrases with their cards, newest first, filtered by the `q` and
+    `tag` parameters (two queries, and one to count)."""
     # PostgreSQL text cannot hold NUL (SQLite can): without it, both search the same.
     q = params.get("q", "").replace("\x00", "").strip()
     tag = params.get("tag", "").replace("\x00", "").strip()
-    cards = matching(deck.cards.order_by("-id"), q, tag)
-    page = Paginator(cards, CARDS_PER_PAGE).get_page(params.get("page"))
+    phrases = matching(deck.phrases.prefetch_related("cards").order_by("-id"), q, tag)
+    page = Paginator(phrases, PHRASES_PER_PAGE).get_page(params.get("page"))
     return {"q": q, "tag": tag, "page": page}
 
 
@@ -32,19 +33,19 @@ def render_deck(
     request: LearnerRequest,
     deck_id: int,
     *,
-    add_form: CardForm | None = None,
-    duplicate: Card | None = None,
+    add_form: PhraseForm | None = None,
+    duplicate: Phrase | None = None,
 ) -> HttpResponse:
-    """The deck screen; just its card list when the search or the pagination asks for it.
-    `duplicate`: the card whose front the learner is adding again."""
+    """The deck screen; just its list when the search or the pagination asks for it.
+    `duplicate`: the phrase whose front the learner is adding again."""
     deck = deck_today(request, deck_id)
     context = {
         "deck": deck,
         "duplicate": duplicate,
         "front_lang_name": language_name(deck.front_lang),
         "back_lang_name": language_name(deck.back_lang),
-        "add_form": add_form or CardForm(auto_id="add-%s"),
-        **card_page(deck, request.GET),
+        "add_form": add_form or PhraseForm(auto_id="add-%s"),
+        **phrase_page(deck, request.GET),
     }
     if not request.htmx:
         template = "cards/deck.html"

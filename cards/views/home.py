@@ -7,10 +7,10 @@ from django_htmx.http import HttpResponseLocation, replace_url
 
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.day import LearnerDay
-from cards.models import Card, Deck, DeckShare
+from cards.models import Deck, DeckShare, Phrase
 from cards.search import matching
 from cards.sharing import parse_start_param
-from cards.views.helpers import CARDS_PER_PAGE, render_deck
+from cards.views.helpers import PHRASES_PER_PAGE, render_deck
 from phraseweaver.htmx import page_or_part
 
 
@@ -29,14 +29,14 @@ def home(request: LearnerRequest) -> HttpResponse:
 
 
 def _search(request: LearnerRequest) -> dict[str, object]:
-    """The newest of the learner's cards, in every deck, that match the `q` and `tag`
+    """The newest of the learner's phrases, in every deck, that match the `q` and `tag`
     parameters (none without either)."""
     q, tag = request.GET.get("q", "").strip(), request.GET.get("tag", "").strip()
     if not q and not tag:
         return {}
-    cards = matching(Card.objects.for_user(request.user), q, tag)
-    cards = cards.select_related("deck").order_by("-id")
-    return {"q": q, "tag": tag, "found": Paginator(cards, CARDS_PER_PAGE).get_page(1)}
+    phrases = matching(Phrase.objects.for_user(request.user), q, tag)
+    phrases = phrases.select_related("deck").order_by("-id")
+    return {"q": q, "tag": tag, "found": Paginator(phrases, PHRASES_PER_PAGE).get_page(1)}
 
 
 def _launch_screen(request: LearnerRequest) -> HttpResponse | None:

@@ -12,7 +12,7 @@ from cards.importing.formats import CARD_FIELDS
 from cards.importing.forms import ImportForm
 from cards.importing.jobs import fail_abandoned_jobs, start_import
 from cards.importing.service import map_row, model_field
-from cards.models import Card, Deck, ImportJob, get_deck_for_user
+from cards.models import Deck, ImportJob, Phrase, get_deck_for_user
 from phraseweaver.htmx import page_or_part
 
 TEMPLATE = "cards/import.html"
@@ -127,9 +127,9 @@ def _will_skip(deck: Deck, source: Source, options: ImportOptions) -> list[dict]
     by_reason: dict[str, list[int]] = {}
     for line, reason in source.skipped:
         by_reason.setdefault(reason, []).append(line)
-    # Subdecks made decks are other decks, whose cards the import compares the rows with.
+    # Subdecks made decks are other decks, whose phrases the import compares the rows with.
     check_deck = not options.update_duplicates and not options.subdecks_as_decks
-    in_deck = set(deck.cards.values_list("front", flat=True)) if check_deck else set()
+    in_deck = set(deck.phrases.values_list("front", flat=True)) if check_deck else set()
     seen: set[tuple[str, str]] = set()
     for row in source.rows:
         values = map_row(row, options)
@@ -166,7 +166,7 @@ def _column_pickers(source: Source, options: ImportOptions, offered: list[int]) 
     return [
         {
             "field": name,
-            "label": capfirst(model_field(Card, name).verbose_name),
+            "label": capfirst(model_field(Phrase, name).verbose_name),
             "selected": options.mapping.get(name),
             "columns": columns,
         }

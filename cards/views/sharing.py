@@ -70,11 +70,13 @@ def render_missing(request: LearnerRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @telegram_user_required
 def shared_deck(request: LearnerRequest, token: str) -> HttpResponse:
-    """GET: a preview of a shared deck. POST: copy its cards into a new deck of the learner."""
+    """GET: a preview of a shared deck. POST: copy its phrases into a new deck of the learner."""
     shares = DeckShare.objects.select_related("deck__owner")
     copies = Deck.objects.for_user(request.user).filter(shared_token=OuterRef("token"))
     found = (
-        shares.annotate(card_count=Count("deck__cards"), copy_id=Subquery(copies.values("pk")[:1]))
+        shares.annotate(
+            card_count=Count("deck__phrases"), copy_id=Subquery(copies.values("pk")[:1])
+        )
         .filter(token=token)
         .first()
     )
@@ -92,7 +94,7 @@ def shared_deck(request: LearnerRequest, token: str) -> HttpResponse:
     else:
         context["is_own"] = found.deck.owner_id == request.user.pk
         context["copy_id"] = found.copy_id
-        context["cards"] = found.deck.cards.order_by("id")[:PREVIEW_CARDS]
+        context["phrases"] = found.deck.phrases.order_by("id")[:PREVIEW_CARDS]
         context["more"] = max(found.card_count - PREVIEW_CARDS, 0)
     template = page_or_part(request, "cards/shared.html", "shared")
     return render(request, template, context)

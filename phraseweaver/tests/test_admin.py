@@ -2,16 +2,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cards.models import Card, Deck, ReviewLog
+from cards.models import Deck, ReviewLog
 from cards.scheduling import Rating
-from conftest import auth_headers
+from conftest import auth_headers, make_card, make_cards
 from phraseweaver.proxy import client_ip
 
 
 @pytest.fixture
 def history(alice):
     deck = Deck.objects.create(owner=alice, name="Deck")
-    card = Card.objects.create(deck=deck, front="hola", back="hello")
+    card = make_card(deck=deck, front="hola", back="hello")
     card.review(Rating.GOOD, learner=alice, now=datetime(2026, 3, 1, tzinfo=UTC))
     return card
 
@@ -52,9 +52,7 @@ def test_the_card_list_costs_the_same_queries_for_any_number_of_cards(
     admin_client, alice, count, django_assert_max_num_queries
 ):
     deck = Deck.objects.create(owner=alice, name="Deck")
-    Card.objects.bulk_create(
-        Card(deck=deck, owner=alice, front=f"f{i}", back=f"b{i}") for i in range(count)
-    )
+    make_cards(deck, count)
     with django_assert_max_num_queries(12):
         assert admin_client.get("/admin/cards/card/").status_code == 200
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cards.models import Card, Deck
-from conftest import htmx
+from cards.models import Deck
+from conftest import htmx, make_card
 
 # Text that a form post can carry (the test client encodes it as UTF-8: no lone surrogates).
 TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=1200)
@@ -28,12 +28,12 @@ HOSTILE = settings(
 
 @pytest.fixture
 def deck(alice):
-    return Deck.objects.create(owner=alice, name="Spanish")
+    return Deck.objects.create(owner=alice, name="Spanish", directions=["recognition"])
 
 
 @pytest.fixture
 def card(deck):
-    return Card.objects.create(deck=deck, front="hola", back="hello")
+    return make_card(deck=deck, front="hola", back="hello")
 
 
 def fields(*names):

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from cards.models import Card, Deck, ExportJob, ImportJob, ReviewLog
 from cards.scheduling import Rating
-from conftest import auth_headers, htmx
+from conftest import auth_headers, htmx, make_card
 from phraseweaver.media import media_file, media_url
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -59,7 +59,7 @@ SIGNED_URLS = sorted(signed_urls())
 @pytest.fixture
 def bobs(bob, alice):
     deck = Deck.objects.create(owner=bob, name="Bob's deck")
-    card = Card.objects.create(deck=deck, front="bob front", back="bob back")
+    card = make_card(deck=deck, front="bob front", back="bob back")
     log = card.review(Rating.GOOD, learner=bob)
     job = ImportJob.objects.create(owner=bob, deck=deck, status=ImportJob.Status.DONE, report={})
     export = ExportJob.objects.create(
@@ -67,8 +67,14 @@ def bobs(bob, alice):
     )
     # Alice has objects of her own, so that her requests reach the code that fetches objects.
     own_deck = Deck.objects.create(owner=alice, name="Alice's deck")
-    Card.objects.create(deck=own_deck, front="alice front", back="alice back")
-    ids = {"deck_id": deck.pk, "card_id": card.pk, "review_id": log.pk, "job_id": job.pk}
+    make_card(deck=own_deck, front="alice front", back="alice back")
+    ids = {
+        "deck_id": deck.pk,
+        "card_id": card.pk,
+        "phrase_id": card.phrase_id,
+        "review_id": log.pk,
+        "job_id": job.pk,
+    }
     ids["export_id"] = export.pk
     ids["media_token"] = forged_media_token(alice, bob)
     return ids | {"card": card, "log": log}

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cards', '0008_export_jobs'),
+        ('cards', '0011_card_text_on_phrase'),
     ]
 
     operations = [
