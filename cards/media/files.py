@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -48,3 +49,15 @@ def delete(name: str) -> None:
     """Remove a stored file; one that is already gone is no error."""
     if name:
         default_storage.delete(name)
+
+
+def delete_on_commit(names: list[str]) -> None:
+    """Remove these stored files once the transaction that forgot them commits."""
+    names = [name for name in names if name]
+
+    def delete_them() -> None:
+        for name in names:
+            delete(name)
+
+    if names:
+        transaction.on_commit(delete_them)

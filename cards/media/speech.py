@@ -9,11 +9,10 @@ by voice, language and text, and made by a background task when a phrase is adde
 never in a review request: the review only looks it up.
 """
 
-import functools
 import hashlib
 import logging
-import re
 import unicodedata
+from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 from django_tasks import task
@@ -22,52 +21,13 @@ from cards.media import files
 from cards.media.audio import ToolFailed, run_tool, to_mp3
 from cards.media.files import MediaRefused
 from cards.media.models import Speech
+from cards.media.voices import ESPEAK, language_code, voice_for
+from cards.models import Phrase
 
 logger = logging.getLogger(__name__)
-ESPEAK = "espeak-ng"
 WORDS_PER_MINUTE = "150"  # espeak-ng's 175 is quick for a learner
 MAX_CHARS = 500
 MAX_SECONDS = 120
-# Where espeak-ng's own choice would be the wrong language: Hong Kong and Macao read Chinese in
-# Cantonese, not Mandarin.
-ALIASES = {"zh-hk": "yue", "zh-mo": "yue", "zh-hant-hk": "yue", "zh-hant-mo": "yue"}
-OTHER_LANGUAGE = re.compile(r"\(([\w-]+) (\d+)\)")
-
-
-@functools.cache
-def installed_voices() -> dict[str, str]:
-    """Language code (lower case) → the espeak-ng voice that speaks it best, as espeak-ng
-    lists them: `Pty Language Age/Gender VoiceName File (other language priority)…`."""
-    listing = run_tool([ESPEAK, "--voices"]).decode(errors="replace")
-    best: dict[str, tuple[int, str]] = {}
-    for line in listing.splitlines()[1:]:
-        fields = line.split()
-        if len(fields) < 5 or not fields[0].isdigit():
-            continue
-        voice = fields[1]
-        offers = [(voice, int(fields[0]))]
-        offers += [(code, int(priority)) for code, priority in OTHER_LANGUAGE.findall(line)]
-        for code, priority in offers:
-            if code.lower() not in best or priority < best[code.lower()][0]:
-                best[code.lower()] = (priority, voice)
-    return {code: voice for code, (_priority, voice) in best.items()}
-
-
-def language_code(language: str) -> str:
-    return language.strip().lower().replace("_", "-")
-
-
-def voice_for(language: str) -> str | None:
-    """The espeak-ng voice for a deck language ("es", "pt-BR", "zh-Hans"), or None."""
-    code = language_code(language)
-    voices = installed_voices()
-    while code:
-        if code in ALIASES:
-            return ALIASES[code]
-        if code in voices:
-            return voices[code]
-        code = code.rpartition("-")[0]
-    return None
 
 
 def normalise(text: str) -> str:
@@ -131,3 +91,20 @@ def synthesise(text: str, language: str) -> Speech | None:
     except IntegrityError:  # another worker stored the same reading meanwhile
         files.delete(name)
         return Speech.objects.get(key=key)
+
+
+def request_for_phrases(phrases: Iterable[Phrase]) -> None:
+    """Have the worker read these phrases' fronts (those in decks with a voice for their front
+    language) once the current transaction commits, and link each phrase to its reading."""
+    ids = [p.pk for p in phrases if voice_for(p.deck.front_lang) and normalise(p.front)]
+    if ids:
+        transaction.on_commit(lambda: speak_phrases_task.enqueue(ids))
+
+
+@task()
+def speak_phrases_task(phrase_ids: list[int]) -> None:
+    for phrase in Phrase.objects.filter(pk__in=phrase_ids).select_related("deck"):
+        made = synthesise(phrase.front, phrase.deck.front_lang)
+        if made is not None:
+            # Unless the front changed meanwhile (its own task links the new reading).
+            Phrase.objects.filter(pk=phrase.pk, front=phrase.front).update(speech=made)

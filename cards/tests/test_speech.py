@@ -8,7 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from cards.media import audio, speech
+from cards.media import audio, speech, voices
 from cards.media.models import Speech
 
 
@@ -97,7 +97,7 @@ def test_a_language_without_a_voice_runs_nothing_and_stores_nothing(db, espeak_r
 
 
 def test_a_voice_espeak_ng_lacks_is_reported_and_stores_nothing(db, monkeypatch, caplog):
-    monkeypatch.setitem(speech.ALIASES, "qq", "nosuchvoice")
+    monkeypatch.setitem(voices.ALIASES, "qq", "nosuchvoice")
 
     assert speech.synthesise("hola", "qq") is None
 
