@@ -88,3 +88,23 @@ def test_a_picture_card_fits_a_phone_and_shows_its_picture_with_the_answer(mini_
     app.assert_fits()
     assert page.evaluate("window.__violations") == []
     app.screenshot("picture-card", full_page=False)
+
+
+def test_a_picture_is_uploaded_from_the_edit_screen_on_a_phone(mini_app, house, tmp_path):
+    app, page = mini_app, mini_app.page
+    ana, deck = house
+    phrase = Phrase.objects.get(deck=deck)
+    Phrase.objects.filter(pk=phrase.pk).update(image="")
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(picture())
+    app.open(ana, path=f"/phrases/{phrase.pk}/edit/")
+    expect(page.locator("[data-recorder]")).to_be_visible()  # Chromium has MediaRecorder
+    app.assert_fits()
+
+    page.set_input_files(f"#phrase{phrase.pk}-image_file", str(photo))
+    page.check(f"#phrase{phrase.pk}-image_side_1")  # on the back
+    app.press_main_button()  # Save
+
+    expect(page.locator(f"#phrase-{phrase.pk}")).not_to_have_class("card-row editing")
+    phrase.refresh_from_db()
+    assert phrase.image.startswith(f"users/{ana.pk}/images/") and phrase.image_side == "back"
