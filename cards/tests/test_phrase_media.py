@@ -276,3 +276,18 @@ def test_export_all_my_data_holds_the_phrases_media(alice, phrase, tmp_path, med
     with media_storage.open(phrase.image) as stored:
         assert archive.read(f"media/{phrase.image}") == stored.read()
     assert archive.read(f"media/{phrase.audio}")[:3] == b"ID3"
+
+
+def test_a_shared_decks_copy_links_the_servers_reading_but_not_the_sharers_files(
+    phrase, deck, bob
+):
+    from cards.sharing import _copy
+
+    made = speech.synthesise("la casa", "es")
+    Phrase.objects.filter(pk=phrase.pk).update(speech=made, image="users/1/images/x.jpg")
+
+    copy = _copy(deck, token="t", user=bob)
+
+    copied = copy.phrases.get()
+    assert copied.speech == made
+    assert copied.image == ""
