@@ -278,9 +278,7 @@ def test_export_all_my_data_holds_the_phrases_media(alice, phrase, tmp_path, med
     assert archive.read(f"media/{phrase.audio}")[:3] == b"ID3"
 
 
-def test_a_shared_decks_copy_links_the_servers_reading_but_not_the_sharers_files(
-    phrase, deck, bob
-):
+def test_a_shared_decks_copy_links_the_servers_reading_but_not_the_sharers_files(phrase, deck, bob):
     from cards.sharing import _copy
 
     made = speech.synthesise("la casa", "es")
