@@ -7,9 +7,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# gettext: compilemessages turns locale/*.po into the .mo files Django reads.
+# gettext: compilemessages turns locale/*.po into the .mo files Django reads. ffmpeg re-encodes
+# learners' recordings and the server's speech to MP3; espeak-ng is the server's voice.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext ffmpeg espeak-ng \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -27,7 +28,8 @@ COPY . .
 RUN SECRET_KEY=build-only TELEGRAM_BOT_TOKEN=0:build-only PUBLIC_URL=https://build-only.invalid \
     sh -c "python manage.py collectstatic --noinput -v 0 && python manage.py compilemessages -v 0"
 
-RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin phraseweaver
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin phraseweaver \
+    && mkdir -p /app/media && chown phraseweaver /app/media
 USER phraseweaver
 
 EXPOSE 8000

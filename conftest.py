@@ -2,6 +2,7 @@
 helpers that sign initData for any of them."""
 
 import os
+import secrets
 
 # The test environment: production-like (DEBUG off), with test secrets and no fuzzing so
 # that schedules are deterministic. Real values from the environment win (CI's PostgreSQL).
@@ -62,9 +63,76 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
                 test["NAME"] = str(tmp_path_factory.mktemp("database") / "test.sqlite3")
 
 
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+def file_system_storage(location) -> dict:
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": location},
+    }
+
+
 @pytest.fixture(autouse=True)
-def _settings_for_tests(settings):
+def _settings_for_tests(settings, _media_root):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Media go to a directory of the test run, never to the project's media/.
+    settings.STORAGES = {**settings.STORAGES, "default": file_system_storage(str(_media_root))}
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3-compatible HTTP server on a free loopback port (moto's), for the whole run."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server, settings, monkeypatch):
+    """The default storage switched to a new bucket on the S3 server, configured from the same
+    variables as production (phraseweaver.environment.media_storage)."""
+    import boto3
+
+    from phraseweaver.environment import media_storage
+
+    bucket = f"pw-test-{secrets.token_hex(6)}"
+    variables = {
+        "BUCKET_NAME": bucket,
+        "AWS_ENDPOINT_URL_S3": s3_server,
+        "AWS_ACCESS_KEY_ID": "test-access-key",
+        "AWS_SECRET_ACCESS_KEY": "test-secret-key",
+        "AWS_REGION": "us-east-1",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="test-access-key",
+        aws_secret_access_key="test-secret-key",
+    )
+    client.create_bucket(Bucket=bucket)
+    storage = media_storage(root="", url_max_age=settings.MEDIA_URL_MAX_AGE)
+    settings.STORAGES = {**settings.STORAGES, "default": storage}
+    return client, bucket
+
+
+@pytest.fixture(params=["file system", "s3"])
+def media_storage(request):
+    """Each media test runs once on the file system and once on the S3 server."""
+    from django.core.files.storage import default_storage
+
+    if request.param == "s3":
+        request.getfixturevalue("s3_storage")
+    return default_storage
 
 
 @pytest.fixture

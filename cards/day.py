@@ -286,7 +286,7 @@ class LearnerDay:
         return (
             self._cards(deck)
             .filter(wanted)
-            .select_related("deck", "owner", "phrase")
+            .select_related("deck", "owner", "phrase__speech")
             .order_by(IS_NEW, "due", "id")
         )
 
@@ -300,7 +300,7 @@ class LearnerDay:
             self._cards(deck)
             .filter(last_review__isnull=False, last_review__lt=since)
             .filter(due__lte=self.now + timedelta(days=days))
-            .select_related("deck", "owner", "phrase")
+            .select_related("deck", "owner", "phrase__speech")
             .order_by(IS_NEW, "due", "id")
             .annotate(waiting=Window(Count("id")))
         )

@@ -5,6 +5,7 @@ import html
 import io
 import itertools
 import json
+import shutil
 import sqlite3
 import time
 import zipfile
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import IO
 
 import genanki
+from django.core.files.storage import default_storage
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -51,8 +53,10 @@ ANKI_REVERSED_MODEL = genanki.Model(
     fields=ANKI_FIELDS,
     templates=[RECOGNITION_TEMPLATE, PRODUCTION_TEMPLATE],
 )
+# image and audio name the phrase's files, at media/<name> in the zip.
 PHRASE_COLUMNS = (
-    "id", "deck_id", "front", "back", "example", "notes", "tags", "created",
+    "id", "deck_id", "front", "back", "example", "notes", "tags", "created", "image",
+    "image_side", "audio",
 )  # fmt: skip
 CARD_COLUMNS = (
     "id", "phrase_id", "direction", "deck_id", "suspended", "created",
@@ -134,8 +138,8 @@ def write_user_archive(
     user: User, out: IO[bytes], written: Callable[[], object] | None = None
 ) -> None:
     """Write a zip of everything the learner has here into `out`: settings, decks, phrases,
-    cards and reviews (four queries). `written` is called after each file of the zip (the
-    export task renews its lease there)."""
+    cards, reviews and the phrases' media files (five queries). `written` is called after each
+    file of the zip (the export task renews its lease there)."""
     decks = Deck.objects.for_user(user).order_by("id").values_list(*DECK_COLUMNS)
     phrases = Phrase.objects.for_user(user).order_by("id").values_list(*PHRASE_COLUMNS)
     cards = Card.objects.for_user(user).order_by("id").values_list(*CARD_COLUMNS)
@@ -170,3 +174,19 @@ def write_user_archive(
                     writer.writerow([neutralise(value) for value in row])
             if written is not None:
                 written()
+        media = phrases.exclude(image="", audio="").values_list("image", "audio")
+        for name in (name for pair in media.iterator(chunk_size=2000) for name in pair if name):
+            _write_media(archive, name)
+            if written is not None:
+                written()
+
+
+def _write_media(archive: zipfile.ZipFile, name: str) -> None:
+    """One stored file into the zip as it is (pictures and MP3s are compressed already)."""
+    member = zipfile.ZipInfo(f"media/{name}", date_time=time.gmtime()[:6])
+    member.compress_type = zipfile.ZIP_STORED
+    try:
+        with default_storage.open(name) as source, archive.open(member, "w") as target:
+            shutil.copyfileobj(source, target)
+    except FileNotFoundError:
+        return  # gone from storage: the phrase's row still names it

@@ -1,12 +1,17 @@
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django import forms
+from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
+from cards.media import audio, files, images, speech
 from cards.models import Deck, Direction, Phrase
 from phraseweaver.widgets import PlainSelect
+
+T = TypeVar("T")
 
 # Languages people commonly learn, by Django's codes: Django's own catalogues translate their
 # names into the interface language.
@@ -123,7 +128,7 @@ class PhraseForm(Form):
     class Meta:
         model = Phrase
         fields = ["front", "back", "example", "notes", "tags"]
-        widgets = {
+        widgets: dict[str, forms.Widget] = {
             "example": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
@@ -133,3 +138,85 @@ class PhraseForm(Form):
         super().__init__(*args, **kwargs)
         if autofocus:
             self.fields["front"].widget.attrs["autofocus"] = True
+
+
+class PhraseMediaForm(PhraseForm):
+    """The edit screen's form: the phrase's text, its picture and its own recording.
+
+    Uploads are checked and re-encoded while the form validates (cards/media/), so a bad file
+    is a field error with the other fields kept as typed; nothing is stored until save().
+    """
+
+    image_file = forms.FileField(
+        label=_("Picture"),
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+        ),
+        help_text=_("JPEG, PNG, WebP or GIF."),
+    )
+    remove_image = forms.BooleanField(label=_("Remove the picture"), required=False)
+    audio_file = forms.FileField(
+        label=_("Your pronunciation"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}),
+        help_text=_("A sound file, or record one."),
+    )
+    remove_audio = forms.BooleanField(label=_("Remove the recording"), required=False)
+
+    class Meta(PhraseForm.Meta):
+        fields = [*PhraseForm.Meta.fields, "image_side"]
+        widgets = {**PhraseForm.Meta.widgets, "image_side": forms.RadioSelect()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A form without the choice (an older screen, a script) keeps the phrase's.
+        self.fields["image_side"].required = False
+
+    def clean_image_side(self) -> str:
+        return self.cleaned_data.get("image_side") or self.instance.image_side
+
+    def clean_image_file(self) -> images.Picture | None:
+        upload = self.cleaned_data.get("image_file")
+        return _checked(lambda: images.reencode(files.read_upload(upload))) if upload else None
+
+    def clean_audio_file(self) -> audio.Sound | None:
+        upload = self.cleaned_data.get("audio_file")
+        if not upload:
+            return None
+        limit = settings.AUDIO_MAX_SECONDS
+        return _checked(lambda: audio.to_mp3(files.read_upload(upload), max_seconds=limit))
+
+    def save(self, commit: bool = True) -> Phrase:
+        """Store the new files, forget the replaced ones (once saved), and have the worker read
+        a changed front. The phrase is always saved (the edit screen's only use)."""
+        phrase: Phrase = super().save(commit=False)
+        owner = files.owner_prefix
+        forgotten = []
+        picture, sound = self.cleaned_data["image_file"], self.cleaned_data["audio_file"]
+        if picture or self.cleaned_data["remove_image"]:
+            forgotten.append(phrase.image)
+            phrase.image = ""
+            if picture:
+                name = files.store(
+                    owner(phrase.owner_id, "images"), picture.extension, picture.content
+                )
+                phrase.image = name
+        if sound or self.cleaned_data["remove_audio"]:
+            forgotten.append(phrase.audio)
+            phrase.audio = (
+                files.store(owner(phrase.owner_id, "sounds"), "mp3", sound.mp3) if sound else ""
+            )
+        if "front" in self.changed_data:
+            phrase.speech = None
+            speech.request_for_phrases([phrase])
+        phrase.save()
+        files.delete_on_commit(forgotten)
+        return phrase
+
+
+def _checked(make: Callable[[], T]) -> T:
+    try:
+        return make()
+    except files.MediaRefused as refused:
+        raise forms.ValidationError(str(refused)) from None

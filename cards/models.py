@@ -17,6 +17,10 @@ if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
 
 from accounts.models import User
 from cards import scheduling, search
+from cards.media import files
+from cards.media.models import Speech
+from cards.media.voices import voice_for
+from phraseweaver.media import media_url
 
 # "Never reviewed": the study queue orders by it (seen cards first) and its index holds it.
 IS_NEW = ExpressionWrapper(Q(last_review__isnull=True), output_field=BooleanField())
@@ -113,6 +117,21 @@ class Deck(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("deck", args=[self.pk])
 
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """The deck, its phrases and their cards; the phrases' media files once it commits."""
+        media = self.phrases.exclude(image="", audio="").values_list("image", "audio")
+        names = [name for pair in media for name in pair]
+        deleted = super().delete(*args, **kwargs)
+        files.delete_on_commit(names)
+        return deleted
+
+    @property
+    def no_sound(self) -> str:
+        """What the speaker says when a phrase has no sound to play on this client."""
+        if voice_for(self.front_lang) is None:
+            return str(_("No voice reads %(language)s here.")) % {"language": self.front_lang}
+        return str(_("No sound yet: it is being prepared."))
+
     def new_limit_on(self, day: date) -> int:
         """The deck's new-card limit on `day`, with the extra cards asked for that day."""
         return self.new_cards_per_day + (self.extra_new if self.extra_new_on == day else 0)
@@ -145,6 +164,11 @@ class Deck(models.Model):
         self.extra_new = (self.extra_new if self.extra_new_on == day else 0) + count
         self.extra_new_on = day
         self.save(update_fields=["extra_new", "extra_new_on"])
+
+
+class ImageSide(models.TextChoices):
+    FRONT = "front", _("On the front")
+    BACK = "back", _("On the back")
 
 
 class PhraseQuerySet(models.QuerySet["Phrase"]):
@@ -195,6 +219,17 @@ class Phrase(models.Model):
         related_name="+",
         editable=False,
     )
+    # Media (cards/media/): names in the default storage, empty for none. The picture is
+    # shown on the side the learner chose; `audio` is their own recording or sound file;
+    # `speech` the server's reading of the front, linked by the task that made it.
+    image = models.CharField(max_length=255, blank=True, editable=False)
+    image_side = models.CharField(
+        _("show the picture"), max_length=5, choices=ImageSide.choices, default=ImageSide.FRONT
+    )
+    audio = models.CharField(max_length=255, blank=True, editable=False)
+    speech = models.ForeignKey(
+        Speech, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -219,6 +254,25 @@ class Phrase(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("phrase_edit", args=[self.pk])
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        names = [self.image, self.audio]
+        deleted = super().delete(*args, **kwargs)
+        files.delete_on_commit(names)
+        return deleted
+
+    # Short-lived signed URLs for <img> and <audio> (phraseweaver/media.py).
+    @property
+    def image_url(self) -> str:
+        return media_url(self.image) if self.image else ""
+
+    @property
+    def audio_url(self) -> str:
+        return media_url(self.audio) if self.audio else ""
+
+    @property
+    def speech_url(self) -> str:
+        return media_url(self.speech.audio) if self.speech else ""
 
     def fill_search_text(self) -> None:
         self.search_text = search.search_text(*(getattr(self, f) for f in search.SEARCHED_FIELDS))
@@ -673,7 +727,7 @@ def get_deck_for_user(user: User, deck_id: int) -> Deck:
 def get_card_for_user(user: User, card_id: int) -> Card:
     """The user's card, or 404; with `has_siblings`, so that grading a phrase's only card
     does not look for siblings to bury."""
-    cards = Card.objects.for_user(user).select_related("deck", "phrase")
+    cards = Card.objects.for_user(user).select_related("deck", "phrase__speech")
     cards = cards.annotate(has_siblings=siblings())
     return get_object_or_404(cards, pk=card_id)
 

@@ -171,4 +171,4 @@ class ReviewSession:
             log.undo(learner=self.user)
         except ValueError:
             return None
-        return Card.objects.select_related("deck", "phrase").get(pk=log.card_id)
+        return Card.objects.select_related("deck", "phrase__speech").get(pk=log.card_id)

@@ -19,7 +19,9 @@ TOKEN_BYTES = 16
 # `deck_<token>` (secrets.token_urlsafe, not all digits) a share link. The bot's /start takes
 # the same `deck_<token>`, whose 64 characters at most leave 59 for the token.
 START_PARAM = re.compile(r"deck_(?:(?P<deck_id>[0-9]{1,18})|(?P<share_token>[A-Za-z0-9_-]{1,59}))")
-COPIED_FIELDS = ("front", "back", "example", "notes", "tags")
+# The server's reading is shared by everyone (cards/media/speech.py), so a copy links it too;
+# the sharer's own pictures and recordings stay theirs.
+COPIED_FIELDS = ("front", "back", "example", "notes", "tags", "speech_id")
 BATCH = 1000
 
 

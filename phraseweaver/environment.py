@@ -21,6 +21,18 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def env_secret(name: str) -> str:
+    """A secret from the variable, or from the file that NAME_FILE names (a mounted secret)."""
+    path = env_str(f"{name}_FILE")
+    if not path:
+        return env_str(name)
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read().strip()
+    except OSError as error:
+        raise ImproperlyConfigured(f"{name}_FILE cannot be read: {error.strerror}") from None
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     raw = os.environ.get(name)
     if raw is None:
@@ -56,7 +68,7 @@ def env_choice(name: str, choices: dict[str, str], default: str) -> str:
 
 def env_required(name: str, *, debug: bool, debug_default: str) -> str:
     """A secret that production must set; development gets a clearly named stand-in."""
-    value = env_str(name)
+    value = env_secret(name)
     if value:
         return value
     if debug:
@@ -135,3 +147,43 @@ def cache_config(url: str) -> dict:
 def hosts_from_url(url: str) -> list[str]:
     host = urlsplit(url).hostname
     return [host] if host else []
+
+
+def media_storage(*, root: str, url_max_age: int) -> dict:
+    """Where learners' media live: an S3-compatible bucket when BUCKET_NAME is set (Fly's
+    Tigris, whose `fly storage create` sets these variables), else the file system under root.
+
+    Objects stay private: the storage hands out presigned URLs that expire with our own signed
+    ones (phraseweaver/media.py).
+    """
+    bucket = env_str("BUCKET_NAME")
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": root},
+        }
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        if not env_secret(name):
+            raise ImproperlyConfigured(f"{name} is not set (required with BUCKET_NAME)")
+    endpoint = env_str("AWS_ENDPOINT_URL_S3")
+    if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
+        raise ImproperlyConfigured(
+            f"AWS_ENDPOINT_URL_S3 must be an http(s):// URL, not {endpoint!r}"
+        )
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint or None,
+            "region_name": env_str("AWS_REGION") or None,
+            "access_key": env_secret("AWS_ACCESS_KEY_ID"),
+            "secret_key": env_secret("AWS_SECRET_ACCESS_KEY"),
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "querystring_expire": url_max_age,
+            "default_acl": None,
+            # Names are random (cards/media/files.py): skip the existence check before each
+            # upload, a round trip to the bucket that could only find a 128-bit collision.
+            "file_overwrite": True,
+        },
+    }

@@ -17,6 +17,7 @@ from phraseweaver.environment import (
     env_required,
     env_str,
     hosts_from_url,
+    media_storage,
     public_url,
 )
 
@@ -155,9 +156,18 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Learners' pictures and sounds (cards/media/): the file system under MEDIA_ROOT, or an
+# S3-compatible bucket (BUCKET_NAME and the AWS_* variables). Their URLs carry a signature
+# that expires after MEDIA_URL_MAX_AGE seconds (phraseweaver/media.py): <img> and <audio>
+# cannot send initData. Nothing serves MEDIA_ROOT without that signature.
+MEDIA_ROOT = env_str("MEDIA_ROOT") or str(BASE_DIR / "media")
+MEDIA_URL_MAX_AGE = env_int("MEDIA_URL_MAX_AGE", 3600, minimum=60)
+# The largest picture or sound a learner may upload (bytes), and the longest sound (seconds).
+MEDIA_UPLOAD_MAX_BYTES = env_int("MEDIA_UPLOAD_MAX_BYTES", 10_000_000, minimum=1)
+AUDIO_MAX_SECONDS = env_int("AUDIO_MAX_SECONDS", 30, minimum=1)
 # Hashed names in production: Telegram's iOS and desktop clients cache static files hard.
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(root=MEDIA_ROOT, url_max_age=MEDIA_URL_MAX_AGE),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, only those that are missing:
-#   gettext   compiles the translations (manage.py compilemessages)
-#   chromium  runs the browser tests (only with --browser)
+#   gettext    compiles the translations (manage.py compilemessages)
+#   ffmpeg     re-encodes learners' recordings and the server's speech to MP3 (cards/media/)
+#   espeak-ng  the server's voice for clients without speechSynthesis (cards/media/speech.py)
+#   chromium   runs the browser tests (only with --browser)
 set -euo pipefail
 
 packages=()
 command -v msgfmt >/dev/null || packages+=(gettext)
+command -v ffmpeg >/dev/null || packages+=(ffmpeg)
+command -v espeak-ng >/dev/null || packages+=(espeak-ng)
 if [[ "${1:-}" == "--browser" ]]; then
   command -v chromium >/dev/null || packages+=(chromium)
   command -v npm >/dev/null || packages+=(npm)

@@ -78,11 +78,6 @@ def test_the_deck_review_stays_in_its_deck(as_alice, deck, alice):
     assert "1 card left" in html
 
 
-def test_the_speaker_button_carries_the_deck_front_language_and_starts_hidden(as_alice, card):
-    html = as_alice.get("/review/", **htmx()).content.decode()
-    assert re.search(r'<button type="button" class="speak" data-speak-lang="es"[^>]* hidden>', html)
-
-
 def test_a_deck_without_a_front_language_has_no_speaker(as_alice, deck, card):
     deck.front_lang = ""
     deck.save()

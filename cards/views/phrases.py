@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
-from cards.forms import PhraseForm
+from cards.forms import PhraseForm, PhraseMediaForm
+from cards.media.speech import request_for_phrases
 from cards.models import (
     LastDirection,
     Phrase,
@@ -37,6 +38,7 @@ def phrase_add(request: LearnerRequest, deck_id: int) -> HttpResponse:
             return render(request, "cards/deck.html#card-add", context)
         return render_deck(request, deck.pk, add_form=form, duplicate=duplicate)
     form.instance.add_with_cards()
+    request_for_phrases([form.instance])
     if not request.htmx:
         return redirect(deck)
     # The form comes back empty with the focus in its front field, ready for the next phrase;
@@ -71,7 +73,8 @@ def phrase_row(request: LearnerRequest, phrase_id: int) -> HttpResponse:
 def phrase_edit(request: LearnerRequest, phrase_id: int) -> HttpResponse:
     """The phrase's text (every card of it reads it) and its directions."""
     phrase = get_phrase_for_user(request.user, phrase_id)
-    form = PhraseForm(posted(request), instance=phrase, auto_id=f"phrase{phrase.pk}-%s")
+    files = request.FILES if request.method == "POST" else None
+    form = PhraseMediaForm(posted(request), files, instance=phrase, auto_id=f"phrase{phrase.pk}-%s")
     if request.method == "POST" and form.is_valid():
         form.save()
         if not request.htmx:
@@ -81,7 +84,7 @@ def phrase_edit(request: LearnerRequest, phrase_id: int) -> HttpResponse:
 
 
 def _edit_screen(
-    request: LearnerRequest, phrase: Phrase, form: PhraseForm, *, error: str = ""
+    request: LearnerRequest, phrase: Phrase, form: PhraseMediaForm, *, error: str = ""
 ) -> HttpResponse:
     if is_fragment(request):
         template = f"{EDIT_PAGE}#phrase-edit"
@@ -128,7 +131,7 @@ def card_delete(request: LearnerRequest, card_id: int) -> HttpResponse:
 def _directions(request: LearnerRequest, phrase: Phrase, *, error: str) -> HttpResponse:
     if not request.htmx:
         return redirect(phrase)
-    return _edit_screen(request, phrase, PhraseForm(instance=phrase), error=error)
+    return _edit_screen(request, phrase, PhraseMediaForm(instance=phrase), error=error)
 
 
 @require_POST

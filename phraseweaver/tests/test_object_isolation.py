@@ -1,14 +1,18 @@
 """Another learner's objects do not exist for you: every URL that takes an object id answers
 alice 404 (or 405 for a method the view does not allow) for bob's objects, on every method, and
-changes none of bob's rows.
+changes none of bob's rows; every URL that takes a signed token refuses one alice forged for
+bob's object.
 
 The URL list comes from the resolver, so a new URL with an object id is covered the day it is
 added; an id parameter this test does not know fails it until someone says whose object it is.
 """
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
@@ -17,6 +21,7 @@ from django.utils import timezone
 from cards.models import Card, Deck, ExportJob, ImportJob, ReviewLog
 from cards.scheduling import Rating
 from conftest import auth_headers, htmx, make_card
+from phraseweaver.media import media_file, media_url
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -34,7 +39,21 @@ def object_urls(patterns=None, prefix=""):
                 yield route, ints
 
 
+def signed_urls(patterns=None, prefix=""):
+    """Every route whose view takes its authentication from a signed token in the query."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from signed_urls(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern) and entry.callback in SIGNED_VIEWS:
+            yield route
+
+
 OBJECT_URLS = sorted(object_urls())
+# Views that trust a signed token in place of initData (downloads also take initData, and are
+# object URLs above).
+SIGNED_VIEWS = {media_file}
+SIGNED_URLS = sorted(signed_urls())
 
 
 @pytest.fixture
@@ -57,7 +76,18 @@ def bobs(bob, alice):
         "job_id": job.pk,
     }
     ids["export_id"] = export.pk
+    ids["media_token"] = forged_media_token(alice, bob)
     return ids | {"card": card, "log": log}
+
+
+def forged_media_token(alice, bob) -> str:
+    """What alice can make of a media URL for bob's file: her own signed token, with the name
+    of bob's file put in the place of hers."""
+    own = default_storage.save(f"users/{alice.pk}/images/own.png", ContentFile(b"alice's"))
+    bobs = default_storage.save(f"users/{bob.pk}/images/bobs.png", ContentFile(b"bob's"))
+    _value, timestamp, signature = parse_qs(urlsplit(media_url(own)).query)["token"][0].split(":")
+    value = signing.b64_encode(signing.JSONSerializer().dumps(bobs)).decode()
+    return f"{value}:{timestamp}:{signature}"
 
 
 def snapshot(user):
@@ -83,6 +113,7 @@ def test_the_matrix_covers_the_object_urls():
     assert "decks/<int:deck_id>/" in routes
     assert "review/cards/<int:card_id>/grade/" in routes
     assert "settings/export/<int:export_id>/" in routes
+    assert SIGNED_URLS == ["media/"]
 
 
 @pytest.mark.parametrize(("route", "params"), OBJECT_URLS, ids=[r for r, _ in OBJECT_URLS])
@@ -115,6 +146,20 @@ def test_another_learners_object_is_not_found_on_any_method(
 
         assert response.status_code in (404, 405), (method, path, response.status_code)
     assert snapshot(bob) == before
+
+
+@pytest.mark.parametrize("route", SIGNED_URLS)
+def test_another_learners_media_is_not_found_with_a_token_forged_from_her_own(
+    client, alice, bob, bobs, route
+):
+    for method in METHODS:
+        response = client.generic(
+            method,
+            f"/{route}?{urlencode({'token': bobs['media_token']})}",
+            headers=auth_headers(alice),
+        )
+
+        assert response.status_code in (404, 405), (method, route, response.status_code)
 
 
 @pytest.mark.parametrize(

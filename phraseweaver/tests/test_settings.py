@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from phraseweaver.environment import cache_config, database_config
+from phraseweaver.environment import cache_config, database_config, media_storage
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_LIKE = {
@@ -119,3 +119,77 @@ def test_redis_urls_select_django_redis_that_fails_soft_and_fast(url):
 
 def test_sessions_live_in_the_database(settings):
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+def test_a_secret_can_come_from_a_file_named_by_its_file_variable(tmp_path):
+    secret = tmp_path / "secret_key"
+    secret.write_text("a-long-secret-key-read-from-a-mounted-file-0123456789\n")
+
+    result = manage_check(SECRET_KEY=None, SECRET_KEY_FILE=str(secret))
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_unreadable_secret_file_stops_start_up_with_one_line_naming_it(tmp_path):
+    result = manage_check(SECRET_KEY_FILE=str(tmp_path / "missing"))
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: SECRET_KEY_FILE cannot be read: No such file or directory"
+    ]
+
+
+def test_a_bucket_without_its_keys_stops_start_up_with_one_line_naming_them():
+    result = manage_check(BUCKET_NAME="phraseweaver-media")
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: AWS_ACCESS_KEY_ID is not set (required with BUCKET_NAME)"
+    ]
+
+
+def test_without_a_bucket_media_live_on_the_file_system_under_media_root(monkeypatch):
+    monkeypatch.delenv("BUCKET_NAME", raising=False)
+
+    storage = media_storage(root="/srv/media", url_max_age=600)
+
+    assert storage == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": "/srv/media"},
+    }
+
+
+def test_the_variables_fly_storage_create_sets_select_a_private_bucket(monkeypatch, tmp_path):
+    key_file = tmp_path / "secret"
+    key_file.write_text("the-secret-key")
+    variables = {
+        "BUCKET_NAME": "phraseweaver-media",
+        "AWS_ENDPOINT_URL_S3": "https://fly.storage.tigris.dev",
+        "AWS_ACCESS_KEY_ID": "tid_key",
+        "AWS_SECRET_ACCESS_KEY_FILE": str(key_file),
+        "AWS_REGION": "auto",
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+    storage = media_storage(root="unused", url_max_age=600)
+
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = storage["OPTIONS"]
+    assert options["bucket_name"] == "phraseweaver-media"
+    assert options["endpoint_url"] == "https://fly.storage.tigris.dev"
+    assert (options["access_key"], options["secret_key"]) == ("tid_key", "the-secret-key")
+    assert options["region_name"] == "auto"
+    assert options["querystring_auth"] is True and options["querystring_expire"] == 600
+    assert options["default_acl"] is None
+
+
+def test_an_endpoint_that_is_not_http_stops_start_up_with_one_line_naming_it():
+    result = manage_check(
+        BUCKET_NAME="b", AWS_ACCESS_KEY_ID="k", AWS_SECRET_ACCESS_KEY="s", AWS_ENDPOINT_URL_S3="s3"
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: AWS_ENDPOINT_URL_S3 must be an http(s):// URL, not 's3'"
+    ]

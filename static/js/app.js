@@ -178,10 +178,14 @@
 
   // --- Review screens (templates/cards/review.html) ----------------------------------------
   // After every swap: time the question from when it appeared, fire the summary's haptic
-  // once, keep vertical swipes off while reviewing, and show the speakers the device can use.
+  // once, keep vertical swipes off while reviewing, and play a listening card's sound.
   function reviewSettled() {
     var current = document.querySelector("[data-review-question]");
-    if (current && current !== question) shownAt = performance.now();
+    if (current && current !== question) {
+      shownAt = performance.now();
+      var listen = current.querySelector("[data-speak-auto]");
+      if (listen) speak(listen, true);
+    }
     question = current;
     var summary = document.querySelector("[data-tg-notify]");
     if (summary && summary !== notified && since("6.1")) {
@@ -195,7 +199,6 @@
       if (reviewing) tg.disableVerticalSwipes();
       else tg.enableVerticalSwipes();
     }
-    showSpeakers();
   }
 
   // Space shows the answer, 1-4 grade, Enter gives the suggested grade of a typed answer, U
@@ -210,7 +213,7 @@
 
   function voiceFor(lang) {
     if (!window.speechSynthesis) return null;
-    var wanted = lang.toLowerCase().replace("_", "-");
+    var wanted = (lang || "").toLowerCase().replace("_", "-");
     var voices = window.speechSynthesis.getVoices();
     var normal = function (voice) {
       return voice.lang.toLowerCase().replace("_", "-");
@@ -224,22 +227,80 @@
     );
   }
 
-  // A speaker shows only where the device can speak the deck's language.
-  function showSpeakers() {
-    document.querySelectorAll("[data-speak-lang]").forEach(function (button) {
-      button.hidden = !voiceFor(button.getAttribute("data-speak-lang"));
+  // A speaker (data-speak-lang) plays, in this order: the phrase's own recording
+  // (data-speak-audio), the device's voice for the deck's language, else the server's reading
+  // (data-speak-server) through an <audio> element: Android's WebView has no speechSynthesis.
+  // With none of them it says so (data-speak-none). `auto` (a listening card that appears)
+  // plays what there is and says nothing when the client refuses to play without a tap.
+  var player;
+  function play(url) {
+    if (!player) {
+      player = document.createElement("audio");
+      player.id = "player";
+      document.body.appendChild(player);
+    }
+    if (window.speechSynthesis) window.speechSynthesis.cancel();
+    player.src = url;
+    return player.play();
+  }
+
+  function speak(button, auto) {
+    var own = button.getAttribute("data-speak-audio");
+    var server = button.getAttribute("data-speak-server");
+    var voice = voiceFor(button.getAttribute("data-speak-lang"));
+    if (own || (!voice && server)) {
+      play(own || server).catch(function () {
+        if (!auto) flash("error");
+      });
+    } else if (voice) {
+      var utterance = new SpeechSynthesisUtterance(button.getAttribute("data-speak-text"));
+      utterance.voice = voice;
+      utterance.lang = voice.lang;
+      window.speechSynthesis.cancel();
+      window.speechSynthesis.speak(utterance);
+    } else if (!auto) {
+      say(button.getAttribute("data-speak-none"));
+    }
+  }
+
+  // The recorder (data-recorder, shown where the client has MediaRecorder): the recording is
+  // played back from a blob: URL and put into the form's file field (data-record-into), so it
+  // is uploaded like any sound file and re-encoded on the server.
+  var recorder;
+  function record(button) {
+    if (recorder && recorder.state === "recording") return recorder.stop();
+    var box = button.closest("[data-recorder]");
+    navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+      var chunks = [];
+      recorder = new MediaRecorder(stream);
+      recorder.ondataavailable = function (event) {
+        chunks.push(event.data);
+      };
+      recorder.onstop = function () {
+        stream.getTracks().forEach(function (track) { track.stop(); });
+        var blob = new Blob(chunks, { type: recorder.mimeType });
+        var files = new DataTransfer();
+        var name = "recording." + (/mp4/.test(blob.type) ? "m4a" : "webm");
+        files.items.add(new File([blob], name, { type: blob.type }));
+        box.querySelector(box.getAttribute("data-record-into")).files = files.files;
+        var preview = box.querySelector("audio");
+        preview.src = URL.createObjectURL(blob);
+        preview.hidden = false;
+        button.textContent = button.getAttribute("data-record-again");
+        syncButtons();
+      };
+      recorder.start();
+      button.textContent = button.getAttribute("data-record-stop");
+    }).catch(function () {
+      say(button.getAttribute("data-record-refused"));
     });
   }
 
-  function speak(button) {
-    var voice = voiceFor(button.getAttribute("data-speak-lang"));
-    var phrase = document.getElementById(button.getAttribute("data-speak-from"));
-    if (!voice || !phrase) return;
-    var utterance = new SpeechSynthesisUtterance(phrase.textContent);
-    utterance.voice = voice;
-    utterance.lang = voice.lang;
-    window.speechSynthesis.cancel();
-    window.speechSynthesis.speak(utterance);
+  function showRecorders() {
+    var can = !!(navigator.mediaDevices && window.MediaRecorder && window.DataTransfer);
+    document.querySelectorAll("[data-recorder]").forEach(function (box) {
+      box.hidden = !can;
+    });
   }
 
   // The grade's form sends how long the question was on screen.
@@ -278,7 +339,10 @@
       pressBack();
     }],
     ["[data-review-grade]", timeGrade],
-    ["[data-speak-lang]", speak],
+    ["[data-speak-lang]", function (button) {
+      speak(button, false);
+    }],
+    ["[data-record]", record],
     ["#flash", function (box) {
       box.hidden = true;
     }],
@@ -408,8 +472,13 @@
   // in data-error, data-offline and data-not-found): never a blank screen.
   function flash(kind) {
     var box = document.getElementById("flash");
-    if (!box) return;
-    box.textContent = box.getAttribute("data-" + kind);
+    if (box) say(box.getAttribute("data-" + kind));
+  }
+
+  function say(text) {
+    var box = document.getElementById("flash");
+    if (!box || !text) return;
+    box.textContent = text;
     box.hidden = false;
   }
 
@@ -461,6 +530,7 @@
   function settled() {
     syncButtons();
     reviewSettled();
+    showRecorders();
   }
 
   function start() {
@@ -519,7 +589,4 @@
   document.addEventListener("htmx:beforeOnLoad", function (event) {
     if (event.detail.xhr.getResponseHeader("X-Error-Page")) event.stopPropagation();
   }, true);
-  if (window.speechSynthesis) {
-    window.speechSynthesis.addEventListener("voiceschanged", showSpeakers);
-  }
 })();
