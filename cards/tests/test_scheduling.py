@@ -4,7 +4,7 @@ import fsrs
 import pytest
 
 from cards.models import Card, ReviewLog, StaleReview, State
-from cards.scheduling import Rating, format_interval
+from cards.scheduling import DEFAULT_PARAMETERS, Rating, format_interval
 from conftest import make_card
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -22,7 +22,7 @@ PERSONAL = (
 )  # fmt: skip
 
 
-def reference_scheduler(retention=0.9, parameters=fsrs.Scheduler().parameters):
+def reference_scheduler(retention=0.9, parameters=DEFAULT_PARAMETERS):
     return fsrs.Scheduler(
         parameters=parameters,
         desired_retention=retention,
