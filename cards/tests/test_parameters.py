@@ -391,3 +391,10 @@ def test_the_simulation_is_the_same_every_run():
     first = simulated_history(FORGETFUL, cards=5, days=60, seed=9)
 
     assert simulated_history(FORGETFUL, cards=5, days=60, seed=9) == first
+
+
+def test_the_operators_command_refuses_while_a_fit_is_running(alice, queued_only):
+    ParameterFit.objects.create(owner=alice, status="running", started=timezone.now())
+
+    with pytest.raises(CommandError, match="already running"):
+        call_command("fit_parameters", str(alice.telegram_id))

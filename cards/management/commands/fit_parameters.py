@@ -23,6 +23,8 @@ class Command(BaseCommand):
         # With the database backend the enqueued task waits for a worker: run it here.
         run_fit(start_fit(user).pk)
         fit = ParameterFit.objects.filter(owner=user).latest("created")
+        if fit.is_active:
+            raise CommandError("A fit of this learner is already running.")
         if fit.status == ParameterFit.Status.FAILED:
             raise CommandError(f"The fit failed: {fit.error}")
         if not fit.parameters:
