@@ -398,3 +398,11 @@ def test_the_operators_command_refuses_while_a_fit_is_running(alice, queued_only
 
     with pytest.raises(CommandError, match="already running"):
         call_command("fit_parameters", str(alice.telegram_id))
+
+
+def test_a_fit_run_at_once_shows_its_adopted_parameters_in_the_answer(as_alice, alice):
+    give_history(alice, FORGETFUL, cards=250, days=365, seed=1)
+
+    response = as_alice.post("/settings/parameters/", **htmx(**BOX))
+
+    assert "fitted to your own reviews" in response.content.decode()

@@ -20,6 +20,8 @@ def parameters_box(request: LearnerRequest) -> HttpResponse:
     fit them now, in the background."""
     if request.method == "POST":
         start_fit(request.user)
+        # A fit run where it is enqueued (the immediate backend) may have adopted parameters.
+        request.user.refresh_from_db(fields=["fsrs_parameters"])
         if not request.htmx:
             return redirect("settings")
     return _box(request)
