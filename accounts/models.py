@@ -83,6 +83,10 @@ class User(AbstractUser):
             "many minutes are shown now."
         ),
     )
+    # The learner's personal FSRS-6 parameters (21 numbers), adopted by cards.parameter_jobs
+    # when they predict the learner's reviews better; empty: FSRS's defaults. A column here,
+    # beside desired retention, so that grading reads them without a query.
+    fsrs_parameters = models.JSONField(default=list, blank=True, editable=False)
     time_zone = models.CharField(
         _("time zone"), max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone]
     )

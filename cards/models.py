@@ -707,6 +707,50 @@ class ExportJob(models.Model):
         return self.status in self.ACTIVE
 
 
+class ParameterFit(models.Model):
+    """One fit of a learner's personal FSRS parameters (cards.parameter_jobs), kept as their
+    history: the job's status (or why it failed), how many reviews it read, the parameters it
+    found and how well they and the learner's parameters of the time predicted the held-out
+    reviews, and whether they were adopted."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Computing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    # The lease: a fit still running this long after it started was left by a dead worker.
+    started = models.DateTimeField(null=True)
+    finished = models.DateTimeField(null=True)
+    # Reviews on a different day from the card's previous review: what a fit learns from.
+    reviews = models.PositiveIntegerField(default=0)
+    # Empty when there was not enough history to fit.
+    parameters = models.JSONField(default=list)
+    # On the held-out reviews: the parameters found, and the learner's parameters of the time.
+    log_loss = models.FloatField(null=True)
+    rmse = models.FloatField(null=True)
+    current_log_loss = models.FloatField(null=True)
+    current_rmse = models.FloatField(null=True)
+    adopted = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-created"], name="parameterfit_owner_created")]
+
+    def __str__(self) -> str:
+        return f"parameter fit {self.pk} of {self.owner_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
 def siblings() -> Exists:
     """Whether the phrase of the outer query's card has other cards."""
     return Exists(Card.objects.filter(phrase=OuterRef("phrase")).exclude(pk=OuterRef("pk")))

@@ -33,11 +33,22 @@ RATING_LABELS = {
 }
 
 
+# FSRS-6's 21 default parameters, fsrs's own (a learner without personal ones is scheduled
+# with these).
+DEFAULT_PARAMETERS: tuple[float, ...] = fsrs.Scheduler().parameters
+
+
 @lru_cache(maxsize=64)
-def scheduler(desired_retention: float, *, fuzzing: bool | None = None) -> fsrs.Scheduler:
+def scheduler(
+    desired_retention: float,
+    parameters: tuple[float, ...] = DEFAULT_PARAMETERS,
+    *,
+    fuzzing: bool | None = None,
+) -> fsrs.Scheduler:
     if fuzzing is None:
         fuzzing = settings.FSRS_ENABLE_FUZZING
     return fsrs.Scheduler(
+        parameters=parameters,
         desired_retention=desired_retention,
         learning_steps=LEARNING_STEPS,
         relearning_steps=RELEARNING_STEPS,
@@ -46,8 +57,11 @@ def scheduler(desired_retention: float, *, fuzzing: bool | None = None) -> fsrs.
 
 
 def scheduler_for(learner: "User", *, fuzzing: bool | None = None) -> fsrs.Scheduler:
-    """The scheduler for one learner's cards: their desired retention."""
-    return scheduler(learner.desired_retention, fuzzing=fuzzing)
+    """The scheduler for one learner's cards: their desired retention and their personal FSRS
+    parameters (cards.parameter_jobs fits them), else the defaults. Both are columns of the
+    learner's row, which every caller has already read: no query."""
+    parameters = tuple(learner.fsrs_parameters) or DEFAULT_PARAMETERS
+    return scheduler(learner.desired_retention, parameters, fuzzing=fuzzing)
 
 
 def utc(moment: datetime) -> datetime:

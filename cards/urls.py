@@ -1,6 +1,16 @@
 from django.urls import path
 
-from cards.views import decks, exporting, home, importing, phrases, review, sharing, stats
+from cards.views import (
+    decks,
+    exporting,
+    home,
+    importing,
+    parameters,
+    phrases,
+    review,
+    sharing,
+    stats,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -34,6 +44,12 @@ urlpatterns = [
         "settings/export/<int:export_id>/",
         exporting.everything_export_job,
         name="everything_export_job",
+    ),
+    path("settings/parameters/", parameters.parameters_box, name="parameters"),
+    path(
+        "settings/parameters/defaults/",
+        parameters.parameters_defaults,
+        name="parameters_defaults",
     ),
     path("stats/", stats.stats, name="stats"),
     path("decks/<int:deck_id>/stats/", stats.deck_stats, name="deck_stats"),

@@ -20,6 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import User
 from cards.models import Card, Deck, Direction, ImportJob, Phrase, ReviewLog
+from cards.tests.simulated_learner import FORGETFUL, give_history
 from conftest import make_card, sign_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -1133,3 +1134,22 @@ def test_an_arabic_answer_with_an_emoji_runs_right_to_left_and_closes_the_keyboa
     app.tap('[data-review-grade="3"]')  # the learner knows better: Good
     expect(page.locator("[data-review-undo]")).to_be_visible()
     assert ReviewLog.objects.get().rating == 3
+
+
+def test_a_phone_fits_its_learners_parameters_from_settings(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    pia = make_user(5031, "Pia")
+    give_history(pia, FORGETFUL, cards=250, days=365, seed=1)
+    app.open(pia, path="/settings/")
+    box = page.locator("#app #parameters")
+    expect(box).to_contain_text("FSRS's default parameters")
+
+    app.tap("#parameters button[type=submit]")
+
+    expect(box).to_contain_text("fitted to your own reviews")
+    expect(box).to_contain_text("the new parameters predict your reviews better")
+    page.click("#parameters summary")
+    expect(page.locator("#parameters table.fits tbody tr")).to_have_count(1)
+    app.assert_fits()
+    pia.refresh_from_db()
+    assert len(pia.fsrs_parameters) == 21

@@ -8,6 +8,7 @@ from django.utils import timezone
 from cards.day import LearnerDay
 from cards.models import Card, Deck, ReviewLog
 from cards.review_session import ReviewSession, format_duration
+from cards.tests.simulated_learner import FORGETFUL as PERSONAL
 from conftest import htmx, make_card, make_cards, sign_for
 
 pytestmark = pytest.mark.django_db
@@ -538,8 +539,15 @@ def test_review_screens_cost_constant_queries(
         )
 
 
+@pytest.mark.parametrize("personal", [False, True], ids=["defaults", "personal"])
 @pytest.mark.parametrize("due", [1, 50])
-def test_a_grade_costs_few_queries(as_alice, deck, django_assert_max_num_queries, due):
+def test_a_grade_costs_few_queries(
+    as_alice, alice, deck, django_assert_max_num_queries, due, personal
+):
+    # Personal FSRS parameters are a column of the user's row: no query more.
+    if personal:
+        alice.fsrs_parameters = list(PERSONAL)
+        alice.save()
     cards = make_cards(deck, due + 1)
     # The user, the card, the conditional UPDATE and the ReviewLog INSERT, today's progress
     # with the session, the next card with the counts: 6. Card.review's atomic block adds a

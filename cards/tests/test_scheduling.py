@@ -4,7 +4,7 @@ import fsrs
 import pytest
 
 from cards.models import Card, ReviewLog, StaleReview, State
-from cards.scheduling import Rating, format_interval
+from cards.scheduling import DEFAULT_PARAMETERS, Rating, format_interval
 from conftest import make_card
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -15,8 +15,16 @@ def card(deck):
     return make_card(deck=deck, front="hola", back="hello", due=T0)
 
 
-def reference_scheduler(retention=0.9):
+# Personal parameters, far from the defaults (a learner who forgets fast).
+PERSONAL = (
+    0.05, 0.3, 0.8, 4.0, 6.8, 0.6, 2.0, 0.01, 1.2, 0.3, 1.1,
+    2.2, 0.08, 0.35, 2.0, 0.3, 2.5, 0.5, 0.1, 0.1, 0.25,
+)  # fmt: skip
+
+
+def reference_scheduler(retention=0.9, parameters=DEFAULT_PARAMETERS):
     return fsrs.Scheduler(
+        parameters=parameters,
         desired_retention=retention,
         learning_steps=(timedelta(minutes=1), timedelta(minutes=10)),
         relearning_steps=(timedelta(minutes=10),),
@@ -39,8 +47,12 @@ def test_a_card_takes_the_owner_of_its_deck(card, alice):
     assert card.owner == alice
 
 
-def test_review_matches_the_reference_fsrs_over_a_sequence_of_ratings(card, alice):
-    scheduler = reference_scheduler()
+@pytest.mark.parametrize("personal", [False, True], ids=["defaults", "personal"])
+def test_review_matches_the_reference_fsrs_over_a_sequence_of_ratings(card, alice, personal):
+    if personal:
+        alice.fsrs_parameters = list(PERSONAL)
+        alice.save()
+    scheduler = reference_scheduler(parameters=PERSONAL) if personal else reference_scheduler()
     expected = fsrs.Card(card_id=1, due=T0)
     for rating, offset in SEQUENCE:
         moment = T0 + offset
@@ -70,6 +82,33 @@ def test_review_uses_the_owners_desired_retention(card, alice):
     for offset in (timedelta(0), timedelta(minutes=10), timedelta(days=3)):
         expected, _ = scheduler.review_card(expected, fsrs.Rating.Good, T0 + offset)
     assert low == expected.due
+
+
+def test_personal_parameters_schedule_differently_from_the_defaults(deck, alice):
+    default_card, personal_card = make_card(deck=deck, due=T0), make_card(deck=deck, due=T0)
+    for card in (default_card, personal_card):
+        if card is personal_card:
+            alice.fsrs_parameters = list(PERSONAL)
+        # Two Goods leave the learning steps: the interval is then the parameters' own.
+        card.review(Rating.GOOD, learner=alice, now=T0)
+        card.review(Rating.GOOD, learner=alice, now=T0 + timedelta(minutes=10))
+
+    assert personal_card.due < default_card.due
+
+
+def test_an_import_replays_history_with_the_learners_parameters(deck, alice):
+    alice.fsrs_parameters = list(PERSONAL)
+    history = [(T0 + offset, rating, None) for rating, offset in SEQUENCE]
+    replayed = Card(phrase=make_card(deck=deck).phrase, owner=alice, deck=deck, due=T0)
+
+    replayed.replay(history, learner=alice)
+
+    scheduler = reference_scheduler(parameters=PERSONAL)
+    expected = fsrs.Card(card_id=1, due=T0)
+    for moment, rating, _duration in history:
+        expected, _ = scheduler.review_card(expected, fsrs.Rating(rating), review_datetime=moment)
+    assert replayed.stability == pytest.approx(expected.stability, rel=1e-12)
+    assert replayed.due == expected.due
 
 
 def test_review_writes_a_log_with_the_card_as_it_was(card, alice):
