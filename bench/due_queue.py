@@ -41,10 +41,11 @@ WITH decks AS (
     -- A phrase a card (its id the card's number), recognition only. The card's foreign key
     -- is checked at commit, after both inserts.
     INSERT INTO cards_phrase (id, owner_id, deck_id, front, back, example, notes, tags,
-                              created, updated, search_text)
+                              created, updated, search_text, image, image_side, audio)
     SELECT g, d.owner_id, d.id, 'front ' || g, 'back ' || g, '', '', '', created, created,
            -- cards.search.search_text of these fields (plain lowercase ASCII, no tags)
-           'front ' || g || E'\nback ' || g || E'\n\n\n\t\t'
+           'front ' || g || E'\nback ' || g || E'\n\n\n\t\t',
+           '', 'front', ''
     FROM drawn JOIN decks d ON d.n = drawn.deck_n
 )
 INSERT INTO cards_card (owner_id, deck_id, phrase_id, direction, suspended,

@@ -44,11 +44,12 @@ LATER_CARDS = 100  # not due yet: every learner's queue query sorts past them, a
 # schedule reads.
 SEED_PHRASES = """
 INSERT INTO cards_phrase (owner_id, deck_id, front, back, example, notes, tags, created,
-                          updated, search_text)
+                          updated, search_text, image, image_side, audio)
 SELECT d.owner_id, d.id, 'front ' || g, 'back ' || g, 'an example sentence', '', '',
        now() - interval '40 days', now() - interval '40 days',
        -- cards.search.search_text of these fields (plain lowercase ASCII, no tags)
-       'front ' || g || E'\nback ' || g || E'\nan example sentence\n\n\t\t'
+       'front ' || g || E'\nback ' || g || E'\nan example sentence\n\n\t\t',
+       '', 'front', ''
 FROM cards_deck d CROSS JOIN generate_series(1, %(cards)s) AS g
 """
 SEED_CARDS = """
