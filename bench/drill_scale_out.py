@@ -25,9 +25,12 @@ its learner's import screen says so; each learner due a reminder got exactly one
 
 import argparse
 import contextlib
+import csv
+import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +50,7 @@ THREADS = 8  # gunicorn.conf.py: 2 workers x 4 threads; HAProxy's maxconn per in
 HAPROXY = """
 global
     log stdout format raw local0
+    stats socket {stats}
     maxconn 512
 
 defaults
@@ -75,7 +79,9 @@ backend instances
     option httpchk
     http-check send meth GET uri /health ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
-    default-server check inter 1s fall 2 rise 2 maxconn {threads}
+    # The check waits for a thread like any request: on a busy instance, seconds.
+    timeout check 5s
+    default-server check inter 1s fall 3 rise 2 maxconn {threads}
 {servers}
 """
 
@@ -103,12 +109,28 @@ class Fleet:
         return process
 
     def app(self, name: str, port: int) -> subprocess.Popen:
+        """Start an instance; wait_app() waits for it to answer."""
         conf = ["-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}"]
         # No worker recycling: the untouched instance's processes stay the same ones.
         conf += ["--max-requests", "0"]
-        process = self.start(name, [BIN / "gunicorn", *conf, "phraseweaver.wsgi"])
-        wait_until(lambda: answers(f"http://127.0.0.1:{port}/healthz"), f"{name} to answer", 60)
-        return process
+        return self.start(name, [BIN / "gunicorn", *conf, "phraseweaver.wsgi"])
+
+
+def wait_app(name: str, port: int) -> None:
+    wait_until(lambda: answers(f"http://127.0.0.1:{port}/healthz"), f"{name} to answer", 60)
+
+
+def up(stats: Path, names: tuple[str, ...]) -> bool:
+    """Whether HAProxy (its stats socket) sends requests to each of these instances."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(stats))
+        sock.sendall(b"show stat\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    rows = csv.DictReader(io.StringIO(answer.decode().lstrip("# ")))
+    status = {row["svname"]: row["status"] for row in rows}
+    return all(status.get(name) == "UP" for name in names)
 
     def worker(self, name: str) -> subprocess.Popen:
         command = [sys.executable, "manage.py", "db_worker", "--interval", "0.2"]
@@ -388,14 +410,15 @@ def main() -> None:
         TELEGRAM_API_URL=telegram.url,
     )
     tmp = Path(tempfile.mkdtemp(prefix="pw-drill-scale-"))
-    before, during_stop, during_kill, after = 20.0, 10.0, 10.0, 25.0
+    before, during_stop, during_kill, after = 20.0, 10.0, 10.0, 40.0
     total = before + during_stop + during_kill + after
     init_data = seed(learners_for(args.users, int(150 * (total + 30))))
     ports = {f"app{i}": free_port() for i in (1, 2, 3)}
     front = free_port()
     servers = "\n".join(f"    server {name} 127.0.0.1:{port}" for name, port in ports.items())
     config = tmp / "haproxy.cfg"
-    config.write_text(HAPROXY.format(port=front, threads=THREADS, servers=servers))
+    stats = tmp / "haproxy.sock"
+    config.write_text(HAPROXY.format(port=front, threads=THREADS, servers=servers, stats=stats))
     fleet = Fleet(tmp, env)
     events: dict[str, float] = {}
     seen: list[int] = []
@@ -405,12 +428,14 @@ def main() -> None:
         subprocess.run(["haproxy", "-c", "-q", "-f", config], check=True)
         for name, port in ports.items():
             fleet.app(name, port)
+        for name, port in ports.items():
+            wait_app(name, port)
         for name in ("worker-1", "worker-2"):
             fleet.worker(name)
         fleet.start("haproxy", ["haproxy", "-db", "-f", config])
         base = f"http://127.0.0.1:{front}"
         wait_until(lambda: answers(base + "/health"), "HAProxy", 30)
-        time.sleep(2.5)  # every instance up in HAProxy (rise 2 x 1 s)
+        wait_until(lambda: up(stats, tuple(ports)), "HAProxy to use every instance", 30)
         survivor = process_ids(fleet.processes["app3"])
         sampler = threading.Thread(target=max_connections, args=(args.database_url, sampling, seen))
         sampler.start()
@@ -430,9 +455,11 @@ def main() -> None:
                 fleet.processes["app2"].wait(timeout=30)
                 time.sleep(during_kill)
                 events["restart"] = time.time()
-                fleet.app("app1", ports["app1"])
-                fleet.app("app2", ports["app2"])
-                time.sleep(2.5)  # HAProxy's rise 2 x 1 s
+                for name in ("app1", "app2"):
+                    fleet.app(name, ports[name])
+                for name in ("app1", "app2"):
+                    wait_app(name, ports[name])
+                wait_until(lambda: up(stats, ("app1", "app2")), "HAProxy to use them again", 30)
                 events["back"] = time.time()
                 print("app1 and app2 back", flush=True)
             except BaseException as error:  # the drill reports it, after the load
@@ -468,8 +495,9 @@ def main() -> None:
     entries = haproxy_log(tmp / "haproxy.log")
     load = [e for e in entries if events["load"] <= e["at"] < events["end"]]
     failed = [e for e in load if not 200 <= e["status"] < 400]
+    # Sent to app2 before its processes were gone, ended by its death.
     on_killed = [
-        e for e in failed if e["server"] == "app2" and e["at"] < events["kill"] <= e["ended"] + 0.05
+        e for e in failed if e["server"] == "app2" and 0 <= e["ended"] - events["kill"] < 1
     ]
     steady = rate(load, events["load"] + 5, events["stop"])
     one_stopped = rate(load, events["stop"], events["kill"])
@@ -497,6 +525,10 @@ def main() -> None:
         f"app1 took {events['app1 exit'] - events['stop']:.1f} s to stop; app3's processes"
         f" untouched: {untouched}; PostgreSQL connections seen at most {max(seen, default=0)}"
     )
+    timeline = ", ".join(
+        f"{k} {v - events['load']:.1f}" for k, v in sorted(events.items(), key=lambda kv: kv[1])
+    )
+    print(f"timeline (s): {timeline}")
     problems = books.pop("problems")
     print(f"grades: {books}; problems {len(problems)}")
     for problem in problems[:20]:
