@@ -115,23 +115,6 @@ class Fleet:
         conf += ["--max-requests", "0"]
         return self.start(name, [BIN / "gunicorn", *conf, "phraseweaver.wsgi"])
 
-
-def wait_app(name: str, port: int) -> None:
-    wait_until(lambda: answers(f"http://127.0.0.1:{port}/healthz"), f"{name} to answer", 60)
-
-
-def up(stats: Path, names: tuple[str, ...]) -> bool:
-    """Whether HAProxy (its stats socket) sends requests to each of these instances."""
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.connect(str(stats))
-        sock.sendall(b"show stat\n")
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    rows = csv.DictReader(io.StringIO(answer.decode().lstrip("# ")))
-    status = {row["svname"]: row["status"] for row in rows}
-    return all(status.get(name) == "UP" for name in names)
-
     def worker(self, name: str) -> subprocess.Popen:
         command = [sys.executable, "manage.py", "db_worker", "--interval", "0.2"]
         return self.start(name, [*command, "--no-startup-delay", "--worker-id", name])
@@ -150,6 +133,23 @@ def up(stats: Path, names: tuple[str, ...]) -> bool:
             except subprocess.TimeoutExpired:
                 self.signal(name, signal.SIGKILL)
                 process.wait()
+
+
+def wait_app(name: str, port: int) -> None:
+    wait_until(lambda: answers(f"http://127.0.0.1:{port}/healthz"), f"{name} to answer", 60)
+
+
+def up(stats: Path, names: tuple[str, ...]) -> bool:
+    """Whether HAProxy (its stats socket) sends requests to each of these instances."""
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(str(stats))
+        sock.sendall(b"show stat\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    rows = csv.DictReader(io.StringIO(answer.decode().lstrip("# ")))
+    status = {row["svname"]: row["status"] for row in rows}
+    return all(status.get(name) == "UP" for name in names)
 
 
 def answers(url: str) -> bool:
