@@ -208,7 +208,7 @@ def grade_bookkeeping(grade_log: Path) -> dict:
 
     attempts = defaultdict(list)
     for line in grade_log.read_text().splitlines():
-        card_id, _version, status = line.split()
+        card_id, _version, status, _at = line.split()
         attempts[int(card_id)].append(int(status))
     logs = Counter(ReviewLog.objects.values_list("card_id", flat=True))
     problems = []
@@ -516,6 +516,11 @@ def main() -> None:
     )
     for entry in failed:
         print(f"    {entry}")
+    for reason, count in figures["failures"].items():
+        print(f"    client: {count}x {reason}")
+    for line in grade_log.read_text().splitlines():
+        if line.split()[2] != "200":
+            print(f"    client grade: {line} (at {float(line.split()[3]) - events['load']:.2f} s)")
     print(
         f"throughput (2xx/s): before {steady:.1f}; app1 stopping {one_stopped:.1f}; app1 and app2"
         f" down {one_left:.1f}; after the restart {recovered:.1f} ({recovered / steady:.0%} of"

@@ -9,16 +9,17 @@ for GET /bench/floor/ instead. The run stops after BENCH_REQUESTS requests.
 
 Environment: BENCH_MODE (review|floor), BENCH_REQUESTS, BENCH_INIT_DATA (a JSON file: a list of
 signed initData strings, one per seeded learner), BENCH_GRADE_LOG (optional: a file that gets one
-line per grade request, "<card id> <version> <status>", for the fault drills' bookkeeping),
-BENCH_RETRY_GRADES (optional, "true": a grade that fails is sent again, same version and all, as
-the Mini App's learner taps again; the version makes a retry of a grade already saved change
-nothing).
+line per grade request, "<card id> <version> <status> <unix time>", for the fault drills'
+bookkeeping), BENCH_RETRY_GRADES (optional, "true": a grade that fails is sent again with the
+same version, as a learner taps again; the version makes a retry of a grade already saved
+change nothing).
 """
 
 import itertools
 import json
 import os
 import random
+import time
 from pathlib import Path
 
 import gevent
@@ -121,7 +122,7 @@ class Learner(FastHttpUser):
             if GRADE_LOG:
                 card_id = grade_url.split("/")[3]
                 with open(GRADE_LOG, "a") as log:
-                    log.write(f"{card_id} {version} {response.status_code}\n")
+                    log.write(f"{card_id} {version} {response.status_code} {time.time():.3f}\n")
 
     def front(self, response):
         """The answer URL of the card on screen, or None after the summary or a failure."""
