@@ -370,7 +370,7 @@ def reminder_drill(fleet: Fleet, telegram) -> tuple[list[str], bool]:
 
 
 def max_connections(database_url: str, stop: threading.Event, seen: list[int]) -> None:
-    """Sample the database's connections (pg_stat_activity) until `stop`."""
+    """Sample the database's connections (pg_stat_activity), but for its own, until `stop`."""
     import psycopg
 
     parts = urlsplit(database_url)
@@ -379,7 +379,9 @@ def max_connections(database_url: str, stop: threading.Event, seen: list[int]) -
     with psycopg.connect(admin, autocommit=True) as conn:
         while not stop.is_set():
             (count,) = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database]
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [database],
             ).fetchone()
             seen.append(count)
             time.sleep(0.2)
