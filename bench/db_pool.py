@@ -17,9 +17,10 @@ import argparse
 import tempfile
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from common import setup_django
-from drill_scale_out import max_connections
+from drill_scale_out import max_connections, wait_until
 from review_load import free_port, learners_for, run_locust, seed, start_gunicorn, stop
 
 WORKERS, THREADS = 2, 4  # gunicorn.conf.py's defaults
@@ -30,6 +31,8 @@ def measure(env: dict, args, users: int, log: Path) -> dict:
 
     init_data = seed(learners_for(users, args.requests))
     connection.close()  # only gunicorn's connections are counted
+    # ...and not those of the previous run's gunicorn, whose backends may still be exiting.
+    wait_until(lambda: connections(args.database_url) == 0, "the last run's connections", 30)
     port = free_port()
     server = start_gunicorn({**env, "PLAIN_STATIC_STORAGE": "true"}, port, log)
     seen: list[int] = []
@@ -43,6 +46,16 @@ def measure(env: dict, args, users: int, log: Path) -> dict:
         sampler.join()
         stop(server)
     return {**figures, "connections": max(seen, default=0)}
+
+
+def connections(database_url: str) -> int:
+    import psycopg
+
+    parts = urlsplit(database_url)
+    admin = urlunsplit(parts._replace(path="/postgres", query=""))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+        return conn.execute(query, [parts.path.lstrip("/")]).fetchone()[0]
 
 
 def row(users: int, name: str, f: dict, note: str = "") -> None:
