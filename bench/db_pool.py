@@ -14,6 +14,8 @@ Targets: with the pool, connections at most workers x pool size; no errors; thro
 """
 
 import argparse
+import signal
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -72,6 +74,8 @@ def main() -> None:
     parser.add_argument("--levels", default="8,32")
     parser.add_argument("--pool-sizes", default="2,4")
     args = parser.parse_args()
+    # A SIGTERM stops the script as Ctrl-C does: measure()'s finally stops gunicorn.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     env = setup_django(args.database_url, BENCHMARK_FLOOR_VIEW="true")
     log = Path(tempfile.gettempdir(), "pw-bench-db-pool.log")
     print(f"{args.requests} requests per run; gunicorn {WORKERS} workers x {THREADS} threads")
