@@ -2,13 +2,27 @@
 the report."""
 
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cards.importing.formats import CARD_FIELDS, ColumnMapping, Row, Source
-from cards.models import Card, Deck, ImportJob, Phrase, ReviewLog
+from accounts.models import User
+from cards import scheduling
+from cards.importing.formats import (
+    CARD_FIELDS,
+    ColumnMapping,
+    ImportedCard,
+    MediaFiles,
+    Row,
+    Source,
+)
+from cards.media.audio import ToolFailed, to_mp3
+from cards.media.files import MediaRefused, owner_prefix, store
+from cards.media.images import reencode
+from cards.models import Card, Deck, ImportJob, Phrase, ReviewLog, State
 
 BATCH_SIZE = 500
 # Rows per transaction of a background import: each renews the job's lease and progress.
@@ -132,7 +146,7 @@ def _import(
         rows = source.rows[start : start + ROWS_PER_BATCH]
         with transaction.atomic():
             _lock(deck)
-            to_update += _import_rows(deck, rows, targets, options, report, seen, job)
+            to_update += _import_rows(deck, rows, targets, options, report, seen, job, source.media)
             _progress(job, start + len(rows))
     with transaction.atomic():
         _lock(deck)
@@ -173,6 +187,7 @@ def _import_rows(
     report: ImportReport,
     seen: dict[tuple[int, str], int],
     job: ImportJob | None,
+    media: MediaFiles | None = None,
 ) -> list[Phrase]:
     """Add one batch of rows, each a phrase with a card for each of its deck's directions;
     the existing phrases they would update are returned."""
@@ -206,14 +221,13 @@ def _import_rows(
         phrase = existing.get(key)
         if phrase is None:
             phrase = Phrase(owner_id=deck.owner_id, deck=target, import_job=job, **values)
-            new = phrase.new_cards(target.new_phrase_directions)
-            for card in new:
-                card.suspended = row.suspended
-            if options.keep_scheduling and row.history:
-                # The history goes to the first direction (recognition, when the deck has it):
-                # due when it was first reviewed, the first review's "before" is that moment.
-                new[0].due = row.history[0][0]
-                logs += new[0].replay(row.history, learner=deck.owner)
+            if media is not None:
+                _attach_media(phrase, row, media, report)
+            if row.cards:
+                new, card_logs = _anki_cards(phrase, row.cards, options, deck.owner)
+                logs += card_logs
+            else:
+                new = phrase.new_cards(target.new_phrase_directions)
             to_create.append(phrase)
             cards += new
         elif not options.update_duplicates:
@@ -231,6 +245,65 @@ def _import_rows(
     report.cards_added += len(cards)
     report.reviews += len(logs)
     return to_update
+
+
+def _anki_cards(
+    phrase: Phrase, imported: list[ImportedCard], options: ImportOptions, learner: User
+) -> tuple[list[Card], list[ReviewLog]]:
+    """A card for each of an Anki note's cards, in its direction. With `keep_scheduling` a
+    whole history is replayed; one that is partial starts from the FSRS memory state of
+    Anki's SM-2 interval and ease before it; a review card without history gets the state of
+    its interval and ease now, and Anki's due date."""
+    cards: list[Card] = []
+    logs: list[ReviewLog] = []
+    for anki in imported:
+        if any(card.direction == anki.direction for card in cards):
+            continue
+        card = phrase.new_cards([anki.direction])[0]
+        card.suspended = anki.suspended
+        cards.append(card)
+        if not options.keep_scheduling:
+            continue
+        if anki.sm2_interval:
+            card.stability, card.difficulty = scheduling.memory_state_from_sm2(
+                learner, ease=anki.sm2_ease, interval=anki.sm2_interval
+            )
+            card.state, card.step = State.REVIEW, None
+            card.due = anki.history[0][0] if anki.history else anki.due or card.due
+            card.last_review = card.due - timedelta(days=anki.sm2_interval)
+        elif anki.history:
+            # Due when it was first reviewed: the first review's "before" is that moment.
+            card.due = anki.history[0][0]
+        logs += card.replay(anki.history, learner=learner)
+    return cards, logs
+
+
+def _attach_media(phrase: Phrase, row: Row, media: MediaFiles, report: ImportReport) -> None:
+    """The note's picture and sound, checked and re-encoded as an upload would be; one that
+    cannot be is reported and left out. A failed import's undo removes them
+    (cards.importing.jobs)."""
+    for kind, name in (("image", row.image), ("audio", row.audio)):
+        data = media.read(name) if name else None
+        if data is None:
+            continue
+        try:
+            if kind == "image":
+                picture = reencode(data)
+                stored = store(
+                    owner_prefix(phrase.owner_id, "images"), picture.extension, picture.content
+                )
+            else:
+                sound = to_mp3(data, max_seconds=settings.AUDIO_MAX_SECONDS)
+                stored = store(owner_prefix(phrase.owner_id, "sounds"), "mp3", sound.mp3)
+        except (MediaRefused, ToolFailed) as refused:
+            report.skipped.append(
+                (
+                    row.line,
+                    _("%(name)s is left out: %(reason)s") % {"name": name, "reason": refused},
+                )
+            )
+            continue
+        setattr(phrase, kind, stored)
 
 
 def _updated(options: ImportOptions) -> list[str]:

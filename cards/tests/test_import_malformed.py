@@ -80,8 +80,8 @@ SCHEMA_18 = (
     INSERT INTO decks VALUES (1, 'Default'), (5, 'Words');
     INSERT INTO notes VALUES (100, 10, 'a', 'uno' || char(31) || 'one'),
                              (101, 10, '', 'dos' || char(31) || 'two');
-    INSERT INTO cards VALUES (1000, 100, 5, 0, 0), (1001, 101, 5, 0, 0);
-    INSERT INTO revlog VALUES (1700000000000, 1000, 3, 8000, 0);
+    INSERT INTO cards (id, nid, did, ord, queue) VALUES (1000, 100, 5, 0, 0), (1001, 101, 5, 0, 0);
+    INSERT INTO revlog (id, cid, ease, time, type) VALUES (1700000000000, 1000, 3, 8000, 0);
 """
 )
 
