@@ -149,9 +149,8 @@ def read_package(data: bytes, *, max_rows: int) -> Source:
             RuntimeError,
         ):
             raise not_a_package() from None
-        source = _read_file(path, max_rows)
+        source = _read_file(path, max_rows, _media(archive, names, compressed))
     source.media_count = sum(1 for name in names if name not in NOT_MEDIA)
-    source.media = _media(archive, names, compressed)
     return source
 
 
@@ -246,7 +245,7 @@ def read_collection(data: bytes, *, max_rows: int) -> Source:
         return _read_file(path, max_rows)
 
 
-def _read_file(path: Path, max_rows: int) -> Source:
+def _read_file(path: Path, max_rows: int, media: "PackageMedia | None" = None) -> Source:
     with path.open("r+b") as file:
         header = file.read(len(SQLITE_MAGIC) + 4)
         if not header.startswith(SQLITE_MAGIC):
@@ -266,7 +265,7 @@ def _read_file(path: Path, max_rows: int) -> Source:
         db.execute("PRAGMA query_only = ON")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise not_a_package()
-        return _read(db, max_rows)
+        return _read(db, max_rows, media)
     except sqlite3.DatabaseError:
         raise not_a_package() from None
     finally:
@@ -279,7 +278,7 @@ def _unicase(left: str, right: str) -> int:
     return (left > right) - (left < right)
 
 
-def _read(db: sqlite3.Connection, max_rows: int) -> Source:
+def _read(db: sqlite3.Connection, max_rows: int, media: "PackageMedia | None") -> Source:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if not {"col", "notes", "cards", "revlog"} <= tables:
         raise ImportRefused(_("This database is not an Anki collection."))
@@ -299,7 +298,7 @@ def _read(db: sqlite3.Connection, max_rows: int) -> Source:
     (note_count,) = db.execute("SELECT count(*) FROM notes").fetchone()
     if note_count > max_rows:
         raise refuse_too_many_rows(max_rows)
-    source = _rows(db, notetypes, decks)
+    source = _rows(db, notetypes, decks, media)
     if len(source.rows) > max_rows:  # cloze notes make several rows
         raise refuse_too_many_rows(max_rows)
     return source
@@ -416,7 +415,9 @@ def _protobuf_fields(message: bytes) -> Iterator[tuple[int, int | bytes]]:
         return
 
 
-def _rows(db: sqlite3.Connection, notetypes: Notetypes, decks: DeckPaths) -> Source:
+def _rows(
+    db: sqlite3.Connection, notetypes: Notetypes, decks: DeckPaths, media: "PackageMedia | None"
+) -> Source:
     cards: defaultdict[int, dict[int, AnkiCardRow]] = defaultdict(dict)  # note id → ord → card
     query = "SELECT id, nid, did, ord, queue, type, ivl, factor, due FROM cards"
     for cid, nid, did, ord_, queue, type_, ivl, factor, due in db.execute(query):
@@ -424,7 +425,7 @@ def _rows(db: sqlite3.Connection, notetypes: Notetypes, decks: DeckPaths) -> Sou
     history, partial = _history(db)
     paths = {card[1] for note in cards.values() for card in note.values()}
     root = _common_prefix([decks.get(did, []) for did in paths])
-    source = Source(format="apkg", rows=[], mapping=APKG_MAPPING)
+    source = Source(format="apkg", rows=[], mapping=APKG_MAPPING, media=media)
     source.deck_name = "::".join(root)
     crt_row = db.execute("SELECT crt FROM col").fetchone()
     created = crt_row[0] if crt_row and isinstance(crt_row[0], int) else 0

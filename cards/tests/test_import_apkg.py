@@ -145,7 +145,8 @@ def test_it_reads_the_schema_18_tables_of_anki_2_1_50_and_later(deck):
         INSERT INTO notes VALUES (100, 10, ' a b ', 'uno' || char(31) || 'one'),
                                  (101, 20, '', '{{c1::dos}} is two' || char(31) || ''),
                                  (102, 10, '', 'tres' || char(31) || 'three');
-        INSERT INTO cards (id, nid, did, ord, queue) VALUES (1000, 100, 5, 0, 0), (1001, 101, 5, 0, -1), (1002, 102, 6, 0, 2);
+        INSERT INTO cards (id, nid, did, ord, queue)
+            VALUES (1000, 100, 5, 0, 0), (1001, 101, 5, 0, -1), (1002, 102, 6, 0, 2);
         """
     )
     source, report = imported(deck, zipped({"collection.anki21b": db.serialize()}))

@@ -1,0 +1,164 @@
+"""Importing the packages Anki's own engine wrote (fixtures/make_anki_packages.py says what
+they hold): the current format, the legacy one and a collection backup, with every card of a
+note, fields by name, media and the SM-2 progress."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+
+from cards import scheduling
+from cards.importing import ImportOptions, deck_import, read_source
+from cards.importing.formats import Source
+from cards.models import Deck, State
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PACKAGES = ("spanish.apkg", "spanish-legacy.apkg", "spanish.colpkg")
+# Anki's day 0 of the collection starts at 04:00 (its rollover) on the day it was made.
+ANKI_DAY_0 = datetime(2026, 1, 5, 4, tzinfo=UTC)
+
+
+def package(name: str = "spanish.apkg") -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def imported(deck: Deck, name: str = "spanish.apkg", **options) -> tuple[Source, object]:
+    source = read_source(package(name))
+    options.setdefault("mapping", source.mapping)
+    report = deck_import(deck=deck, source=source, options=ImportOptions(**options))
+    return source, report
+
+
+def directions(deck: Deck) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for front, direction in deck.cards.order_by("direction").values_list(
+        "phrase__front", "direction"
+    ):
+        found.setdefault(front, []).append(direction)
+    return found
+
+
+@pytest.fixture
+def deck(alice):
+    return Deck.objects.create(owner=alice, name="Spanish")
+
+
+@pytest.mark.parametrize("name", [*PACKAGES, "spanish-no-scheduling.apkg"])
+def test_every_package_anki_writes_is_read(name):
+    source = read_source(package(name))
+    assert (source.format, source.deck_name, source.media_count) == ("apkg", "Spanish", 2)
+    fronts = [row.fields[0] for row in source.rows]
+    assert fronts[:3] == ["hola", "gracias", "adiós"]
+    assert len(fronts) == 13  # twelve notes, the cloze one making two phrases
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_every_card_of_a_note_comes_in_in_its_direction(deck, name):
+    _source, report = imported(deck, name)
+    found = directions(deck)
+    assert found["hola"] == ["recognition"]
+    assert found["gracias"] == ["production", "recognition"]
+    assert found["adiós"] == ["production", "recognition"]  # "Add Reverse" filled in
+    assert found["sí"] == ["recognition"]  # left empty: Anki made no reverse card
+    assert found["hablar"] == ["production", "recognition"]
+    assert found["Buenos […]"] == found["[…] días"] == ["recognition"]
+    # The three-template type's third card is the one line about it.
+    (line,) = [reason for _line, reason in report.skipped if "Spelling" in reason]
+    assert line == "its card “Spelling” matches no direction and is not imported"
+    assert report.cards_added == 16
+
+
+def test_a_deck_learned_one_way_still_gets_the_reverse_cards_of_reversed_notes(alice):
+    one_way = Deck.objects.create(owner=alice, name="One way", directions=["recognition"])
+    imported(one_way)
+    assert directions(one_way)["gracias"] == ["production", "recognition"]
+
+
+def test_fields_are_mapped_by_name_and_an_audio_first_note_is_not_empty(deck):
+    _source, report = imported(deck)
+    hablar = deck.phrases.get(front="hablar")
+    assert (hablar.back, hablar.example) == ("to speak", "Hablo español.")  # "Пример"
+    perro = deck.phrases.get(front="perro")
+    assert perro.back == "dog"
+    assert not [line for line, reason in report.skipped if "empty" in reason]
+
+
+def test_sounds_and_pictures_become_the_phrases_media(deck):
+    _source, report = imported(deck)
+    pan, perro = deck.phrases.get(front="pan"), deck.phrases.get(front="perro")
+    assert pan.back == "bread"
+    assert default_storage.exists(pan.image)
+    assert perro.audio.endswith(".mp3") and default_storage.exists(perro.audio)
+    assert default_storage.open(perro.audio).read(3) in (b"ID3", b"\xff\xfb", b"\xff\xf3")
+
+
+def test_a_reference_to_a_file_not_in_the_package_is_reported_and_leaves_no_space(deck):
+    _source, report = imported(deck)
+    gato = deck.phrases.get(front="gato")
+    assert (gato.front, gato.audio) == ("gato", "")
+    assert (9, "it refers to missing.mp3, which is not in the package") in report.skipped
+
+
+def test_a_media_file_over_the_size_limit_is_left_out_with_a_line(deck, settings):
+    settings.MEDIA_UPLOAD_MAX_BYTES = 100  # the sound is larger; the picture is 99 bytes
+    _source, report = imported(deck)
+    assert deck.phrases.get(front="perro").audio == ""
+    assert deck.phrases.get(front="pan").image != ""
+
+
+def test_tags_and_subdecks_come_along(deck):
+    imported(deck, subdecks_as_decks=True)
+    assert deck.phrases.get(front="gracias").tags == "greeting polite"
+    verbs = Deck.objects.get(owner=deck.owner, name="Spanish::Verbs")
+    assert list(verbs.phrases.values_list("front", flat=True)) == ["hablar"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_each_card_keeps_its_own_review_history_and_suspension(deck, name):
+    _source, report = imported(deck, name, keep_scheduling=True)
+    gracias = deck.cards.filter(phrase__front="gracias")
+    ratings = {
+        card.direction: list(card.reviews.order_by("reviewed_at").values_list("rating", flat=True))
+        for card in gracias
+    }
+    assert ratings == {"recognition": [3, 3, 3], "production": [1, 3, 3, 2]}
+    hola = deck.cards.get(phrase__front="hola")
+    assert hola.reviews.count() == 4
+    assert hola.last_review == datetime(2026, 1, 9, 10, tzinfo=UTC)
+    assert hola.state == State.REVIEW
+    assert [card.suspended for card in deck.cards.filter(phrase__front="adiós")] == [True, True]
+    assert deck.cards.get(phrase__front="sí").is_new
+
+
+def test_a_review_card_without_history_gets_the_memory_state_of_its_sm2_interval(deck, alice):
+    imported(deck, keep_scheduling=True)
+    casa = deck.cards.get(phrase__front="casa")  # Anki's "set due date" to 3 days
+    stability, difficulty = scheduling.memory_state_from_sm2(alice, ease=2.5, interval=3)
+    assert (casa.state, casa.stability, casa.difficulty) == (State.REVIEW, stability, difficulty)
+    assert casa.due == ANKI_DAY_0 + timedelta(days=3)
+    assert casa.last_review == casa.due - timedelta(days=3)
+    assert casa.reviews.count() == 0
+
+
+def test_a_partial_history_starts_from_the_sm2_state_before_it(deck, alice):
+    imported(deck, keep_scheduling=True)
+    agua = deck.cards.get(phrase__front="agua")  # "set due date", then two reviews
+    first = agua.reviews.order_by("reviewed_at").first()
+    assert agua.reviews.count() == 2
+    stability, difficulty = scheduling.memory_state_from_sm2(alice, ease=2.5, interval=1)
+    assert (first.state_before, first.stability_before) == (State.REVIEW, stability)
+    assert first.difficulty_before == difficulty
+    assert agua.stability > stability
+
+
+def test_without_keeping_the_history_every_card_is_new(deck):
+    imported(deck)
+    assert all(card.is_new for card in deck.cards.all())
+
+
+def test_a_package_exported_without_scheduling_has_no_history_to_keep(deck):
+    source, report = imported(deck, "spanish-no-scheduling.apkg", keep_scheduling=True)
+    assert not source.has_history
+    assert report.reviews == 0
+    assert all(card.is_new for card in deck.cards.all())
