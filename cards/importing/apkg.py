@@ -42,6 +42,7 @@ from cards.importing.formats import (
     refuse_too_many_rows,
     without_nul,
 )
+from cards.media.files import MediaRefused, too_large_media
 
 APKG_MAPPING: ColumnMapping = {"front": 0, "back": 1, "notes": 2, "example": 3}
 # Note type id → (whether it is a cloze type, its field names, its card templates' names);
@@ -162,18 +163,23 @@ class PackageMedia:
         self.archive, self.entries, self.compressed = archive, entries, compressed
 
     def read(self, name: str) -> bytes | None:
+        """The file's content, None when the package has no such file; MediaRefused when it
+        is larger than an upload may be, or cannot be read."""
         entry = self.entries.get(name)
         if entry is None:
             return None
         out = io.BytesIO()
+        limit = settings.MEDIA_UPLOAD_MAX_BYTES
         try:
             with self.archive.open(entry) as member:
                 if self.compressed:
-                    _unzstd(member, out, settings.MEDIA_UPLOAD_MAX_BYTES)
+                    _unzstd(member, out, limit)
                 else:
-                    _copy(member, out, settings.MEDIA_UPLOAD_MAX_BYTES)
+                    _copy(member, out, limit)
+        except TooLarge:
+            raise MediaRefused(too_large_media()) from None
         except (ImportRefused, zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError):
-            return None
+            raise MediaRefused(_("The file is damaged.")) from None
         return out.getvalue()
 
 
@@ -205,8 +211,12 @@ def _media(archive: zipfile.ZipFile, names: set[str], compressed: bool) -> Packa
     return PackageMedia(archive, entries, compressed)
 
 
+class TooLarge(ImportRefused):
+    """More bytes unpacked than the limit allows."""
+
+
 def too_large_unpacked() -> ImportRefused:
-    return ImportRefused(_("The package unpacks to too many or too large files."))
+    return TooLarge(_("The package unpacks to too many or too large files."))
 
 
 @contextmanager
@@ -497,7 +507,7 @@ def _report_unmatched(
     for ord_ in sorted(note_cards):
         if ord_ >= len(DIRECTIONS):
             name = templates[ord_] if ord_ < len(templates) else str(ord_ + 1)
-            source.skipped.append(
+            source.left_out.append(
                 (
                     number,
                     _("its card “%(template)s” matches no direction and is not imported")
@@ -520,7 +530,7 @@ def _media_names(values: list[str], source: Source, number: int) -> tuple[str, s
         for name in names:
             name = without_nul(unescape(name)).strip()
             if entries is not None and name not in entries:
-                source.skipped.append(
+                source.left_out.append(
                     (
                         number,
                         _("it refers to %(name)s, which is not in the package") % {"name": name},

@@ -115,6 +115,8 @@ class Source:
     encoding_note: str = ""
     deck_name: str = ""
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    # What an imported note comes without (a card, a media file): (line, what and why).
+    left_out: list[tuple[int, str]] = field(default_factory=list)
     media_count: int = 0
     has_history: bool = False
     has_subdecks: bool = False

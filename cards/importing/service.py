@@ -61,9 +61,10 @@ class ImportReport:
     cards_added: int = 0  # their cards, one for each of the deck's directions
     updated: int = 0
     skipped: list = field(default_factory=list)  # (line, reason), in line order
-    media_count: int = 0
+    media_count: int = 0  # pictures and sounds that came with the phrases
     reviews: int = 0
     decks_created: list = field(default_factory=list)
+    left_out: list = field(default_factory=list)  # (line, what a note came without), in order
 
 
 def map_row(row: Row, options: ImportOptions) -> dict | str:
@@ -133,7 +134,7 @@ def deck_import(
 def _import(
     deck: Deck, source: Source, options: ImportOptions, job: ImportJob | None
 ) -> ImportReport:
-    report = ImportReport(skipped=list(source.skipped), media_count=source.media_count)
+    report = ImportReport(skipped=list(source.skipped), left_out=list(source.left_out))
     with transaction.atomic():
         _lock(deck)
         targets = _target_decks(deck, source, options, report)
@@ -153,6 +154,8 @@ def _import(
         Phrase.objects.bulk_update(to_update, _updated(options), batch_size=BATCH_SIZE)
         report.updated = len(to_update)
         report.skipped.sort(key=lambda item: item[0])
+        report.left_out.sort(key=lambda item: item[0])
+        report.left_out.sort(key=lambda item: item[0])
         done = {"status": ImportJob.Status.DONE, "finished": timezone.now()}
         _progress(job, len(source.rows), report=_stored(report), **done)
     return report
@@ -162,6 +165,8 @@ def _stored(report: ImportReport) -> dict:
     """The report as the job keeps it: the count of skipped lines, the first of them only."""
     stored = asdict(report)
     stored.update(skipped=report.skipped[:SKIPPED_KEPT], skipped_count=len(report.skipped))
+    stored.update(left_out=report.left_out[:SKIPPED_KEPT], left_out_count=len(report.left_out))
+    stored.update(left_out=report.left_out[:SKIPPED_KEPT], left_out_count=len(report.left_out))
     return stored
 
 
@@ -280,30 +285,27 @@ def _anki_cards(
 
 def _attach_media(phrase: Phrase, row: Row, media: MediaFiles, report: ImportReport) -> None:
     """The note's picture and sound, checked and re-encoded as an upload would be; one that
-    cannot be is reported and left out. A failed import's undo removes them
-    (cards.importing.jobs)."""
+    cannot be is left out with a line in the report. A failed import's undo removes the
+    stored files (cards.importing.jobs)."""
     for kind, name in (("image", row.image), ("audio", row.audio)):
-        data = media.read(name) if name else None
-        if data is None:
+        if not name:
             continue
         try:
+            data = media.read(name)
+            if data is None:  # not in the package: the reader has reported it
+                continue
             if kind == "image":
                 picture = reencode(data)
-                stored = store(
-                    owner_prefix(phrase.owner_id, "images"), picture.extension, picture.content
-                )
+                extension, content, folder = picture.extension, picture.content, "images"
             else:
                 sound = to_mp3(data, max_seconds=settings.AUDIO_MAX_SECONDS)
-                stored = store(owner_prefix(phrase.owner_id, "sounds"), "mp3", sound.mp3)
+                extension, content, folder = "mp3", sound.mp3, "sounds"
         except (MediaRefused, ToolFailed) as refused:
-            report.skipped.append(
-                (
-                    row.line,
-                    _("%(name)s is left out: %(reason)s") % {"name": name, "reason": refused},
-                )
-            )
+            reason = _("%(name)s is left out: %(reason)s") % {"name": name, "reason": refused}
+            report.left_out.append((row.line, reason))
             continue
-        setattr(phrase, kind, stored)
+        setattr(phrase, kind, store(owner_prefix(phrase.owner_id, folder), extension, content))
+        report.media_count += 1
 
 
 def _updated(options: ImportOptions) -> list[str]:

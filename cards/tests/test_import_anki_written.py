@@ -64,7 +64,7 @@ def test_every_card_of_a_note_comes_in_in_its_direction(deck, name):
     assert found["hablar"] == ["production", "recognition"]
     assert found["Buenos […]"] == found["[…] días"] == ["recognition"]
     # The three-template type's third card is the one line about it.
-    (line,) = [reason for _line, reason in report.skipped if "Spelling" in reason]
+    (line,) = [reason for _line, reason in report.left_out if "Spelling" in reason]
     assert line == "its card “Spelling” matches no direction and is not imported"
     assert report.cards_added == 16
 
@@ -86,6 +86,7 @@ def test_fields_are_mapped_by_name_and_an_audio_first_note_is_not_empty(deck):
 
 def test_sounds_and_pictures_become_the_phrases_media(deck):
     _source, report = imported(deck)
+    assert report.media_count == 2
     pan, perro = deck.phrases.get(front="pan"), deck.phrases.get(front="perro")
     assert pan.back == "bread"
     assert default_storage.exists(pan.image)
@@ -97,7 +98,7 @@ def test_a_reference_to_a_file_not_in_the_package_is_reported_and_leaves_no_spac
     _source, report = imported(deck)
     gato = deck.phrases.get(front="gato")
     assert (gato.front, gato.audio) == ("gato", "")
-    assert (9, "it refers to missing.mp3, which is not in the package") in report.skipped
+    assert (9, "it refers to missing.mp3, which is not in the package") in report.left_out
 
 
 def test_a_media_file_over_the_size_limit_is_left_out_with_a_line(deck, settings):
@@ -105,6 +106,9 @@ def test_a_media_file_over_the_size_limit_is_left_out_with_a_line(deck, settings
     _source, report = imported(deck)
     assert deck.phrases.get(front="perro").audio == ""
     assert deck.phrases.get(front="pan").image != ""
+    assert report.media_count == 1
+    (reason,) = [reason for line, reason in report.left_out if line == 8]
+    assert reason.startswith("perro.mp3 is left out: The file is larger than")
 
 
 def test_tags_and_subdecks_come_along(deck):
