@@ -2,16 +2,21 @@
 they hold): the current format, the legacy one and a collection backup, with every card of a
 note, fields by name, media and the SM-2 progress."""
 
+import io
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import zstandard
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cards import scheduling
-from cards.importing import ImportOptions, deck_import, read_source
+from cards.importing import ImportOptions, deck_import, read_source, service
 from cards.importing.formats import Source
 from cards.models import Deck, State
+from conftest import htmx
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PACKAGES = ("spanish.apkg", "spanish-legacy.apkg", "spanish.colpkg")
@@ -166,3 +171,55 @@ def test_a_package_exported_without_scheduling_has_no_history_to_keep(deck):
     assert not source.has_history
     assert report.reviews == 0
     assert all(card.is_new for card in deck.cards.all())
+
+
+def post_package(client, deck, name: str = "spanish.apkg", **fields):
+    data = {"file": SimpleUploadedFile(name, package(name)), **fields}
+    return client.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
+
+
+def test_the_job_report_lists_what_notes_came_without(as_alice, deck):
+    body = post_package(as_alice, deck, keep_scheduling="true").content.decode()
+    assert "Imported without" in body
+    assert "Line 9: it refers to missing.mp3, which is not in the package" in body
+    assert "2 pictures and sounds" in body
+    assert "0 lines skipped" in body
+
+
+def test_a_failed_import_removes_the_media_files_it_stored(
+    as_alice, deck, monkeypatch, django_capture_on_commit_callbacks
+):
+    stored = []
+    real_attach = service._attach_media
+
+    def attach_and_fail(phrase, row, media, report):
+        real_attach(phrase, row, media, report)
+        stored.extend(name for name in (phrase.image, phrase.audio) if name)
+
+    def fail_at_the_end(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(service, "_attach_media", attach_and_fail)
+    monkeypatch.setattr(service.Phrase.objects, "bulk_update", fail_at_the_end)
+    with django_capture_on_commit_callbacks(execute=True):
+        body = post_package(as_alice, deck).content.decode()
+    assert "Import failed" in body
+    assert len(stored) == 2
+    assert not any(default_storage.exists(name) for name in stored)
+    assert not deck.phrases.exists()
+
+
+@pytest.mark.parametrize("media_list", [b"\xff\xff\xff\xff", b"\x0a\xff\xff\xff\xff\x0f", b""])
+def test_an_unreadable_media_list_is_no_media_and_the_notes_still_come(deck, media_list):
+    original = zipfile.ZipFile(io.BytesIO(package()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for entry in original.infolist():
+            content = original.read(entry)
+            if entry.filename == "media":
+                content = zstandard.ZstdCompressor().compress(media_list)
+            archive.writestr(entry.filename, content)
+    source = read_source(out.getvalue())
+    report = deck_import(deck=deck, source=source, options=ImportOptions(mapping=source.mapping))
+    assert report.added == 13
+    assert (8, "it refers to perro.mp3, which is not in the package") in report.left_out
