@@ -431,7 +431,8 @@ def _rows(
     cards: defaultdict[int, dict[int, AnkiCardRow]] = defaultdict(dict)  # note id → ord → card
     query = "SELECT id, nid, did, ord, queue, type, ivl, factor, due FROM cards"
     for cid, nid, did, ord_, queue, type_, ivl, factor, due in db.execute(query):
-        cards[nid][ord_] = (cid, did, ord_, queue == -1, type_, ivl, factor, due)
+        if isinstance(ord_, int):  # a card of no template (the file is untrusted) is no card
+            cards[nid][ord_] = (cid, did, ord_, queue == -1, type_, ivl, factor, due)
     history, partial = _history(db)
     paths = {card[1] for note in cards.values() for card in note.values()}
     root = _common_prefix([decks.get(did, []) for did in paths])
