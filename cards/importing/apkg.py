@@ -35,6 +35,7 @@ from cards.importing.formats import (
     ColumnMapping,
     ImportedCard,
     ImportRefused,
+    NotetypeColumns,
     Review,
     Row,
     Source,
@@ -308,10 +309,21 @@ def _read(db: sqlite3.Connection, max_rows: int, media: "PackageMedia | None") -
     (note_count,) = db.execute("SELECT count(*) FROM notes").fetchone()
     if note_count > max_rows:
         raise refuse_too_many_rows(max_rows)
-    source = _rows(db, notetypes, decks, media)
+    source = _rows(db, notetypes, decks, media, _notetype_names(db, version))
     if len(source.rows) > max_rows:  # cloze notes make several rows
         raise refuse_too_many_rows(max_rows)
     return source
+
+
+def _notetype_names(db: sqlite3.Connection, version: int) -> dict[int, str]:
+    """Each note type's name, for the preview's field pickers ("" when it has none)."""
+    if version != LEGACY_SCHEMA:
+        return {
+            ntid: _text(name) or "" for ntid, name in db.execute("SELECT id, name FROM notetypes")
+        }
+    (models_json,) = db.execute("SELECT models FROM col").fetchone()
+    models = json.loads(models_json)  # _legacy_notetypes checked it is an object of objects
+    return {int(mid): _text(model.get("name")) or "" for mid, model in models.items()}
 
 
 def _legacy_notetypes(db: sqlite3.Connection) -> tuple[Notetypes, DeckPaths]:
@@ -426,7 +438,11 @@ def _protobuf_fields(message: bytes) -> Iterator[tuple[int, int | bytes]]:
 
 
 def _rows(
-    db: sqlite3.Connection, notetypes: Notetypes, decks: DeckPaths, media: "PackageMedia | None"
+    db: sqlite3.Connection,
+    notetypes: Notetypes,
+    decks: DeckPaths,
+    media: "PackageMedia | None",
+    notetype_names: dict[int, str],
 ) -> Source:
     cards: defaultdict[int, dict[int, AnkiCardRow]] = defaultdict(dict)  # note id → ord → card
     query = "SELECT id, nid, did, ord, queue, type, ivl, factor, due FROM cards"
@@ -445,7 +461,7 @@ def _rows(
     }
     notes = db.execute("SELECT id, mid, tags, flds FROM notes ORDER BY id")
     for number, (nid, mid, raw_tags, raw_flds) in enumerate(notes, start=1):
-        is_cloze, _names, templates = notetypes.get(mid, (False, [], []))
+        is_cloze, fields_named, templates = notetypes.get(mid, (False, [], []))
         tags, flds = _text(raw_tags), _text(raw_flds)
         if tags is None or flds is None:
             source.skipped.append((number, _("the note’s fields or tags are not text")))
@@ -453,6 +469,7 @@ def _rows(
         values = flds.split("\x1f")
         note_cards = cards.get(nid, {})
         made = _cloze_cards(values) if is_cloze else _basic_cards(values, mappings.get(mid))
+        key = "" if is_cloze or mid not in mappings else str(mid)
         if isinstance(made, str):
             source.skipped.append((number, made))
             continue
@@ -464,6 +481,12 @@ def _rows(
         for ords, fields in made:
             row = Row(line=number, fields=fields, tags=" ".join(tags.split()))
             row.image, row.audio = image, audio
+            if key:
+                row.notetype, row.note_fields = key, [html_to_text(value) for value in values]
+                if key not in source.notetypes:
+                    source.notetypes[key] = NotetypeColumns(
+                        notetype_names.get(mid, ""), fields_named, mappings[mid]
+                    )
             for ord_ in ords:
                 card = note_cards.get(ord_)
                 if card is None:  # no such card in the collection (not generated, or lost)

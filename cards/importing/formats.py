@@ -99,6 +99,19 @@ class Row:
     cards: list[ImportedCard] = field(default_factory=list)
     image: str = ""  # the names of the package's media files the note refers to
     audio: str = ""
+    # An Anki note's own fields and the key of its note type in Source.notetypes: what a
+    # mapping the learner chose for that note type reads (`fields` are by the default one).
+    note_fields: list[str] = field(default_factory=list)
+    notetype: str = ""
+
+
+@dataclass
+class NotetypeColumns:
+    """An Anki note type whose fields the learner maps like a CSV's columns."""
+
+    name: str
+    columns: list[str]  # its fields' names
+    mapping: ColumnMapping  # what the fields' names suggest
 
 
 @dataclass
@@ -121,6 +134,7 @@ class Source:
     has_history: bool = False
     has_subdecks: bool = False
     media: MediaFiles | None = None  # the package's files, read when a phrase needs one
+    notetypes: dict[str, NotetypeColumns] = field(default_factory=dict)  # by Row.notetype
 
     @property
     def column_count(self) -> int:

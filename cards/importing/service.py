@@ -53,6 +53,8 @@ class ImportOptions:
     update_duplicates: bool = False
     keep_scheduling: bool = False
     subdecks_as_decks: bool = False
+    # Note type (Row.notetype) → its mapping, for an Anki package's rows.
+    notetype_mappings: dict[str, ColumnMapping] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,7 +71,11 @@ class ImportReport:
 
 def map_row(row: Row, options: ImportOptions) -> dict | str:
     """The card's values from one row, or the reason the row cannot be a card."""
-    values = {name: _column_value(row, options.mapping.get(name)) for name in CARD_FIELDS}
+    if row.notetype in options.notetype_mappings:
+        mapping, fields = options.notetype_mappings[row.notetype], row.note_fields
+    else:
+        mapping, fields = options.mapping, row.fields
+    values = {name: _column_value(fields, mapping.get(name)) for name in CARD_FIELDS}
     if options.swap:
         values["front"], values["back"] = values["back"], values["front"]
     # A subdeck that does not become a deck is a tag, counted in the tags' length.
@@ -88,11 +94,11 @@ def map_row(row: Row, options: ImportOptions) -> dict | str:
     return values
 
 
-def _column_value(row: Row, index: int | None) -> str:
+def _column_value(fields: list[str], index: int | None) -> str:
     """The row's value in column `index`; empty when the field is not mapped or not there."""
-    if index is None or index >= len(row.fields):
+    if index is None or index >= len(fields):
         return ""
-    return row.fields[index].strip()
+    return fields[index].strip()
 
 
 def preview_rows(source: Source, options: ImportOptions, count: int = 5) -> list[dict]:

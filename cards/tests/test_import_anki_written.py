@@ -223,3 +223,45 @@ def test_an_unreadable_media_list_is_no_media_and_the_notes_still_come(deck, med
     report = deck_import(deck=deck, source=source, options=ImportOptions(mapping=source.mapping))
     assert report.added == 13
     assert (8, "it refers to perro.mp3, which is not in the package") in report.left_out
+
+
+def preview(client, deck, **fields) -> str:
+    data = {"file": SimpleUploadedFile("spanish.apkg", package()), **fields}
+    return client.post(f"/decks/{deck.pk}/import/preview/", data, **htmx()).content.decode()
+
+
+def vocab_key() -> str:
+    source = read_source(package())
+    return next(key for key, notetype in source.notetypes.items() if notetype.name.startswith("V"))
+
+
+def test_the_preview_offers_each_note_types_fields_like_a_csvs_columns(as_alice, deck):
+    body = preview(as_alice, deck)
+    assert "Note type “Vocab (three ways)”" in body
+    key = vocab_key()
+    assert f'name="nt{key}-example"' in body
+    assert '<option value="2" selected>Пример: Hablo español.</option>' in body
+    assert 'name="front"' not in body  # a package's notes have no columns of their own
+
+
+def test_a_note_type_mapped_in_the_preview_is_imported_so(as_alice, deck):
+    key = vocab_key()
+    picks = {f"nt{key}-front": "0", f"nt{key}-back": "2", f"nt{key}-notes": "1"}
+    body = preview(as_alice, deck, mapped="true", **picks)
+    assert '<option value="2" selected>Пример: Hablo español.</option>' in body
+    data = {"file": SimpleUploadedFile("spanish.apkg", package()), "mapped": "true", **picks}
+    as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
+    hablar = deck.phrases.get(front="hablar")
+    assert (hablar.back, hablar.notes, hablar.example) == ("Hablo español.", "to speak", "")
+    # The other note types keep what their fields' names say.
+    assert deck.phrases.get(front="gracias").back == "thank you"
+
+
+@pytest.mark.parametrize("value", ["99", "-1", "²", "x"])
+def test_a_note_type_pick_that_is_no_field_of_it_is_not_imported(as_alice, deck, value):
+    key = vocab_key()
+    data = {"file": SimpleUploadedFile("spanish.apkg", package()), "mapped": "true"}
+    data[f"nt{key}-example"] = value
+    as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
+    hablar = deck.phrases.get(front="hablar")
+    assert (hablar.back, hablar.example) == ("to speak", "")
