@@ -1,6 +1,7 @@
 """Turning a parsed Source into phrases and their cards: the mapping, duplicate handling and
 the report."""
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
@@ -20,13 +21,15 @@ from cards.importing.formats import (
     Source,
 )
 from cards.media.audio import ToolFailed, to_mp3
-from cards.media.files import MediaRefused, owner_prefix, store
+from cards.media.files import MediaRefused, delete, owner_prefix, store
 from cards.media.images import reencode
 from cards.models import Card, Deck, ImportJob, Phrase, ReviewLog, State
 
 BATCH_SIZE = 500
 # Rows per transaction of a background import: each renews the job's lease and progress.
 ROWS_PER_BATCH = 1000
+# Media files re-encoded in one batch at most (a sound takes ffmpeg ~0.1 s).
+MEDIA_PER_BATCH = 100
 # The skipped lines a job's report lists (the screen shows as many); all are counted.
 SKIPPED_KEPT = 500
 
@@ -60,13 +63,15 @@ class ImportOptions:
 @dataclass
 class ImportReport:
     added: int = 0  # phrases
-    cards_added: int = 0  # their cards, one for each of the deck's directions
+    cards_added: int = 0  # their cards: the deck's directions, or an Anki note's own cards
     updated: int = 0
     skipped: list = field(default_factory=list)  # (line, reason), in line order
     media_count: int = 0  # pictures and sounds that came with the phrases
     reviews: int = 0
     decks_created: list = field(default_factory=list)
     left_out: list = field(default_factory=list)  # (line, what a note came without), in order
+    # The files stored for the phrases, removed again if the import fails.
+    media_stored: list[str] = field(default_factory=list, repr=False)
 
 
 def map_row(row: Row, options: ImportOptions) -> dict | str:
@@ -149,29 +154,49 @@ def _import(
         )
     seen: dict[tuple[int, str], int] = {}  # (deck, front) → the line it was first on
     to_update: list[Phrase] = []
-    for start in range(0, len(source.rows), ROWS_PER_BATCH):
-        rows = source.rows[start : start + ROWS_PER_BATCH]
-        with transaction.atomic():
-            _lock(deck)
-            to_update += _import_rows(deck, rows, targets, options, report, seen, job, source.media)
-            _progress(job, start + len(rows))
+    try:
+        for start, rows in _batches(source.rows):
+            with transaction.atomic():
+                _lock(deck)
+                to_update += _import_rows(
+                    deck, rows, targets, options, report, seen, job, source.media
+                )
+                _progress(job, start + len(rows))
+    except BaseException:
+        # The phrases that took them are rolled back, or removed by the job's undo.
+        for name in report.media_stored:
+            delete(name)
+        raise
     with transaction.atomic():
         _lock(deck)
         Phrase.objects.bulk_update(to_update, _updated(options), batch_size=BATCH_SIZE)
         report.updated = len(to_update)
         report.skipped.sort(key=lambda item: item[0])
         report.left_out.sort(key=lambda item: item[0])
-        report.left_out.sort(key=lambda item: item[0])
         done = {"status": ImportJob.Status.DONE, "finished": timezone.now()}
         _progress(job, len(source.rows), report=_stored(report), **done)
     return report
 
 
+def _batches(rows: list[Row]) -> Iterator[tuple[int, list[Row]]]:
+    """(index of the first, rows) of ROWS_PER_BATCH rows, or fewer where they carry media:
+    re-encoding a sound takes a tenth of a second, and a batch must end well within the
+    job's lease."""
+    start = 0
+    while start < len(rows):
+        end, media = start, 0
+        while end < len(rows) and end - start < ROWS_PER_BATCH and media < MEDIA_PER_BATCH:
+            media += bool(rows[end].image) + bool(rows[end].audio)
+            end += 1
+        yield start, rows[start:end]
+        start = end
+
+
 def _stored(report: ImportReport) -> dict:
     """The report as the job keeps it: the count of skipped lines, the first of them only."""
     stored = asdict(report)
+    del stored["media_stored"]
     stored.update(skipped=report.skipped[:SKIPPED_KEPT], skipped_count=len(report.skipped))
-    stored.update(left_out=report.left_out[:SKIPPED_KEPT], left_out_count=len(report.left_out))
     stored.update(left_out=report.left_out[:SKIPPED_KEPT], left_out_count=len(report.left_out))
     return stored
 
@@ -310,7 +335,9 @@ def _attach_media(phrase: Phrase, row: Row, media: MediaFiles, report: ImportRep
             reason = _("%(name)s is left out: %(reason)s") % {"name": name, "reason": refused}
             report.left_out.append((row.line, reason))
             continue
-        setattr(phrase, kind, store(owner_prefix(phrase.owner_id, folder), extension, content))
+        stored = store(owner_prefix(phrase.owner_id, folder), extension, content)
+        setattr(phrase, kind, stored)
+        report.media_stored.append(stored)
         report.media_count += 1
 
 

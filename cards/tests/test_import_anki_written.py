@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cards import scheduling
 from cards.importing import ImportOptions, deck_import, read_source, service
-from cards.importing.formats import Source
+from cards.importing.formats import Row, Source
 from cards.models import Deck, State
 from conftest import htmx
 
@@ -265,3 +265,11 @@ def test_a_note_type_pick_that_is_no_field_of_it_is_not_imported(as_alice, deck,
     as_alice.post(f"/decks/{deck.pk}/import/", data, follow=True, **htmx())
     hablar = deck.phrases.get(front="hablar")
     assert (hablar.back, hablar.example) == ("to speak", "")
+
+
+def test_a_batch_carries_at_most_a_hundred_media_files_so_it_ends_within_the_lease():
+    rows = [Row(line=n, fields=["a", "b"], audio="x.mp3" if n < 250 else "") for n in range(2500)]
+    sizes = [len(batch) for _start, batch in service._batches(rows)]
+    assert sizes == [100, 100, 1000, 1000, 300]
+    starts = [start for start, _batch in service._batches(rows)]
+    assert starts == [0, 100, 200, 1200, 2200]
