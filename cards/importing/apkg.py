@@ -22,9 +22,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from pathlib import Path
-from typing import IO, TypeAlias
+from typing import TypeAlias
 
-import zstandard
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,7 +42,17 @@ from cards.importing.formats import (
     refuse_too_many_rows,
     without_nul,
 )
-from cards.media.files import MediaRefused, too_large_media
+from cards.importing.package_files import (
+    IMAGE,
+    NOT_MEDIA,
+    PackageMedia,
+    copy_bounded,
+    not_a_package,
+    protobuf_varint,
+    read_media_list,
+    too_large_unpacked,
+    unzstd,
+)
 
 APKG_MAPPING: ColumnMapping = {"front": 0, "back": 1, "notes": 2, "example": 3}
 # Note type id → (whether it is a cloze type, its field names, its card templates' names);
@@ -58,9 +67,6 @@ AnkiCardRow: TypeAlias = tuple[int, int, int, bool, int, int, int, int]
 DIRECTIONS = ("recognition", "production")
 # Field names that hold a note's picture or sound, never its text (English and Russian).
 MEDIA_FIELDS = {"audio", "sound", "image", "picture", "аудио", "звук", "картинка", "изображение"}
-IMAGE = re.compile(r"""<img[^>]*?\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
-# The package's media list decompressed (names and hashes: 100,000 of them are a few MB).
-MAX_MEDIA_LIST = 16 << 20
 # Notes of a type looked at to find its fields that only ever hold a sound or a picture.
 SAMPLED_NOTES = 20
 DAY_SECONDS = 86_400
@@ -68,15 +74,10 @@ ZIP_MAGIC = b"PK\x03\x04"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
-NOT_MEDIA = {*COLLECTIONS, "media", "meta"}
 # A package may unpack to this many times the upload limit (media compress little; a zip
 # bomb compresses a thousandfold), in at most this many entries.
 UNPACKED_FACTOR = 20
 MAX_ENTRIES = 100_000
-CHUNK = 1 << 20
-# zstd's decompressor holds a window as large as the frame asks for (up to 128 MB by default):
-# 8 MB is what zstd's levels up to 19 use, Anki's included.
-MAX_ZSTD_WINDOW = 1 << 23
 # Bytes 18 and 19 of an SQLite header: the file format versions, 2 for a database in WAL mode
 # (Anki's own collections are). Our copy has no -wal file beside it, so it is made a plain
 # rollback-journal database (1) and opened immutable: nothing to recover, nothing to lock.
@@ -99,10 +100,6 @@ MAX_CLOZE_WORK = 2_000_000
 GRADES = (1, 2, 3, 4)
 # A longer answer time (ms) is not one: the review is kept without a duration.
 MAX_DURATION_MS = 24 * 3600 * 1000
-
-
-def not_a_package() -> ImportRefused:
-    return ImportRefused(_("This file is not a valid Anki package (.apkg)."))
 
 
 def damaged(problem: str) -> ImportRefused:
@@ -138,9 +135,9 @@ def read_package(data: bytes, *, max_rows: int) -> Source:
                 compressed = member.read(len(ZSTD_MAGIC)) == ZSTD_MAGIC
             with archive.open(name) as member, path.open("wb") as out:
                 if compressed:
-                    _unzstd(member, out, limit)
+                    unzstd(member, out, limit)
                 else:
-                    _copy(member, out, limit)
+                    copy_bounded(member, out, limit)
         # RuntimeError: an encrypted entry (Anki never writes one).
         except (
             zipfile.BadZipFile,
@@ -151,73 +148,9 @@ def read_package(data: bytes, *, max_rows: int) -> Source:
             RuntimeError,
         ):
             raise not_a_package() from None
-        source = _read_file(path, max_rows, _media(archive, names, compressed))
+        source = _read_file(path, max_rows, read_media_list(archive, names, compressed))
     source.media_count = sum(1 for name in names if name not in NOT_MEDIA)
     return source
-
-
-class PackageMedia:
-    """The package's media files by their names in the notes, read one at a time (each at most
-    MEDIA_UPLOAD_MAX_BYTES) when a phrase takes one."""
-
-    def __init__(self, archive: zipfile.ZipFile, entries: dict[str, str], compressed: bool):
-        self.archive, self.entries, self.compressed = archive, entries, compressed
-
-    def read(self, name: str) -> bytes | None:
-        """The file's content, None when the package has no such file; MediaRefused when it
-        is larger than an upload may be, or cannot be read."""
-        entry = self.entries.get(name)
-        if entry is None:
-            return None
-        out = io.BytesIO()
-        limit = settings.MEDIA_UPLOAD_MAX_BYTES
-        try:
-            with self.archive.open(entry) as member:
-                if self.compressed:
-                    _unzstd(member, out, limit)
-                else:
-                    _copy(member, out, limit)
-        except TooLarge:
-            raise MediaRefused(too_large_media()) from None
-        except (ImportRefused, zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError):
-            raise MediaRefused(_("The file is damaged.")) from None
-        return out.getvalue()
-
-
-def _media(archive: zipfile.ZipFile, names: set[str], compressed: bool) -> PackageMedia:
-    """The media list: in the current format (a zstd-compressed collection) a zstd-compressed
-    protobuf MediaEntries whose nth entry is the zip's file "n" (itself compressed); before it,
-    JSON mapping each zip file's name to the media file's. An unreadable list is no media."""
-    entries: dict[str, str] = {}
-    if "media" not in names:
-        return PackageMedia(archive, entries, compressed)
-    out = io.BytesIO()
-    try:
-        with archive.open("media") as member:
-            if compressed:
-                _unzstd(member, out, MAX_MEDIA_LIST)
-                for index, entry in enumerate(_protobuf_messages(out.getvalue(), 1)):
-                    name = _protobuf_string(entry, 1)
-                    if name and str(index) in names:
-                        entries.setdefault(name, str(index))
-            else:
-                _copy(member, out, MAX_MEDIA_LIST)
-                listed = json.loads(out.getvalue())
-                if isinstance(listed, dict):
-                    for entry, name in listed.items():
-                        if isinstance(name, str) and entry in names and entry not in NOT_MEDIA:
-                            entries.setdefault(without_nul(name), entry)
-    except (ImportRefused, zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError):
-        entries = {}
-    return PackageMedia(archive, entries, compressed)
-
-
-class TooLarge(ImportRefused):
-    """More bytes unpacked than the limit allows."""
-
-
-def too_large_unpacked() -> ImportRefused:
-    return TooLarge(_("The package unpacks to too many or too large files."))
 
 
 @contextmanager
@@ -228,25 +161,6 @@ def _temporary_collection() -> Iterator[Path]:
         yield Path(directory) / "collection.db"
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def _copy(source: IO[bytes], out: IO[bytes], limit: int) -> None:
-    """Copy in chunks; more than `limit` bytes is refused as soon as it is read."""
-    written = 0
-    while chunk := source.read(CHUNK):
-        written += len(chunk)
-        if written > limit:
-            raise too_large_unpacked()
-        out.write(chunk)
-
-
-def _unzstd(compressed: IO[bytes], out: IO[bytes], limit: int) -> None:
-    try:
-        decompressor = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW)
-        with decompressor.stream_reader(compressed) as reader:
-            _copy(reader, out, limit)
-    except zstandard.ZstdError:
-        raise not_a_package() from None
 
 
 def read_collection(data: bytes, *, max_rows: int) -> Source:
@@ -382,59 +296,7 @@ def _is_cloze(config: object) -> bool:
         return False
     if not isinstance(config, bytes):
         raise damaged(_("a note type’s settings are unreadable"))
-    return _protobuf_varint(config, 1) == 1
-
-
-def _protobuf_varint(message: bytes, wanted: int) -> int:
-    """The varint field `wanted` of a protobuf message (NotetypeConfig.kind: 1 is cloze)."""
-    return next((v for n, v in _protobuf_fields(message) if n == wanted and isinstance(v, int)), 0)
-
-
-def _protobuf_messages(message: bytes, wanted: int) -> Iterator[bytes]:
-    """Each length-delimited field `wanted` (a repeated message) of a protobuf message."""
-    return (v for n, v in _protobuf_fields(message) if n == wanted and isinstance(v, bytes))
-
-
-def _protobuf_string(message: bytes, wanted: int) -> str:
-    value = next(_protobuf_messages(message, wanted), b"")
-    return without_nul(value.decode("utf-8", errors="replace"))
-
-
-def _protobuf_fields(message: bytes) -> Iterator[tuple[int, int | bytes]]:
-    """(field number, value) of a protobuf message: varints as ints, length-delimited fields
-    as bytes; it stops at what it cannot read (the file is untrusted)."""
-    position = 0
-
-    def varint() -> int:
-        nonlocal position
-        value, shift = 0, 0
-        while position < len(message) and shift < 64:
-            byte = message[position]
-            position += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return value
-        raise ValueError("truncated varint")
-
-    try:
-        while position < len(message):
-            key = varint()
-            number, wire = key >> 3, key & 7
-            if wire == 0:
-                yield number, varint()
-            elif wire == 2:
-                length = varint()
-                yield number, message[position : position + length]
-                position += length
-            elif wire == 1:
-                position += 8
-            elif wire == 5:
-                position += 4
-            else:
-                return
-    except ValueError:
-        return
+    return protobuf_varint(config, 1) == 1
 
 
 def _rows(
