@@ -89,8 +89,9 @@ def test_fields_are_mapped_by_name_and_an_audio_first_note_is_not_empty(deck):
     assert not [line for line, reason in report.skipped if "empty" in reason]
 
 
-def test_sounds_and_pictures_become_the_phrases_media(deck):
-    _source, report = imported(deck)
+@pytest.mark.parametrize("name", PACKAGES)
+def test_sounds_and_pictures_become_the_phrases_media(deck, name):
+    _source, report = imported(deck, name)
     assert report.media_count == 2
     pan, perro = deck.phrases.get(front="pan"), deck.phrases.get(front="perro")
     assert pan.back == "bread"
