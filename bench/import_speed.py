@@ -7,7 +7,7 @@ On the benchmark database (bench/common.py; DATABASE_URL to use another):
 1. Text: 10,000 and 50,000 generated rows through read_source + deck_import, beside a plain
    bulk_create of the same cards in the same run.
 2. An Anki package of `--notes` notes with four reviews each (200,000 for 50,000 notes) and
-   `--media` of them with a picture or a sound of their own (1,000 by default), imported
+   `--media` of them with a picture or a sound of their own (200 by default), imported
    with "keep the review history" exactly as the worker runs an import (an ImportJob run by
    cards.importing.jobs.run_import: batches, lease, progress), beside a bare bulk_create of
    the same cards and review logs. This process is the one that parses the package: its
@@ -171,7 +171,7 @@ def bench_package(owner, notes: int, media_files: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--notes", type=int, default=50_000)
-    parser.add_argument("--media", type=int, default=1000, help="pictures and sounds in it")
+    parser.add_argument("--media", type=int, default=200, help="pictures and sounds in it")
     parser.add_argument("--skip-text", action="store_true")
     arguments = parser.parse_args()
     setup_django(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), TASKS_BACKEND="database")
