@@ -5,6 +5,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import fsrs
+import fsrs_rs_python as rs
 from django.conf import settings
 from django.utils.translation import pgettext_lazy
 
@@ -62,6 +63,24 @@ def scheduler_for(learner: "User", *, fuzzing: bool | None = None) -> fsrs.Sched
     learner's row, which every caller has already read: no query."""
     parameters = tuple(learner.fsrs_parameters) or DEFAULT_PARAMETERS
     return scheduler(learner.desired_retention, parameters, fuzzing=fuzzing)
+
+
+# The retention Anki assumes SM-2's intervals were made for when it turns them into FSRS
+# memory states (its own default).
+SM2_RETENTION = 0.9
+
+
+@lru_cache(maxsize=16)
+def _rs_model(parameters: tuple[float, ...]) -> rs.FSRS:
+    return rs.FSRS(list(parameters))
+
+
+def memory_state_from_sm2(learner: "User", *, ease: float, interval: float) -> tuple[float, float]:
+    """(stability, difficulty) that FSRS, with the learner's parameters, estimates for a card
+    Anki scheduled with SM-2 at this ease (2.5 is 250%) and interval (days)."""
+    parameters = tuple(learner.fsrs_parameters) or DEFAULT_PARAMETERS
+    state = _rs_model(parameters).memory_state_from_sm2(ease, interval, SM2_RETENTION)
+    return state.stability, state.difficulty
 
 
 def utc(moment: datetime) -> datetime:
