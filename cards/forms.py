@@ -77,16 +77,27 @@ class DeckForm(Form):
             "typed_answers",
             "new_cards_per_day",
             "reviews_per_day",
+            "leech_threshold",
+            "leech_action",
         ]
         labels = {
             "typed_answers": _("Type the answer on production cards"),
             "new_cards_per_day": _("New cards per day"),
             "reviews_per_day": _("Reviews per day"),
+            "leech_threshold": _("Leech after this many lapses"),
+            "leech_action": _("Then"),
+        }
+        help_texts = {
+            "leech_threshold": _(
+                "A card forgotten this many times, then every half as many more, is a leech."
+            ),
         }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "new_cards_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "reviews_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "leech_threshold": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "leech_action": PlainSelect,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -1,5 +1,6 @@
 """A thin adapter between our Card columns and the reference FSRS implementation."""
 
+import random
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import fsrs
 from django.conf import settings
 from django.utils.translation import pgettext_lazy
+from fsrs.scheduler import FUZZ_RANGES
 
 if TYPE_CHECKING:  # only for the hints: cards.models imports this module
     from accounts.models import User
@@ -106,3 +108,62 @@ def format_interval(delta: timedelta) -> str:
     if days < 365:
         return f"{round(days / 30)}mo"
     return f"{days / 365:.1f}y"
+
+
+# Load balance and easy days, after Anki 24.11's load balancer (rslib/src/scheduler/states/
+# load_balancer.rs): a review card's new due day is drawn from fsrs's own fuzz range, each day
+# weighted by how many cards are already due on it, instead of uniformly as fsrs draws it.
+# Anki leaves intervals over 90 days alone: far out, the load matters little.
+MAX_BALANCED_INTERVAL = 90
+# An easy weekday takes a card only while it carries at most this share of an ordinary day.
+EASY_DAY_SHARE = 0.5
+# Anki's weight for a day that may not take the card: not zero, so a range of easy days only
+# still draws one.
+EASY_DAY_CLOSED = 0.0001
+
+
+def fuzz_range(interval_days: int, maximum_interval: int) -> tuple[int, int]:
+    """The shortest and longest interval fsrs's fuzz may give an interval of `interval_days`
+    (fsrs.Scheduler._get_fuzzed_interval's own bounds; fuzz needs at least 3 days)."""
+    delta = 1.0
+    for fuzz in FUZZ_RANGES:
+        delta += fuzz["factor"] * max(min(float(interval_days), fuzz["end"]) - fuzz["start"], 0.0)
+    shortest = max(2, round(interval_days - delta))
+    longest = min(round(interval_days + delta), maximum_interval)
+    return min(shortest, longest), longest
+
+
+def fuzzed_days(shortest: int, longest: int, maximum_interval: int) -> int:
+    """fsrs's uniform draw in the range, for intervals too long to balance."""
+    return min(round(random.random() * (longest - shortest + 1) + shortest), maximum_interval)
+
+
+def easy_day_modifiers(loads: list[int], easy: list[bool]) -> list[float]:
+    """Anki's easy days ("reduced" days): an easy day stays open while its load, doubled, is at
+    most the other days' average load; beyond, it is (almost) closed."""
+    total = sum(loads)
+    shares = [EASY_DAY_SHARE if is_easy else 1.0 for is_easy in easy]
+    modifiers = []
+    for load, is_easy in zip(loads, easy, strict=True):
+        if not is_easy:
+            modifiers.append(1.0)
+            continue
+        other_shares = sum(shares) - EASY_DAY_SHARE
+        if not other_shares:  # a range of one easy day: nowhere else to go
+            modifiers.append(1.0)
+            continue
+        average = (total - load) / other_shares
+        modifiers.append(1.0 if load / EASY_DAY_SHARE <= average else EASY_DAY_CLOSED)
+    return modifiers
+
+
+def balanced_days(shortest: int, loads: list[int], easy: list[bool]) -> int:
+    """The interval, in days from `shortest`, drawn with Anki's weights: a day with no card due
+    weighs 1, else (1 / its load)² × (1 / the interval) × its easy-day modifier, so lighter
+    and nearer days are likelier."""
+    modifiers = easy_day_modifiers(loads, easy)
+    weights = [
+        modifier if load == 0 else modifier / (load * load * (shortest + offset))
+        for offset, (load, modifier) in enumerate(zip(loads, modifiers, strict=True))
+    ]
+    return shortest + random.choices(range(len(loads)), weights)[0]
