@@ -6,8 +6,18 @@ import fsrs
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+)
 from django.db.models.functions import Greatest, TruncDate
+from django.db.models.lookups import Exact
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +35,9 @@ from phraseweaver.media import media_url
 
 # "Never reviewed": the study queue orders by it (seen cards first) and its index holds it.
 IS_NEW = ExpressionWrapper(Q(last_review__isnull=True), output_field=BooleanField())
+# Seen before, written as the index's own expression ("(last_review IS NULL) = false", which
+# Django would otherwise write as NOT …), so that a range of due dates is read off the index.
+SEEN = Exact(IS_NEW, Value(False))
 
 
 class StaleReview(Exception):
@@ -537,7 +550,7 @@ class Card(models.Model):
         off, the due date is exactly fsrs's."""
         if rating not in scheduling.Rating.ALL:
             raise ValueError(f"rating must be 1-4, not {rating!r}")
-        balance = balance and settings.FSRS_ENABLE_FUZZING
+        balance = balance and settings.FSRS_ENABLE_FUZZING and settings.LOAD_BALANCE
         sched = self._scheduler(learner, fuzzing=False if balance else None)
         fcard, _log = sched.review_card(
             scheduling.to_fsrs(self),
@@ -569,7 +582,7 @@ class Card(models.Model):
             return due
         shortest, longest = scheduling.fuzz_range(days, maximum_interval)
         if days > scheduling.MAX_BALANCED_INTERVAL:
-            return now + timedelta(days=scheduling.fuzzed_days(shortest, longest, maximum_interval))
+            return now + timedelta(days=scheduling.fuzzed_days(shortest, longest))
         offsets = range(shortest, longest + 1)
         local_days = [
             timezone.localtime(now + timedelta(days=k), learner.tz).date() for k in offsets
@@ -589,8 +602,7 @@ class Card(models.Model):
         start = local_day_start(learner, now + timedelta(days=shortest))
         end = local_day_start(learner, now + timedelta(days=longest)) + timedelta(days=1)
         rows = (
-            Card.objects.alias(is_new=IS_NEW)
-            .filter(owner_id=self.owner_id, suspended=False, is_new=False)
+            Card.objects.filter(SEEN, owner_id=self.owner_id, suspended=False)
             .filter(due__gte=start, due__lt=end)
             .exclude(pk=self.pk)
             .annotate(day=TruncDate("due", tzinfo=learner.tz))
