@@ -108,6 +108,9 @@ class DeckForm(Form):
             self.fields[name].required = False
             if getattr(self.instance, name) is None and self.instance.owner_id is not None:
                 self.initial[name] = getattr(self.instance.owner, name)
+        # So do the leech options.
+        for name in ("leech_threshold", "leech_action"):
+            self.fields[name].required = False
         # Keep a code that is not in our list (an imported deck's) selectable, so that saving
         # the deck's name does not fail on a language the user never touched.
         for name in ("front_lang", "back_lang"):
@@ -129,6 +132,12 @@ class DeckForm(Form):
 
     def clean_reviews_per_day(self) -> int | None:
         return self._limit("reviews_per_day")
+
+    def clean_leech_threshold(self) -> int | None:
+        return self._limit("leech_threshold")
+
+    def clean_leech_action(self) -> str:
+        return self.cleaned_data["leech_action"] or self.instance.leech_action
 
     def _limit(self, name: str) -> int | None:
         value = self.cleaned_data[name]

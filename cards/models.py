@@ -37,7 +37,7 @@ from phraseweaver.media import media_url
 IS_NEW = ExpressionWrapper(Q(last_review__isnull=True), output_field=BooleanField())
 # Seen before, written as the index's own expression ("(last_review IS NULL) = false", which
 # Django would otherwise write as NOT …), so that a range of due dates is read off the index.
-SEEN = Exact(IS_NEW, Value(False))
+SEEN: Exact = Exact(IS_NEW, Value(False))
 
 
 class StaleReview(Exception):
@@ -71,6 +71,7 @@ def local_day_start(user: User, now: datetime) -> datetime:
 
 
 LEECH_TAG = "leech"
+TAGS_MAX_LENGTH = 500  # Phrase.tags
 
 
 class LeechAction(models.TextChoices):
@@ -242,7 +243,7 @@ class Phrase(models.Model):
     back = models.CharField(_("back"), max_length=1000)
     example = models.TextField(_("example"), blank=True, max_length=2000)
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
-    tags = models.CharField(_("tags"), max_length=500, blank=True)
+    tags = models.CharField(_("tags"), max_length=TAGS_MAX_LENGTH, blank=True)
     # The searched fields casefolded and without accents (cards.search): filled on every save.
     search_text = models.TextField(default="", editable=False)
     # The import that added the phrase, until it is over: a failed or abandoned import removes
@@ -324,7 +325,7 @@ class Phrase(models.Model):
             return
         # The tag goes in whole: the last other tags give way when the field is full.
         tags.append(LEECH_TAG)
-        while len(" ".join(tags)) > Phrase._meta.get_field("tags").max_length:
+        while len(" ".join(tags)) > TAGS_MAX_LENGTH:
             del tags[-2]
         self.tags = " ".join(tags)
         self.save(update_fields=["tags"])

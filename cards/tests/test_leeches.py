@@ -240,3 +240,12 @@ def test_a_bad_leech_threshold_is_a_form_error(as_alice, deck, threshold):
     assert 'class="errorlist' in response.content.decode()
     deck.refresh_from_db()
     assert deck.leech_threshold == 8
+
+
+def test_a_deck_form_without_the_leech_options_keeps_the_decks(as_alice, deck):
+    deck.leech_threshold = 5
+    deck.save()
+    data = {"name": "Renamed", "directions": ["recognition"], "leech_threshold": ""}
+    as_alice.post(f"/decks/{deck.pk}/edit/", data, **htmx())
+    deck.refresh_from_db()
+    assert (deck.name, deck.leech_threshold, deck.leech_action) == ("Renamed", 5, "suspend")
