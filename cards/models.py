@@ -575,9 +575,9 @@ class Card(models.Model):
     def _balanced_due(
         self, learner: User, now: datetime, due: datetime, maximum_interval: int
     ) -> datetime:
-        """The due time fsrs gave, moved to the day its fuzz would have drawn, weighted by the
-        learner's load: fewer cards due that day, and not an easy weekday already carrying
-        half an ordinary day's load (cards.scheduling.balanced_days)."""
+        """The due time fsrs gave (unfuzzed), moved to a day of its fuzz range drawn by the
+        learner's load: likelier where fewer cards are due, and not on an easy weekday while
+        another day of the range can take it (cards.scheduling.balanced_days)."""
         days = (due - now).days
         if days < 3:  # fsrs fuzzes no shorter interval
             return due

@@ -249,3 +249,15 @@ def test_a_deck_form_without_the_leech_options_keeps_the_decks(as_alice, deck):
     as_alice.post(f"/decks/{deck.pk}/edit/", data, **htmx())
     deck.refresh_from_db()
     assert (deck.name, deck.leech_threshold, deck.leech_action) == ("Renamed", 5, "suspend")
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_deck_leeches_cost_the_same_queries_for_any_number(
+    as_alice, deck, count, django_assert_max_num_queries
+):
+    from conftest import make_cards
+
+    make_cards(deck, count, tags="leech", lapses=8, suspended=True, last_review=T0, state=2)
+    with django_assert_max_num_queries(5):
+        response = as_alice.get(f"/decks/{deck.pk}/?tag=leech", **htmx(HTTP_HX_TARGET="card-list"))
+    assert response.text.count('/reset/" hx-post') == count
