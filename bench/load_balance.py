@@ -30,7 +30,7 @@ from django.test import override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from cards.models import Card, Deck, siblings  # noqa: E402
+from cards.models import Card, Deck, Phrase, bulk_add_phrases, siblings  # noqa: E402
 from cards.tests.simulated_learner import simulate_days  # noqa: E402
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -60,21 +60,24 @@ def run(args: argparse.Namespace, *, balance: bool, easy_days: tuple[int, ...] =
 
 
 def grade_queries(*, balance: bool) -> int:
-    """SQL statements of Card.review for one review card, alone."""
+    """SQL statements of Card.review for a review card whose Good gives it about 20 days."""
     learner = User.objects.filter(username__startswith="bench-balance-").first()
-    card = (
-        Card.objects.filter(owner=learner, state=2)
-        .select_related("deck", "phrase")
-        .annotate(has_siblings=siblings())
-        .first()
+    assert learner is not None
+    deck = Deck.objects.filter(owner=learner).first()
+    phrase = Phrase(deck=deck, owner=learner, front=f"grade {balance}", back="b")
+    [card] = bulk_add_phrases([phrase], ["recognition"])
+    now = START + timedelta(days=60)
+    Card.objects.filter(pk=card.pk).update(
+        state=2, step=None, stability=8.0, difficulty=5.0, due=now, last_review=now - timedelta(8)
     )
-    assert learner is not None and card is not None
+    cards = Card.objects.select_related("deck", "phrase").annotate(has_siblings=siblings())
+    card = cards.get(pk=card.pk)
     reset_queries()  # DEBUG's log keeps the last 9,000 statements: make room
     with (
         override_settings(FSRS_ENABLE_FUZZING=True, LOAD_BALANCE=balance),
         CaptureQueriesContext(connection) as queries,
     ):
-        card.review(3, learner=learner, now=card.due + timedelta(hours=1))
+        card.review(3, learner=learner, now=now)
     return len(queries)
 
 
