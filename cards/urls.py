@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("cards/<int:card_id>/suspend/", phrases.card_suspend, name="card_suspend"),
     path("cards/<int:card_id>/delete/", phrases.card_delete, name="card_delete"),
+    path("cards/<int:card_id>/reset/", phrases.card_reset, name="card_reset"),
     path("decks/<int:deck_id>/import/", importing.import_page_or_run, name="deck_import"),
     path(
         "decks/<int:deck_id>/import/jobs/<int:job_id>/",

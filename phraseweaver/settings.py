@@ -183,6 +183,8 @@ STORAGES = {
 
 # Scheduling. Fuzzing spreads reviews of cards learned together; tests switch it off.
 FSRS_ENABLE_FUZZING = env_bool("FSRS_ENABLE_FUZZING", True)
+# With fuzzing on, the fuzz draws the lighter days (Card._balanced_due); off: fsrs's own draw.
+LOAD_BALANCE = env_bool("LOAD_BALANCE", True)
 
 # bench/review_load.py's baseline: GET /bench/floor/ answers "ok" to a learner (404 when off).
 BENCHMARK_FLOOR_VIEW = env_bool("BENCHMARK_FLOOR_VIEW", False)
