@@ -11,7 +11,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
-from accounts.models import User
 from bot import inline
 from bot.forms import DraftForm
 from bot.models import CardDraft
@@ -43,12 +42,12 @@ def telegram_webhook(request: HttpRequest) -> HttpResponse:
 MAX_DRAFTS_SHOWN = 50
 
 
-def _draft_form(draft: CardDraft, user: User, data: QueryDict | None = None) -> DraftForm:
+def _draft_form(draft: CardDraft, decks: list[Deck], data: QueryDict | None = None) -> DraftForm:
     return DraftForm(
         data,
         instance=Phrase(front=draft.front, back=draft.back, notes=draft.notes),
         initial={"deck": draft.deck_id},
-        user=user,
+        decks=decks,
         auto_id=f"draft{draft.pk}-%s",
     )
 
@@ -59,12 +58,9 @@ def drafts(request: LearnerRequest) -> HttpResponse:
     """The phrases the bot read in the learner's messages (bot.drafts), to edit and confirm."""
     pending = CardDraft.objects.filter(owner=request.user, added__isnull=True).order_by("id")
     shown = list(pending[: MAX_DRAFTS_SHOWN + 1])
-    items = [(draft, _draft_form(draft, request.user)) for draft in shown[:MAX_DRAFTS_SHOWN]]
-    context = {
-        "items": items,
-        "more": len(shown) > MAX_DRAFTS_SHOWN,
-        "has_decks": Deck.objects.for_user(request.user).exists(),
-    }
+    decks = list(Deck.objects.for_user(request.user))
+    items = [(draft, _draft_form(draft, decks)) for draft in shown[:MAX_DRAFTS_SHOWN]]
+    context = {"items": items, "more": len(shown) > MAX_DRAFTS_SHOWN, "has_decks": bool(decks)}
     return render(request, page_or_part(request, "bot/drafts.html", "screen"), context)
 
 
@@ -73,7 +69,7 @@ def drafts(request: LearnerRequest) -> HttpResponse:
 def draft_add(request: LearnerRequest, draft_id: int) -> HttpResponse:
     """Make the phrase of a draft as the learner edited it; once, however often it is sent."""
     draft = get_object_or_404(CardDraft.objects.filter(owner=request.user), pk=draft_id)
-    form = _draft_form(draft, request.user, request.POST)
+    form = _draft_form(draft, list(Deck.objects.for_user(request.user)), request.POST)
     if not form.is_valid():
         return render(request, "bot/drafts.html#draft", {"draft": draft, "form": form})
     with transaction.atomic():
