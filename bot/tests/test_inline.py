@@ -188,3 +188,35 @@ def test_a_forged_or_foreign_deck_adds_nothing(client, alice, bob, ciao):
     assert "Choose one of your decks." in foreign.content.decode()
     assert Phrase.objects.filter(owner=bob).count() == 0
     assert Phrase.objects.filter(front="ciao").count() == 1
+
+
+# The Share screen's message, prepared by the bot for Telegram's own chat picker
+
+
+def test_the_bot_prepares_the_decks_message_for_any_chat(client, telegram, alice, italian):
+    response = as_user(client, alice).post(f"/decks/{italian.pk}/share/prepared/", **htmx())
+
+    assert response.status_code == 200
+    assert response.json() == {"id": "prepared1001"}
+    [prepared] = telegram.calls("savePreparedInlineMessage")
+    assert prepared["user_id"] == alice.telegram_id
+    assert prepared["allow_user_chats"] and prepared["allow_group_chats"]
+    assert prepared["result"]["title"] == "Italian"
+    assert startapp(prepared["result"]["reply_markup"]["inline_keyboard"][0][0]) == (
+        f"deck_{DeckShare.objects.get(deck=italian).token}"
+    )
+
+
+def test_another_learners_deck_is_not_prepared(client, telegram, bob, italian):
+    response = as_user(client, bob).post(f"/decks/{italian.pk}/share/prepared/", **htmx())
+
+    assert response.status_code == 404
+    assert telegram.requests == []
+
+
+def test_when_telegram_refuses_the_page_is_told_to_use_the_link(client, telegram, alice, italian):
+    telegram.fail(400, method="savePreparedInlineMessage")
+
+    response = as_user(client, alice).post(f"/decks/{italian.pk}/share/prepared/", **htmx())
+
+    assert response.status_code == 502

@@ -319,7 +319,11 @@
         return response.json();
       })
       .then(function (answer) {
-        tg.shareMessage(answer.id);
+        try {
+          tg.shareMessage(answer.id);
+        } catch (error) {
+          // Telegram's picker is open already (a second tap): it carries on.
+        }
       })
       .catch(function () {
         tg.openTelegramLink(fallback);
