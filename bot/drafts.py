@@ -238,7 +238,7 @@ def add_drafts(user: User, drafts: QuerySet[CardDraft]) -> int:
             owner=user, deck=deck, front=draft.front, back=draft.back, notes=draft.notes
         )
         phrase.add_with_cards()
-        draft.phrase, draft.added = phrase, now
+        draft.added = now
         added.append(draft)
-    CardDraft.objects.bulk_update(added, ["phrase", "added"])
+    CardDraft.objects.bulk_update(added, ["added"])
     return len(added)

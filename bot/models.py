@@ -21,7 +21,7 @@ class CardDraft(models.Model):
 
     The drafts of one message share its `message_id` (a message id is unique in a chat, and the
     bot's only chat with a learner is theirs): the buttons under the bot's answer name it.
-    Confirming makes the phrase and sets `phrase`, once: a second tap finds nothing left to add.
+    Confirming makes the phrase and sets `added`, once: a second tap finds nothing left to add.
     """
 
     owner = models.ForeignKey(
@@ -35,10 +35,7 @@ class CardDraft(models.Model):
     deck = models.ForeignKey(
         "cards.Deck", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    phrase = models.ForeignKey(
-        "cards.Phrase", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    added = models.DateTimeField(null=True, blank=True)
+    added = models.DateTimeField(null=True, blank=True)  # when it became a phrase
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -80,8 +80,8 @@ def draft_add(request: LearnerRequest, draft_id: int) -> HttpResponse:
             phrase = form.save(commit=False)
             phrase.owner, phrase.deck = request.user, deck
             phrase.add_with_cards()
-            locked.phrase, locked.deck, locked.added = phrase, deck, timezone.now()
-            locked.save(update_fields=["phrase", "deck", "added"])
+            locked.deck, locked.added = deck, timezone.now()
+            locked.save(update_fields=["deck", "added"])
             draft = locked
     return render(request, "bot/drafts.html#draft-added", {"draft": draft})
 
