@@ -89,7 +89,9 @@ def draft_add(request: LearnerRequest, draft_id: int) -> HttpResponse:
 @require_POST
 @telegram_user_required
 def draft_discard(request: LearnerRequest, draft_id: int) -> HttpResponse:
-    CardDraft.objects.filter(owner=request.user, pk=draft_id, added__isnull=True).delete()
+    draft = get_object_or_404(CardDraft.objects.filter(owner=request.user), pk=draft_id)
+    if draft.added is None:  # an added draft is the phrase's record: it stays
+        draft.delete()
     return HttpResponse()  # the draft's row is swapped for nothing
 
 

@@ -330,9 +330,9 @@ def test_another_learners_draft_is_not_found(client, draft, bob):
     headers = {"HTTP_AUTHORIZATION": f"tma {sign_for(bob)}", **htmx()}
 
     add = client.post(f"/drafts/{draft.pk}/add/", {"front": "x", "back": "y"}, **headers)
-    client.post(f"/drafts/{draft.pk}/discard/", **headers)
+    discard = client.post(f"/drafts/{draft.pk}/discard/", **headers)
 
-    assert add.status_code == 404
+    assert add.status_code == discard.status_code == 404
     assert CardDraft.objects.filter(pk=draft.pk).exists()
 
 
