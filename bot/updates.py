@@ -1,8 +1,9 @@
 """What the bot does with the updates Telegram sends to the webhook.
 
-Only the private chat with the bot counts: that is where a learner starts the bot, where
-web_app buttons work, and where reminders go. Anything else (group messages, unknown update
-types, malformed fields) is ignored quietly: Telegram would redeliver an update we fail on.
+Messages count only in the private chat with the bot: that is where a learner starts the bot,
+where web_app buttons work, and where reminders go (an inline query, bot.inline, may come from
+any chat). Anything else (group messages, unknown update types, malformed fields) is ignored
+quietly: Telegram would redeliver an update we fail on.
 """
 
 import dataclasses
