@@ -15,6 +15,7 @@ so a misspelt `parse_mod` would pass in production and do nothing):
 The fixture `telegram` (conftest.py) fails a test whose requests have any problem.
 """
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -63,6 +64,7 @@ class _VisibleText(HTMLParser):
         self.parts.append(data)
 
 
+@functools.lru_cache(maxsize=1024)  # the server's refusal and the checks read each text
 def visible_text(text: str, parse_mode: object = None) -> str:
     """What Telegram shows of a text: with parse_mode HTML the tags go and each entity
     (&lt; &amp; …) is the one character it stands for."""
