@@ -53,9 +53,15 @@ def on_inline_query(query: dict, api: BotAPI) -> None:
 
 
 def inline_results(user: User, words: str) -> list[dict]:
-    """The decks whose name holds the words, then the phrases that hold them (cards.search);
-    the newest of each without words."""
-    decks = Deck.objects.for_user(user).annotate(phrase_count=Count("phrases"))
+    """The shared decks whose name holds the words, then the phrases that hold them
+    (cards.search); the newest of each without words. Only decks the learner has shared: a
+    search must not create a share link, nor bring back one the learner revoked."""
+    decks = (
+        Deck.objects.for_user(user)
+        .filter(share__isnull=False)
+        .select_related("share")
+        .annotate(phrase_count=Count("phrases"))
+    )
     for word in words.split():
         decks = decks.filter(name__icontains=word)
     phrases = matching(Phrase.objects.for_user(user), words).order_by("-id")

@@ -11,7 +11,7 @@ from bot.inline import CACHE_TIME, MAX_RESULTS
 from bot.tests.conftest import WEBHOOK_SECRET
 from bot.tests.fake_telegram import sender, visible_text
 from cards.models import Card, Deck, DeckShare, Phrase
-from cards.sharing import phrase_start_param
+from cards.sharing import deck_share, deck_share_revoke, phrase_start_param
 from conftest import htmx, make_card, sign_for
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,7 @@ def italian(alice):
     deck = Deck.objects.create(owner=alice, name="Italian", description="Everyday phrases")
     make_card(deck=deck, front="ciao", back="hello", example="Ciao, Marco!")
     make_card(deck=deck, front="grazie", back="thanks")
+    deck_share(deck=deck)
     return deck
 
 
@@ -74,6 +75,17 @@ def test_a_query_finds_the_learners_decks_and_phrases(client, telegram, alice, i
     [[add]] = phrase["reply_markup"]["inline_keyboard"]
     assert add["text"] == "Add to my deck"
     assert startapp(add) == phrase_start_param(ciao)
+
+
+def test_a_deck_is_offered_only_while_the_learner_shares_it(client, telegram, alice, italian):
+    Deck.objects.create(owner=alice, name="Italian, private")
+    deck_share_revoke(deck=italian)
+
+    inline_query(client, sender(alice), "ital")
+
+    [answer] = telegram.calls("answerInlineQuery")
+    assert [result["id"] for result in answer["results"]] == []
+    assert not DeckShare.objects.exists()
 
 
 def test_an_empty_query_offers_the_newest_and_never_more_than_telegram_takes(
