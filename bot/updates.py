@@ -108,11 +108,26 @@ def _on_message(message: dict, api: BotAPI) -> None:
     text = message.get("text")
     if not isinstance(text, str):
         return  # a sticker, or the service message saying we may now write: nothing to say
+    reply_to = message.get("reply_to_message")
+    if isinstance(reply_to, dict) and _on_typed_answer(user, message, reply_to, text, api):
+        return
     word, _space, payload = text.strip().partition(" ")
     command = word.split("@", 1)[0].lower()
     handler = commands.HANDLERS.get(command, commands.on_help)
     with translation.override(user.language):
         api.call("sendMessage", chat_id=chat["id"], **handler(user, payload.strip()))
+
+
+def _on_typed_answer(user: User, message: dict, reply_to: dict, text: str, api: BotAPI) -> bool:
+    """Answer a reply to a review card with the phrase typed; False if it was no such reply."""
+    with translation.override(user.language):
+        answer = chat_review.typed_answer(user, reply_to, text)
+    if answer is None:
+        return False
+    message_id = message.get("message_id")
+    replying = {"message_id": message_id} if type(message_id) is int else None
+    api.call("sendMessage", chat_id=message["chat"]["id"], reply_parameters=replying, **answer)
+    return True
 
 
 def _on_callback_query(query: dict, api: BotAPI) -> None:
@@ -145,7 +160,7 @@ def _on_review_tap(user: User, query: dict, api: BotAPI) -> str:
     # Without the message we could not show what the tap did, so we do not act on it.
     if type(chat_id) is not int or type(message_id) is not int or not isinstance(data, str):
         return ""
-    notice, content = chat_review.review_callback(user, data)
+    notice, content = chat_review.review_callback(user, data, chat_id=chat_id)
     if content is not None:
         chat_review.edit_message(api, chat_id=chat_id, message_id=message_id, content=content)
     return notice

@@ -4,8 +4,16 @@ It records every request (token, method name, JSON or form body) and answers lik
 `{"ok": true, "result": ...}`, unless told to fail with `fail()`. Like Telegram, it refuses a
 message text longer than 4,096 characters or a caption longer than 1,024, measured after
 entity parsing (`visible_text`), and a web_app button whose URL is not https.
+
+Uploads (sendDocument, sendVoice) arrive as multipart/form-data: the form fields are the body
+(objects decoded from their JSON) and each file part is an `UploadedPart` under its field's
+name; a file over 50 MB is refused, as Telegram refuses it. Files "sent to the bot" are added
+with `add_file`: getFile describes them (and refuses one over 20 MB) and GET
+/file/bot<token>/<path> serves them.
 """
 
+import email.parser
+import email.policy
 import json
 import re
 import threading
@@ -24,6 +32,8 @@ DESCRIPTIONS = {
 }
 
 TEXT_LIMIT = 4096  # characters of a message's text, after entity parsing
+UPLOAD_LIMIT = 50 * 1024 * 1024  # a file a bot sends
+GET_FILE_LIMIT = 20 * 1024 * 1024  # a file a bot downloads
 CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
 
@@ -66,6 +76,9 @@ def refusal(method: str, body: dict) -> str | None:
     caption = visible_text(str(body.get("caption") or ""), parse_mode)
     if telegram_length(caption) > CAPTION_LIMIT:
         return "Bad Request: message caption is too long"
+    for part in body.values():
+        if isinstance(part, UploadedPart) and len(part.content) > UPLOAD_LIMIT:
+            return "Request Entity Too Large"
     answer = str(body.get("text") or "") if method == "answerCallbackQuery" else ""
     if telegram_length(answer) > CALLBACK_ANSWER_LIMIT:
         return "Bad Request: MESSAGE_TOO_LONG"
@@ -82,6 +95,36 @@ def refusal(method: str, body: dict) -> str | None:
         if data is not None and not 1 <= len(str(data).encode()) <= 64:
             return "Bad Request: BUTTON_DATA_INVALID"
     return None
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def parse_multipart(content_type: str, raw: bytes) -> dict:
+    """A multipart/form-data body as Telegram reads it: fields (JSON objects decoded) and
+    files (UploadedPart)."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    body: dict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            body[name] = UploadedPart(filename, part.get_content_type(), content)
+            continue
+        text = content.decode()
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        # Only objects and arrays travel as JSON; "42" stays the string Telegram reads.
+        body[name] = value if isinstance(value, (dict, list)) else text
+    return body
 
 
 @dataclass
@@ -115,8 +158,16 @@ class FakeTelegram:
     rules: list[Rule] = field(default_factory=list)
     clock: object = None
     url: str = ""
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id → path, bytes
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _message_id: int = 1000
+
+    def add_file(self, file_id: str, content: bytes, *, path: str = "") -> None:
+        """A file a learner sent to the bot, for getFile and the file download."""
+        self.files[file_id] = (path or f"documents/{file_id}", content)
+
+    def file_content(self, path: str) -> bytes | None:
+        return next((c for p, c in self.files.values() if p == path), None)
 
     def fail(
         self,
@@ -153,10 +204,18 @@ class FakeTelegram:
                         rule.times -= 1
                     return rule.status, rule.raw or self._error(rule), rule.delay
             description = refusal(method, body)
+            if method == "getFile" and str(body.get("file_id")) not in self.files:
+                description = "Bad Request: invalid file_id"
             if description is not None:
                 answer = {"ok": False, "error_code": 400, "description": description}
                 return 400, json.dumps(answer).encode(), 0
             return 200, json.dumps({"ok": True, "result": self._result(method, body)}).encode(), 0
+
+    def _file(self, file_id: str) -> dict:
+        path, content = self.files[file_id]
+        answer = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content)}
+        # Telegram describes a file over 20 MB but gives no path to download it from.
+        return answer if len(content) > GET_FILE_LIMIT else {**answer, "file_path": path}
 
     def _error(self, rule: Rule) -> bytes:
         answer = {"ok": False, "error_code": rule.status, "description": rule.description}
@@ -165,6 +224,15 @@ class FakeTelegram:
         return json.dumps(answer).encode()
 
     def _result(self, method: str, body: dict):
+        if method == "getFile":
+            return self._file(str(body.get("file_id")))
+        if method in ("sendDocument", "sendVoice"):
+            self._message_id += 1
+            return {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": body.get("chat_id"), "type": "private"},
+            }
         if method not in ("sendMessage", "editMessageText"):
             return True
         self._message_id += 1
@@ -179,14 +247,33 @@ class FakeTelegram:
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if "json" in self.headers.get("Content-Type", ""):
+        content_type = self.headers.get("Content-Type", "")
+        if "json" in content_type:
             body = json.loads(raw or b"{}")
+        elif content_type.startswith("multipart/form-data"):
+            body = parse_multipart(content_type, raw)
         else:
             body = dict(parse_qsl(raw.decode()))
         self._answer(body)
 
     def do_GET(self):
+        path = urlsplit(self.path).path
+        if path.startswith("/file/bot"):
+            self._serve_file(path)
+            return
         self._answer(dict(parse_qsl(urlsplit(self.path).query)))
+
+    def _serve_file(self, path: str):
+        match = re.fullmatch(r"/file/bot([^/]+)/(.+)", path)
+        content = self.server.fake.file_content(match[2]) if match else None
+        if content is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
 
     def _answer(self, body: dict):
         match = re.fullmatch(r"/bot([^/]+)/(\w+)", urlsplit(self.path).path)
