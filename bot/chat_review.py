@@ -240,8 +240,8 @@ def typed_answer(
     if replied is None:
         return None
     card_id, version, graded = replied
-    card = Card.objects.for_user(user).select_related("deck", "phrase__speech")
-    card = card.filter(pk=card_id).first()
+    cards = Card.objects.for_user(user).select_related("deck", "phrase__speech")
+    card = cards.filter(pk=card_id).first()
     if card is None:
         return {"text": gettext("This card is no longer in your decks.")}
     if card.version != version:
