@@ -17,7 +17,7 @@ from accounts import initdata
 from accounts.initdata import TelegramUser
 from accounts.models import User
 from accounts.services import user_from_telegram
-from bot import chat_review, commands
+from bot import chat_review, commands, files
 from bot.models import ProcessedUpdate
 from bot.telegram_api import BotAPI, BotBlocked, TelegramError, bot_api
 
@@ -104,6 +104,9 @@ def _on_message(message: dict, api: BotAPI) -> None:
         return
     user = _learner(message.get("from"))
     if user is None:
+        return
+    if isinstance(message.get("document"), dict):
+        files.on_document(user, message, api)  # an .apkg or CSV to import
         return
     text = message.get("text")
     if not isinstance(text, str):
