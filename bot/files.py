@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 SEND_LIMIT = 50 * 1024 * 1024  # a file a bot sends (sendDocument)
 GET_FILE_LIMIT = 20 * 1024 * 1024  # a file a bot downloads (getFile)
 RECEIVED_KEPT = timedelta(days=1)
+# Up to 50 MB each way: the worker waits longer than a webhook's short calls.
+TRANSFER_TIMEOUT = 120
 # What the bot sends, by the export screen's name for it: (extension, MIME type).
 DECK_FORMATS = {
     "csv": ("csv", "text/csv"),
@@ -70,7 +72,7 @@ def send_export_task(user_id: int, kind: str, object_id: int) -> None:
     user = User.objects.get(pk=user_id)
     with translation.override(user.language):
         document = _document(user, kind, object_id)
-        api = bot_api()
+        api = bot_api(timeout=TRANSFER_TIMEOUT)
         try:
             if document is None:
                 text = gettext("This export is gone: prepare it again in the app.")
@@ -119,7 +121,7 @@ def _too_large() -> str:
 @task()
 def receive_file_task(user_id: int, file_id: str, name: str, chat_id: int) -> None:
     user = User.objects.get(pk=user_id)
-    api = bot_api()
+    api = bot_api(timeout=TRANSFER_TIMEOUT)
     with translation.override(user.language):
         try:
             api.call("sendMessage", chat_id=chat_id, **_received(user, api, file_id, name))

@@ -69,7 +69,7 @@ def send_voice_task(user_id: int, card_id: int, chat_id: int) -> None:
         return  # deleted, or its sound removed, since the tap
     upload = Upload("phrase.ogg", voice_note(name), "audio/ogg")
     try:
-        bot_api().upload("sendVoice", "voice", upload, chat_id=chat_id)
+        bot_api(timeout=30).upload("sendVoice", "voice", upload, chat_id=chat_id)
     except BotBlocked:
         User.objects.filter(pk=user.pk).update(bot_blocked=True)
     except TelegramError:
