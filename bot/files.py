@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 SEND_LIMIT = 50 * 1024 * 1024  # a file a bot sends (sendDocument)
 GET_FILE_LIMIT = 20 * 1024 * 1024  # a file a bot downloads (getFile)
 RECEIVED_KEPT = timedelta(days=1)
+# The files the Mini App's import screen offers to pick (templates/cards/import.html).
+IMPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".apkg", ".colpkg")
 # Up to 50 MB each way: the worker waits longer than a webhook's short calls.
 TRANSFER_TIMEOUT = 120
 # What the bot sends, by the export screen's name for it: (extension, MIME type).
@@ -106,6 +108,10 @@ def on_document(user: User, message: dict, api: BotAPI) -> None:
     if not isinstance(file_id, str):
         return
     with translation.override(user.language):
+        if PurePath(name).suffix.lower() not in IMPORTED_SUFFIXES:
+            text = gettext("Send me an Anki package (.apkg) or a CSV file to import it.")
+            api.call("sendMessage", chat_id=chat_id, text=text)
+            return
         if isinstance(size, int) and size > receive_limit():
             api.call("sendMessage", chat_id=chat_id, text=_too_large())
             return

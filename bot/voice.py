@@ -18,7 +18,7 @@ from django_tasks import task
 from accounts.models import User
 from bot.telegram_api import BotBlocked, TelegramError, Upload, bot_api
 from cards.media import files
-from cards.media.audio import DEMUXERS, FFMPEG, run_tool
+from cards.media.audio import DEMUXERS, FFMPEG, ToolFailed, run_tool
 from cards.models import Card, Phrase
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,13 @@ def send_voice_task(user_id: int, card_id: int, chat_id: int) -> None:
     name = sound_name(card.phrase) if card is not None else ""
     if card is None or not name:
         return  # deleted, or its sound removed, since the tap
-    upload = Upload("phrase.ogg", voice_note(name), "audio/ogg")
+    try:
+        note = voice_note(name)
+    except (ToolFailed, FileNotFoundError):
+        # Nothing to retry: the learner's next tap tries again.
+        logger.exception("Could not make the voice note of card %s", card.pk)
+        return
+    upload = Upload("phrase.ogg", note, "audio/ogg")
     try:
         bot_api(timeout=30).upload("sendVoice", "voice", upload, chat_id=chat_id)
     except BotBlocked:

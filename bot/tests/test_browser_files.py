@@ -74,9 +74,7 @@ def test_a_failed_download_is_offered_the_file_in_the_chat_but_a_refused_one_is_
     expect(page.locator("#send-apkg")).to_be_hidden()  # only beside the link that failed
 
 
-def test_a_learner_the_bot_may_not_write_to_is_told_to_start_it(
-    mini_app, telegram, learner, deck
-):
+def test_a_learner_the_bot_may_not_write_to_is_told_to_start_it(mini_app, telegram, learner, deck):
     User.objects.filter(pk=learner.pk).update(bot_can_write=False)
     app, page = mini_app, mini_app.page
     app.open(learner, path=f"/decks/{deck.pk}/export/", version="7.10")

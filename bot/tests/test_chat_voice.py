@@ -152,3 +152,14 @@ def test_removing_a_sound_removes_its_voice_note(spoken):
     files.delete(name)
 
     assert not default_storage.exists(files.voice_note_name(name))
+
+
+def test_a_sound_gone_from_storage_sends_no_voice_note(
+    client, telegram, alice, spoken, django_capture_on_commit_callbacks
+):
+    default_storage.delete(spoken.phrase.speech.audio)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        press(client, f"rv:{spoken.pk}:0:say:0", alice)
+
+    assert telegram.calls("sendVoice") == []

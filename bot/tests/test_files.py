@@ -229,6 +229,17 @@ def test_a_file_we_cannot_read_says_why(client, telegram, alice, on_commit):
     assert not ReceivedFile.objects.exists()
 
 
+@pytest.mark.parametrize("name", ["photo.jpg", "notes.docx", "file"])
+def test_a_file_of_another_kind_is_not_fetched(client, telegram, alice, on_commit, name):
+    with on_commit():
+        send(client, document_update(1, alice, name=name))
+
+    assert telegram.methods == ["sendMessage"]
+    assert telegram.calls("sendMessage")[0]["text"] == (
+        "Send me an Anki package (.apkg) or a CSV file to import it."
+    )
+
+
 def test_a_redelivered_file_is_fetched_once(client, telegram, alice, on_commit):
     telegram.add_file("F1", CSV)
 
