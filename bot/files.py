@@ -58,7 +58,7 @@ def _document(user: User, kind: str, object_id: int) -> Upload | None:
     """The export as a file for sendDocument; None when it is gone (or was never theirs)."""
     if kind == "everything":
         done = current_jobs(user).filter(pk=object_id, status=ExportJob.Status.DONE)
-        archive = ExportJob.objects.filter(pk__in=done).values_list("archive", flat=True).first()
+        archive = done.values_list("archive", flat=True).first()
         return Upload(ARCHIVE_NAME, bytes(archive), "application/zip") if archive else None
     deck = Deck.objects.for_user(user).filter(pk=object_id).first()
     if deck is None or kind not in DECK_FORMATS:
