@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # gettext: compilemessages turns locale/*.po into the .mo files Django reads. ffmpeg re-encodes
-# learners' recordings and the server's speech to MP3; espeak-ng is the server's voice.
+# learners' recordings and the server's speech to MP3, and those to the bot's OGG/Opus voice
+# notes (libopus); espeak-ng is the server's voice.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext ffmpeg espeak-ng \
     && rm -rf /var/lib/apt/lists/*

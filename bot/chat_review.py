@@ -1,9 +1,15 @@
 """Review in the bot's chat: one message that shows a card, then its answer, then the next card.
 
-Buttons carry `rv:<card id>:<version>:<show|rating>:<graded so far>` (well under Telegram's 64
-bytes), so no state is kept between taps: the card is fetched through the learner, and a grade
-goes through `Card.review(version=...)` exactly as in the Mini App, so a stale or foreign button
-changes nothing.
+Buttons carry `rv:<card id>:<version>:<show|say|rating>:<graded so far>` (well under Telegram's
+64 bytes), so no state is kept between taps: the card is fetched through the learner, and a
+grade goes through `Card.review(version=...)` exactly as in the Mini App, so a stale or foreign
+button changes nothing. "say" (the 🔊 button, on a card with a sound) has the worker send the
+phrase's sound as a voice note (bot.voice).
+
+A production card asks with the meaning, and the learner may reply to its message with the
+phrase typed: the reply carries the card's message, whose buttons say which card it is, and the
+bot answers with the same comparison as the Mini App's (cards.answer_check) and the grades, the
+suggested one marked.
 
 Telegram refuses a text longer than 4,096 characters (counted as it shows them: an HTML
 entity is one character), and a card at its field maximums comes to more: the fields are
@@ -15,20 +21,29 @@ from datetime import datetime
 from html import escape
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from accounts.models import User
 from bot.telegram_api import BotAPI, TelegramError
+from bot.voice import send_voice_task, sound_name
+from cards.answer_check import Comparison, Kind, compare
 from cards.day import LearnerDay
 from cards.models import Card, Direction, StaleReview
 from cards.scheduling import RATING_LABELS, format_interval
 
 BATCH = 5  # cards graded in the chat before we suggest the app
-CALLBACK_DATA = re.compile(r"rv:([0-9]{1,19}):([0-9]{1,10}):(show|[1-4]):([0-9]{1,2})")
+CALLBACK_DATA = re.compile(r"rv:([0-9]{1,19}):([0-9]{1,10}):(show|say|[1-4]):([0-9]{1,2})")
 TEXT_LIMIT = 4096  # a message's text, in characters after entity parsing
 ELLIPSIS = "…"
+SUGGESTED = "👉 "  # before the grade a typed answer suggests
+# A typed answer is compared up to this many characters (a phrase's front has at most 1,000):
+# a longer one is wrong anyway, and the message must stay within Telegram's limit.
+TYPED_MAX = 1000
+# How each kind of run shows in a comparison line (Telegram's HTML has no wavy underline).
+RUN_TAGS = {Kind.OK: "", Kind.ALMOST: "i", Kind.MISSING: "u", Kind.EXTRA: "s"}
 
 
 def web_app_button(text: str, url_name: str, *args: object) -> dict:
@@ -60,14 +75,14 @@ def _cut(text: str, budget: int) -> str:
     return "".join(kept).rstrip() + ELLIPSIS if kept else ""
 
 
-def html_lines(lines: list[tuple[str, str]]) -> tuple[str, bool]:
+def html_lines(lines: list[tuple[str, str]], *, limit: int = TEXT_LIMIT) -> tuple[str, bool]:
     """(The HTML text, whether it was shortened) of lines given as (plain text, tag or "").
 
     Plain texts are escaped here and measured before escaping, as Telegram measures them
-    after parsing; while they are too long together, the last still whole is cut.
+    after parsing; while they are longer together than `limit`, the last still whole is cut.
     """
     texts = [text for text, _tag in lines]
-    excess = sum(map(telegram_length, texts)) + len(texts) - 1 - TEXT_LIMIT
+    excess = sum(map(telegram_length, texts)) + len(texts) - 1 - limit
     shortened = excess > 0
     for index in reversed(range(len(texts))):
         if excess <= 0:
@@ -94,16 +109,47 @@ def _prompt(card: Card) -> str:
     return card.phrase.front if card.direction == Direction.RECOGNITION else card.phrase.back
 
 
+def _say_button(card: Card, graded: int) -> list[dict]:
+    """The 🔊 button, for a card with a sound (none, or no more than an empty row)."""
+    if not sound_name(card.phrase):
+        return []
+    return [{"text": "🔊", "callback_data": _callback_data(card, "say", graded)}]
+
+
 def front_message(card: Card, *, graded: int = 0, header: str = "") -> dict:
-    """The card's front with "Show answer": for a reminder and after each grade."""
+    """The card's front with "Show answer": for a reminder and after each grade. A
+    recognition card's sound may be heard at once; a production card's would be its answer,
+    which the learner may type instead (a reply to this message)."""
     lines = [(header, ""), ("", "")] if header else []
     lines += [(card.deck.name, "i"), (_prompt(card), "b")]
+    if card.direction == Direction.PRODUCTION:
+        lines += [("", ""), (gettext("Reply with the phrase to check your spelling."), "")]
     text, shortened = html_lines(lines)
     show = {"text": gettext("Show answer"), "callback_data": _callback_data(card, "show", graded)}
-    keyboard = [[show], [web_app_button(gettext("Open the app"), "review")]]
+    first_row = [show]
+    if card.direction == Direction.RECOGNITION:
+        first_row += _say_button(card, graded)
+    keyboard = [first_row, [web_app_button(gettext("Open the app"), "review")]]
     if shortened:
         keyboard.append([_card_button(card)])
     return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": keyboard}}
+
+
+def _grade_keyboard(
+    card: Card, *, learner: User, graded: int, now: datetime, suggested: int | None = None
+) -> list[list[dict]]:
+    buttons = [
+        {
+            "text": (SUGGESTED if rating == suggested else "")
+            + f"{RATING_LABELS[rating]} · {format_interval(due - now)}",
+            "callback_data": _callback_data(card, rating, graded),
+        }
+        for rating, due in card.preview(learner=learner, now=now).items()
+    ]
+    keyboard = [buttons[:2], buttons[2:]]
+    if say := _say_button(card, graded):
+        keyboard.append(say)
+    return keyboard
 
 
 def answer_message(card: Card, *, learner: User, graded: int, now: datetime) -> dict:
@@ -113,17 +159,96 @@ def answer_message(card: Card, *, learner: User, graded: int, now: datetime) -> 
     if phrase.example:
         lines += [("", ""), (phrase.example, "i")]
     text, shortened = html_lines(lines)
-    buttons = [
-        {
-            "text": f"{RATING_LABELS[rating]} · {format_interval(due - now)}",
-            "callback_data": _callback_data(card, rating, graded),
-        }
-        for rating, due in card.preview(learner=learner, now=now).items()
-    ]
-    keyboard = [buttons[:2], buttons[2:]]
+    keyboard = _grade_keyboard(card, learner=learner, graded=graded, now=now)
     if shortened:
         keyboard.append([_card_button(card)])
     return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": keyboard}}
+
+
+def _runs_html(runs: list[tuple[Kind, str]]) -> str:
+    return "".join(
+        f"<{RUN_TAGS[kind]}>{escape(text)}</{RUN_TAGS[kind]}>" if RUN_TAGS[kind] else escape(text)
+        for kind, text in runs
+    )
+
+
+def _comparison_lines(comparison: Comparison) -> list[tuple[str, str]]:
+    """The comparison as the Mini App shows it (templates/cards/answer_check.html), as lines
+    of Telegram's HTML with their plain text (which Telegram counts)."""
+    if comparison.exact:
+        verdict = gettext("Correct")
+    elif comparison.almost:
+        verdict = gettext("Almost: mind the accents")
+    else:
+        verdict = gettext("The answer")
+    lines = []
+    if not comparison.exact:
+        label = gettext("You typed")
+        lines.append((f"<b>{escape(label)}</b>", label))
+        if comparison.typed:
+            lines.append((_runs_html(comparison.typed_line), comparison.typed))
+        else:
+            nothing = pgettext("typed answer", "nothing")
+            lines.append((f"<i>{escape(nothing)}</i>", nothing))
+    lines.append((f"<b>{escape(verdict)}</b>", verdict))
+    lines.append((_runs_html(comparison.expected_line), comparison.expected))
+    return lines
+
+
+def typed_answer_message(
+    card: Card, typed: str, *, learner: User, graded: int, now: datetime
+) -> dict:
+    """The answer to a production card's message that the learner replied to with `typed`:
+    the meaning (and example), the comparison and the grades, the suggested one marked."""
+    comparison = compare(typed[:TYPED_MAX], card.phrase.front)
+    checked = _comparison_lines(comparison)
+    # The comparison is never cut (it is the answer): the meaning and the example give way.
+    checked_length = sum(telegram_length(plain) for _html, plain in checked) + len(checked)
+    lines = [(card.deck.name, "i"), (_prompt(card), "b")]
+    if card.phrase.example:
+        lines += [("", ""), (card.phrase.example, "i")]
+    head, shortened = html_lines(lines, limit=TEXT_LIMIT - checked_length - 1)
+    text = head + "\n\n" + "\n".join(html for html, _plain in checked)
+    keyboard = _grade_keyboard(
+        card, learner=learner, graded=graded, now=now, suggested=comparison.rating
+    )
+    if shortened:
+        keyboard.append([_card_button(card)])
+    return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": keyboard}}
+
+
+def replied_card(reply_to: dict) -> tuple[int, int, int] | None:
+    """(card id, version, graded so far) of the review message a learner replied to: its
+    buttons name the card. None for any other message."""
+    markup = reply_to.get("reply_markup")
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    for row in rows if isinstance(rows, list) else []:
+        for button in row if isinstance(row, list) else []:
+            data = button.get("callback_data") if isinstance(button, dict) else None
+            match = CALLBACK_DATA.fullmatch(data) if isinstance(data, str) else None
+            if match is not None:
+                return int(match[1]), int(match[2]), int(match[4])
+    return None
+
+
+def typed_answer(
+    user: User, reply_to: dict, typed: str, *, now: datetime | None = None
+) -> dict | None:
+    """The message answering a reply to a review message with a typed answer; None when the
+    reply was to no card of ours (the message is then handled as any other)."""
+    replied = replied_card(reply_to)
+    if replied is None:
+        return None
+    card_id, version, graded = replied
+    cards = Card.objects.for_user(user).select_related("deck", "phrase__speech")
+    card = cards.filter(pk=card_id).first()
+    if card is None:
+        return {"text": gettext("This card is no longer in your decks.")}
+    if card.version != version:
+        return {"text": gettext("This card was already graded.")}
+    if card.direction != Direction.PRODUCTION:
+        return {"text": gettext("Only a card that asks for the phrase takes a typed answer.")}
+    return typed_answer_message(card, typed, learner=user, graded=graded, now=now or timezone.now())
 
 
 def _finished_message(graded: int, *, more: bool, header: str = "") -> dict:
@@ -160,7 +285,7 @@ def _next_message(user: User, graded: int, now: datetime, *, header: str = "") -
 
 
 def review_callback(
-    user: User, data: str, *, now: datetime | None = None
+    user: User, data: str, *, chat_id: int, now: datetime | None = None
 ) -> tuple[str, dict | None]:
     """Handle a review button: (a notice for answerCallbackQuery, the message's new content).
 
@@ -172,11 +297,17 @@ def review_callback(
         return "", None
     card_id, version, action, graded = match.groups()
     version, graded = int(version), int(graded)
-    cards = Card.objects.for_user(user).select_related("deck", "phrase")
+    cards = Card.objects.for_user(user).select_related("deck", "phrase__speech")
     card = cards.filter(pk=card_id).first()
     if card is None:
         return gettext("This card is no longer in your decks."), None
     now = now or timezone.now()
+    if action == "say":
+        if not sound_name(card.phrase):
+            return gettext("This phrase has no sound."), None
+        # The worker encodes (once) and uploads: the webhook answers at once.
+        transaction.on_commit(lambda: send_voice_task.enqueue(user.pk, card.pk, chat_id))
+        return gettext("Sending the sound…"), None
     if action == "show":
         if card.version != version:
             return gettext("This card was already graded."), None

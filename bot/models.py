@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 
 class ProcessedUpdate(models.Model):
@@ -44,3 +45,19 @@ class CardDraft(models.Model):
 
     def __str__(self) -> str:
         return self.front
+
+
+class ReceivedFile(models.Model):
+    """A file a learner sent to the bot to import (bot.files), until they choose its deck in
+    the Mini App (then it is an ImportJob's) or a day has passed (the hourly sweep)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} from {self.owner_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("received_file", args=[self.pk])

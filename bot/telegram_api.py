@@ -1,6 +1,10 @@
 """A thin Telegram Bot API client over urllib.
 
-Every call is a JSON POST to `<TELEGRAM_API_URL>/bot<token>/<method>`. A 429 waits the
+Every call is a JSON POST to `<TELEGRAM_API_URL>/bot<token>/<method>`, except an upload
+(`upload`: sendDocument, sendVoice), a multipart/form-data POST with the file as one part and
+every other parameter as a form field (JSON for objects, as Telegram wants). Files sent to the
+bot are fetched with `getFile` and `download` from `<TELEGRAM_API_URL>/file/bot<token>/<path>`.
+A 429 waits the
 `retry_after` Telegram asks for (which pauses all sending of a sequential sender, as Telegram
 wants); 5xx answers and network errors are retried with a bounded exponential backoff; a 403
 raises BotBlocked so the caller can stop messaging that user.
@@ -13,10 +17,12 @@ attributes hold the URL) are never chained.
 import http.client
 import json
 import logging
+import secrets
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +54,19 @@ class ServerError(TelegramError):
     """5xx, a network error or a timeout: worth retrying."""
 
 
+class FileTooBig(TelegramError):
+    """A file to download is larger than we take (or than getFile serves)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file for an upload's multipart part: its name in the chat, content and type."""
+
+    name: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+
 class BotAPI:
     def __init__(
         self,
@@ -74,10 +93,55 @@ class BotAPI:
     def call(self, method: str, **params: Any) -> Any:
         """Call a Bot API method and return its `result`; None-valued parameters are left out."""
         body = json.dumps({k: v for k, v in params.items() if v is not None}).encode()
+        return self._retried(method, body, "application/json")
+
+    def upload(self, method: str, field: str, upload: Upload, **params: Any) -> Any:
+        """Call a method that sends a file (`field`, e.g. "document") as multipart/form-data."""
+        boundary = secrets.token_hex(16)
+        parts = []
+        for name, value in params.items():
+            if value is None:
+                continue
+            text = value if isinstance(value, str) else json.dumps(value)
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                + text.encode()
+                + b"\r\n"
+            )
+        # A file name with quotes or line breaks would break the part's header.
+        filename = "".join(c for c in upload.name if c not in '"\\\r\n') or "file"
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="{filename}"\r\nContent-Type: {upload.content_type}\r\n\r\n'.encode()
+            + upload.content
+            + b"\r\n"
+        )
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self._retried(method, body, f"multipart/form-data; boundary={boundary}")
+
+    def download(self, file_path: str, *, max_bytes: int) -> bytes:
+        """The content of a file sent to the bot (`file_path` from getFile); FileTooBig past
+        `max_bytes`, read no further."""
+        url = f"{self.base_url}/file/bot{self._token}/{file_path}"
+        try:
+            request = urllib.request.Request(url, method="GET")
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                content = response.read(max_bytes + 1)
+        except urllib.error.HTTPError as error:
+            raise TelegramError("download", f"HTTP {error.code}", error_code=error.code) from None
+        except (OSError, http.client.HTTPException) as error:
+            raise ServerError("download", f"network error ({type(error).__name__})") from None
+        except ValueError:
+            raise TelegramError("download", "TELEGRAM_API_URL is not a valid URL") from None
+        if len(content) > max_bytes:
+            raise FileTooBig("download", f"the file is larger than {max_bytes} bytes")
+        return content
+
+    def _retried(self, method: str, body: bytes, content_type: str) -> Any:
         attempt = 0
         while True:
             try:
-                return self._post(method, body)
+                return self._post(method, body, content_type)
             except RetryAfter as error:
                 if attempt >= self.retries or error.retry_after > self.max_retry_after:
                     raise
@@ -90,11 +154,11 @@ class BotAPI:
             self.sleep(delay)
             attempt += 1
 
-    def _post(self, method: str, body: bytes) -> Any:
+    def _post(self, method: str, body: bytes, content_type: str) -> Any:
         url = f"{self.base_url}/bot{self._token}/{method}"
         try:
             request = urllib.request.Request(
-                url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+                url, data=body, headers={"Content-Type": content_type}, method="POST"
             )
             try:
                 response = urllib.request.urlopen(request, timeout=self.timeout)

@@ -18,7 +18,7 @@ from accounts import initdata
 from accounts.initdata import TelegramUser
 from accounts.models import User
 from accounts.services import user_from_telegram
-from bot import chat_review, commands, drafts, inline
+from bot import chat_review, commands, drafts, files, inline
 from bot.models import ProcessedUpdate
 from bot.telegram_api import BotAPI, BotBlocked, TelegramError, bot_api
 
@@ -108,6 +108,14 @@ def _on_message(message: dict, api: BotAPI) -> None:
     user = _learner(message.get("from"))
     if user is None:
         return
+    if isinstance(message.get("document"), dict):
+        files.on_document(user, message, api)  # an .apkg or CSV to import
+        return
+    text, reply_to = message.get("text"), message.get("reply_to_message")
+    # A reply to a review card is its typed answer; a reply to anything else goes on below.
+    replied = isinstance(text, str) and isinstance(reply_to, dict)
+    if replied and _on_typed_answer(user, message, reply_to, text, api):
+        return
     with translation.override(user.language):
         answer = _answer(user, message)
         if answer is not None:
@@ -127,6 +135,18 @@ def _answer(user: User, message: dict) -> dict | None:
     if isinstance(text, str):
         return commands.on_help(user, "")
     return None  # a sticker, or the service message saying we may now write: nothing to say
+
+
+def _on_typed_answer(user: User, message: dict, reply_to: dict, text: str, api: BotAPI) -> bool:
+    """Answer a reply to a review card with the phrase typed; False if it was no such reply."""
+    with translation.override(user.language):
+        answer = chat_review.typed_answer(user, reply_to, text)
+    if answer is None:
+        return False
+    message_id = message.get("message_id")
+    replying = {"message_id": message_id} if type(message_id) is int else None
+    api.call("sendMessage", chat_id=message["chat"]["id"], reply_parameters=replying, **answer)
+    return True
 
 
 def _on_callback_query(query: dict, api: BotAPI) -> None:
@@ -163,7 +183,7 @@ def _on_tap(user: User, query: dict, api: BotAPI) -> str:
     if data.startswith(drafts.PREFIX):
         notice, content = drafts.draft_callback(user, data)
     else:
-        notice, content = chat_review.review_callback(user, data)
+        notice, content = chat_review.review_callback(user, data, chat_id=chat_id)
     if content is not None:
         chat_review.edit_message(api, chat_id=chat_id, message_id=message_id, content=content)
     return notice

@@ -1,22 +1,38 @@
 import hmac
 import json
 import logging
+from pathlib import PurePath
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse, QueryDict
-from django.shortcuts import get_object_or_404, render
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    JsonResponse,
+    QueryDict,
+)
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
-from bot import inline
-from bot.forms import DraftForm
-from bot.models import CardDraft
+from bot import files, inline
+from bot.forms import DraftForm, ReceivedFileForm
+from bot.models import CardDraft, ReceivedFile
 from bot.telegram_api import TelegramError, bot_api
 from bot.updates import process_update
-from cards.models import Deck, Phrase, get_deck_for_user
+from cards.export_jobs import current_jobs
+from cards.importing import ImportOptions, ImportRefused, preview_rows, read_source
+from cards.importing.forms import ImportForm
+from cards.importing.jobs import start_import
+from cards.models import Deck, ExportJob, Phrase, get_deck_for_user
+from cards.views.importing import FORMAT_NAMES
 from phraseweaver.htmx import page_or_part
 
 logger = logging.getLogger(__name__)
@@ -62,6 +78,9 @@ def drafts(request: LearnerRequest) -> HttpResponse:
     items = [(draft, _draft_form(draft, decks)) for draft in shown[:MAX_DRAFTS_SHOWN]]
     context = {"items": items, "more": len(shown) > MAX_DRAFTS_SHOWN, "has_decks": bool(decks)}
     return render(request, page_or_part(request, "bot/drafts.html", "screen"), context)
+
+
+# Files and the bot's chat (bot.files)
 
 
 @require_POST
@@ -114,3 +133,68 @@ def deck_share_prepared(request: LearnerRequest, deck_id: int) -> JsonResponse:
         logger.warning("Could not prepare a shared deck's message: %s", error)
         return JsonResponse({"error": "telegram"}, status=502)  # the page falls back to the link
     return JsonResponse({"id": prepared["id"]})
+
+
+@require_POST
+@telegram_user_required
+def deck_export_send(request: LearnerRequest, deck_id: int) -> HttpResponse:
+    """Have the bot send the deck's CSV or .apkg to the learner's chat."""
+    deck = get_deck_for_user(request.user, deck_id)
+    kind = request.POST.get("format", "")
+    if kind not in files.DECK_FORMATS:
+        return HttpResponseBadRequest(_("Unknown export format."))
+    return _send(request, kind, deck.pk)
+
+
+@require_POST
+@telegram_user_required
+def everything_export_send(request: LearnerRequest, export_id: int) -> HttpResponse:
+    """Have the bot send the finished "all my data" zip to the learner's chat."""
+    done = current_jobs(request.user).filter(status=ExportJob.Status.DONE)
+    job = get_object_or_404(done.only("pk"), pk=export_id)
+    return _send(request, "everything", job.pk)
+
+
+def _send(request: LearnerRequest, kind: str, object_id: int) -> HttpResponse:
+    reachable = request.user.bot_reachable
+    if reachable:
+        files.request_sending(request.user, kind, object_id)
+    return render(request, "bot/files.html#sent", {"reachable": reachable})
+
+
+@require_http_methods(["GET", "POST"])
+@telegram_user_required
+def received_file(request: LearnerRequest, file_id: int) -> HttpResponse:
+    """A file the learner sent to the bot: GET, what it holds and a choice of deck; POST,
+    import it there (a new deck if they chose so) as the Mini App's import does."""
+    received = get_object_or_404(ReceivedFile.objects.filter(owner=request.user), pk=file_id)
+    content = bytes(received.content)
+    try:
+        source = read_source(content)
+    except ImportRefused as refused:  # IMPORT_MAX_BYTES lowered since, say
+        return render(request, "bot/files.html#received", {"error": str(refused)})
+    decks = Deck.objects.for_user(request.user).order_by("name")
+    new_name = (source.deck_name or PurePath(received.name).stem or received.name)[:100]
+    form = ReceivedFileForm(request.POST or None, decks=decks, new_name=new_name)
+    if request.method == "POST" and form.is_valid():
+        upload = SimpleUploadedFile(received.name, content)
+        import_form = ImportForm({}, MultiValueDict({"file": [upload]}))
+        if import_form.is_valid():
+            with transaction.atomic():
+                deck = form.cleaned_data["deck"]
+                if deck is None:
+                    deck = Deck.objects.create(owner=request.user, name=new_name)
+                start_import(deck=deck, form=import_form)
+                received.delete()
+            # The deck's import screen shows the import run, as after the Mini App's own.
+            return redirect("deck_import", deck.pk)
+        form.add_error(None, [str(error) for error in import_form.non_field_errors()])
+    options = ImportOptions(mapping=dict(source.mapping))
+    context = {
+        "received": received,
+        "source": source,
+        "format_name": FORMAT_NAMES.get(source.format, source.format),
+        "rows": preview_rows(source, options),
+        "form": form,
+    }
+    return render(request, page_or_part(request, "bot/files.html", "received"), context)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, only those that are missing:
 #   gettext    compiles the translations (manage.py compilemessages)
-#   ffmpeg     re-encodes learners' recordings and the server's speech to MP3 (cards/media/)
+#   ffmpeg     re-encodes learners' recordings and the server's speech to MP3 (cards/media/), and
+#              those to OGG/Opus voice notes for the bot (bot/voice.py; Debian's ffmpeg has libopus)
 #   espeak-ng  the server's voice for clients without speechSynthesis (cards/media/speech.py)
 #   chromium   runs the browser tests (only with --browser)
 #   haproxy    the load balancer of bench/drill_scale_out.py (only with --drill)

@@ -48,10 +48,11 @@ METHODS: dict[str, type[TelegramMethod]] = {
 
 
 @dataclass(frozen=True)
-class Upload:
+class UploadedPart:
     """A file sent in a multipart request."""
 
     filename: str
+    content_type: str
     content: bytes
 
 
@@ -100,7 +101,7 @@ def _for_aiogram(body: dict) -> dict:
     """A multipart body as aiogram's models take it: files as input files, JSON as JSON."""
     return {
         key: BufferedInputFile(value.content, value.filename)
-        if isinstance(value, Upload)
+        if isinstance(value, UploadedPart)
         else _json(value)
         for key, value in body.items()
     }
@@ -130,7 +131,7 @@ def _limits(method: str, body: dict) -> Iterator[str]:
     if telegram_length(answer) > CALLBACK_ANSWER_LIMIT:
         yield f"callback answer longer than {CALLBACK_ANSWER_LIMIT} characters"
     for name, value in body.items():
-        if isinstance(value, Upload):
+        if isinstance(value, UploadedPart):
             limit = PHOTO_UPLOAD_LIMIT if method == "sendPhoto" else UPLOAD_LIMIT
             if len(value.content) > limit:
                 yield f"{name}: a file of {len(value.content)} bytes, over {limit}"

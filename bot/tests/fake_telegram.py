@@ -8,6 +8,12 @@ entity parsing (`visible_text`), and a web_app button whose URL is not https.
 Every request is also checked by bot_api_checks (aiogram's models of the methods, with no
 unknown field at any level, and Telegram's documented limits); what is wrong is kept in
 `problems`, and the `telegram` fixture fails the test if any is left at its end.
+
+Uploads (sendDocument, sendVoice) arrive as multipart/form-data: the form fields are the body
+(objects decoded from their JSON) and each file part is an `UploadedPart` under its field's
+name; a file over 50 MB is refused, as Telegram refuses it. Files "sent to the bot" are added
+with `add_file`: getFile describes them (and refuses one over 20 MB) and GET
+/file/bot<token>/<path> serves them.
 """
 
 import email.parser
@@ -25,7 +31,8 @@ from bot.tests.bot_api_checks import (
     CALLBACK_ANSWER_LIMIT,
     CAPTION_LIMIT,
     TEXT_LIMIT,
-    Upload,
+    UPLOAD_LIMIT,
+    UploadedPart,
     telegram_length,
     visible_text,
 )
@@ -37,6 +44,8 @@ DESCRIPTIONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
 }
+
+GET_FILE_LIMIT = 20 * 1024 * 1024  # a file a bot downloads
 
 
 def refusal(method: str, body: dict) -> str | None:
@@ -51,6 +60,9 @@ def refusal(method: str, body: dict) -> str | None:
     caption = visible_text(str(body.get("caption") or ""), parse_mode)
     if telegram_length(caption) > CAPTION_LIMIT:
         return "Bad Request: message caption is too long"
+    for part in body.values():
+        if isinstance(part, UploadedPart) and len(part.content) > UPLOAD_LIMIT:
+            return "Request Entity Too Large"
     answer = str(body.get("text") or "") if method == "answerCallbackQuery" else ""
     if telegram_length(answer) > CALLBACK_ANSWER_LIMIT:
         return "Bad Request: MESSAGE_TOO_LONG"
@@ -67,6 +79,29 @@ def refusal(method: str, body: dict) -> str | None:
         if data is not None and not 1 <= len(str(data).encode()) <= 64:
             return "Bad Request: BUTTON_DATA_INVALID"
     return None
+
+
+def parse_multipart(content_type: str, raw: bytes) -> dict:
+    """A multipart/form-data body as Telegram reads it: fields (JSON objects decoded) and
+    files (UploadedPart)."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    body: dict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            body[name] = UploadedPart(filename, part.get_content_type(), content)
+            continue
+        text = content.decode()
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        # Only objects and arrays travel as JSON; "42" stays the string Telegram reads.
+        body[name] = value if isinstance(value, (dict, list)) else text
+    return body
 
 
 @dataclass
@@ -101,8 +136,16 @@ class FakeTelegram:
     clock: object = None
     url: str = ""
     problems: list[str] = field(default_factory=list)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file_id → path, bytes
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _message_id: int = 1000
+
+    def add_file(self, file_id: str, content: bytes, *, path: str = "") -> None:
+        """A file a learner sent to the bot, for getFile and the file download."""
+        self.files[file_id] = (path or f"documents/{file_id}", content)
+
+    def file_content(self, path: str) -> bytes | None:
+        return next((c for p, c in self.files.values() if p == path), None)
 
     def fail(
         self,
@@ -140,10 +183,18 @@ class FakeTelegram:
                         rule.times -= 1
                     return rule.status, rule.raw or self._error(rule), rule.delay
             description = refusal(method, body)
+            if method == "getFile" and str(body.get("file_id")) not in self.files:
+                description = "Bad Request: invalid file_id"
             if description is not None:
                 answer = {"ok": False, "error_code": 400, "description": description}
                 return 400, json.dumps(answer).encode(), 0
             return 200, json.dumps({"ok": True, "result": self._result(method, body)}).encode(), 0
+
+    def _file(self, file_id: str) -> dict:
+        path, content = self.files[file_id]
+        answer = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content)}
+        # Telegram describes a file over 20 MB but gives no path to download it from.
+        return answer if len(content) > GET_FILE_LIMIT else {**answer, "file_path": path}
 
     def _error(self, rule: Rule) -> bytes:
         answer = {"ok": False, "error_code": rule.status, "description": rule.description}
@@ -158,6 +209,15 @@ class FakeTelegram:
                 "id": f"prepared{self._message_id}",
                 "expiration_date": int(time.time()) + 86400,
             }
+        if method == "getFile":
+            return self._file(str(body.get("file_id")))
+        if method in ("sendDocument", "sendVoice"):
+            self._message_id += 1
+            return {
+                "message_id": self._message_id,
+                "date": int(time.time()),
+                "chat": {"id": body.get("chat_id"), "type": "private"},
+            }
         if method not in ("sendMessage", "editMessageText"):
             return True
         self._message_id += 1
@@ -169,19 +229,6 @@ class FakeTelegram:
         }
 
 
-def multipart_fields(content_type: str, raw: bytes) -> dict:
-    """The fields of a multipart/form-data body: files as Upload, the others as text."""
-    head = f"Content-Type: {content_type}\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
-    fields: dict = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        content = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
-        fields[name] = Upload(filename, content) if filename is not None else content.decode()
-    return fields
-
-
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -189,13 +236,29 @@ class _Handler(BaseHTTPRequestHandler):
         if "json" in content_type:
             body = json.loads(raw or b"{}")
         elif content_type.startswith("multipart/form-data"):
-            body = multipart_fields(content_type, raw)
+            body = parse_multipart(content_type, raw)
         else:
             body = dict(parse_qsl(raw.decode()))
         self._answer(body)
 
     def do_GET(self):
+        path = urlsplit(self.path).path
+        if path.startswith("/file/bot"):
+            self._serve_file(path)
+            return
         self._answer(dict(parse_qsl(urlsplit(self.path).query)))
+
+    def _serve_file(self, path: str):
+        match = re.fullmatch(r"/file/bot([^/]+)/(.+)", path)
+        content = self.server.fake.file_content(match[2]) if match else None
+        if content is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
 
     def _answer(self, body: dict):
         match = re.fullmatch(r"/bot([^/]+)/(\w+)", urlsplit(self.path).path)

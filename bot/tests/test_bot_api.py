@@ -9,11 +9,14 @@ import pytest
 from bot.telegram_api import (
     BotAPI,
     BotBlocked,
+    FileTooBig,
     RetryAfter,
     ServerError,
     TelegramError,
+    Upload,
     bot_api,
 )
+from bot.tests.fake_telegram import UploadedPart
 from conftest import TEST_BOT_TOKEN
 
 SECRET_PART = TEST_BOT_TOKEN.split(":")[1]
@@ -161,3 +164,47 @@ def test_the_token_appears_in_no_error_about_a_bad_api_url(caplog, sleeps):
             api.call("getMe")
 
         assert SECRET_PART not in everything_said(raised.value, caplog)
+
+
+def test_an_upload_posts_the_file_and_the_fields_as_multipart_form_data(telegram, api):
+    document = Upload("Español “básico”.csv", b"front,back\nhola,hello\n", "text/csv")
+    keyboard = {"inline_keyboard": [[{"text": "Open", "callback_data": "x"}]]}
+
+    api.upload(
+        "sendDocument", "document", document, chat_id=111, caption="<b>Hi</b>",
+        parse_mode="HTML", reply_markup=keyboard, disable_notification=None,
+    )  # fmt: skip
+
+    [body] = telegram.calls("sendDocument")
+    assert body == {
+        "chat_id": "111",
+        "caption": "<b>Hi</b>",
+        "parse_mode": "HTML",
+        "reply_markup": keyboard,
+        "document": UploadedPart("Español “básico”.csv", "text/csv", document.content),
+    }
+
+
+def test_an_upload_over_fifty_megabytes_is_refused_as_telegram_refuses_it(telegram, api):
+    huge = Upload("big.zip", b"\0" * (50 * 1024 * 1024 + 1))
+
+    with pytest.raises(TelegramError, match="Too Large"):
+        api.upload("sendDocument", "document", huge, chat_id=111)
+
+
+def test_a_file_sent_to_the_bot_downloads_from_its_path(telegram, api):
+    telegram.add_file("F1", b"some bytes", path="documents/file_7.csv")
+
+    path = api.call("getFile", file_id="F1")["file_path"]
+
+    assert api.download(path, max_bytes=10) == b"some bytes"
+    with pytest.raises(FileTooBig):
+        api.download(path, max_bytes=9)
+
+
+def test_a_download_error_does_not_show_the_token(telegram, api, caplog):
+    with pytest.raises(TelegramError) as raised:
+        api.download("documents/missing.csv", max_bytes=10)
+
+    assert raised.value.error_code == 404
+    assert SECRET_PART not in everything_said(raised.value, caplog)

@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from bot.tests.bot_api_checks import Upload, problems
+from bot.tests.bot_api_checks import UploadedPart, problems
 from bot.tests.fake_telegram import FakeTelegramServer
 
 BUTTON = {"text": "Add", "callback_data": "dr:1:add"}
@@ -120,12 +120,16 @@ def test_an_unknown_method_is_a_problem():
         ),
         (
             "sendDocument",
-            {"chat_id": 1, "document": Upload("deck.apkg", b"x" * (50 * 1024 * 1024 + 1))},
+            {"chat_id": 1, "document": UploadedPart(
+                "deck.apkg", "application/octet-stream", b"x" * (50 * 1024 * 1024 + 1)
+            )},
             "over 52428800",
         ),
         (
             "sendPhoto",
-            {"chat_id": 1, "photo": Upload("a.jpg", b"x" * (10 * 1024 * 1024 + 1))},
+            {"chat_id": 1, "photo": UploadedPart(
+                "a.jpg", "image/jpeg", b"x" * (10 * 1024 * 1024 + 1)
+            )},
             "over 10485760",
         ),
     ],
@@ -176,5 +180,5 @@ def test_the_server_keeps_the_problems_of_what_it_received_and_parses_multipart_
         "Bad Request: message caption is too long"
     )
     assert received.body["chat_id"] == "42"
-    assert received.body["document"] == Upload("a.csv", b"front,back")
+    assert received.body["document"] == UploadedPart("a.csv", "text/csv", b"front,back")
     assert fake.problems == ["sendDocument: caption longer than 1024 characters"]

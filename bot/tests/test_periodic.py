@@ -22,6 +22,7 @@ def test_run_periodic_enqueues_the_reminders_and_the_abandoned_import_sweep(sett
 
     queued = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
     assert sorted(queued.values_list("task_path", flat=True)) == [
+        "bot.files.sweep_received_files_task",
         "bot.tasks.send_reminders_task",
         "cards.export_jobs.sweep_export_jobs_task",
         "cards.importing.jobs.sweep_import_jobs_task",
@@ -39,7 +40,7 @@ def test_run_periodic_forgets_the_queue_s_records_of_tasks_finished_long_ago(set
 
     call_command("run_periodic", stdout=StringIO())
 
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 4
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 5
     assert not DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL).exists()
 
 

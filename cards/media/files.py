@@ -48,10 +48,17 @@ def store(prefix: str, extension: str, content: bytes) -> str:
     return default_storage.save(random_name(prefix, extension), ContentFile(content))
 
 
+def voice_note_name(name: str) -> str:
+    """Where the bot's OGG/Opus copy of a stored MP3 is kept (bot.voice): beside it."""
+    return name.removesuffix(".mp3") + ".ogg"
+
+
 def delete(name: str) -> None:
-    """Remove a stored file; one that is already gone is no error."""
+    """Remove a stored file (and a sound's voice note); one that is already gone is no error."""
     if name:
         default_storage.delete(name)
+        if name.endswith(".mp3"):
+            default_storage.delete(voice_note_name(name))
 
 
 def delete_on_commit(names: list[str]) -> None:

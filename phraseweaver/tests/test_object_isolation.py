@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
-from bot.models import CardDraft
+from bot.models import CardDraft, ReceivedFile
 from cards.models import Card, Deck, ExportJob, ImportJob, ReviewLog
 from cards.scheduling import Rating
 from conftest import auth_headers, htmx, make_card
@@ -78,6 +78,8 @@ def bobs(bob, alice):
     }
     ids["export_id"] = export.pk
     ids["draft_id"] = CardDraft.objects.create(owner=bob, message_id=1, front="bob's", deck=deck).pk
+    received = ReceivedFile.objects.create(owner=bob, name="bob.csv", content=b"hola,hello\n")
+    ids["file_id"] = received.pk
     ids["media_token"] = forged_media_token(alice, bob)
     return ids | {"card": card, "log": log}
 
@@ -95,7 +97,7 @@ def forged_media_token(alice, bob) -> str:
 def snapshot(user):
     """Everything of bob's that a request could change."""
     rows = [model_to_dict(user)]
-    for model in (Deck, Card, ReviewLog, ImportJob, ExportJob, CardDraft):
+    for model in (Deck, Card, ReviewLog, ImportJob, ExportJob, CardDraft, ReceivedFile):
         owner = "user" if model is ReviewLog else "owner"
         rows += [model_to_dict(obj) for obj in model.objects.filter(**{owner: user}).order_by("pk")]
     return rows

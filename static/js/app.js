@@ -303,6 +303,30 @@
     });
   }
 
+  // --- Files the bot sends (templates/cards/export.html#send-offer) -----------------------
+  // Offered in Telegram where downloadFile is missing (before 8.0), or where Telegram answers
+  // a download with a status other than "downloading"; "cancelled" is the learner's no.
+  // Telegram's script reports every such status as "cancelled", so the client's own event
+  // is read.
+  var downloading = null; // the link whose download Telegram was asked for
+
+  function offerSending(link) {
+    var offer = document.getElementById(link.getAttribute("data-tg-send") || "");
+    if (offer) offer.hidden = false;
+  }
+
+  function showSendOffers() {
+    if (!inTelegram || since("8.0")) return;
+    document.querySelectorAll("a[data-tg-send]").forEach(offerSending);
+  }
+
+  function onDownloadRequested(eventType, data) {
+    var link = downloading;
+    downloading = null;
+    var status = data && data.status;
+    if (link && status !== "downloading" && status !== "cancelled") offerSending(link);
+  }
+
   // The grade's form sends how long the question was on screen.
   function timeGrade(button) {
     if (!button.form) return;
@@ -354,11 +378,17 @@
       }
     }],
     // Telegram (Bot API 8.0+) shows its own download dialog for a signed link; older clients
-    // and plain browsers follow the link.
+    // and plain browsers follow the link. Where Telegram cannot download, the bot can send
+    // the file instead: the link's data-tg-send names that offer.
     ["a[data-tg-download]", function (link, event) {
       if (!since("8.0")) return;
       event.preventDefault();
-      tg.downloadFile({ url: link.href, file_name: link.getAttribute("data-tg-download") });
+      downloading = link;
+      try {
+        tg.downloadFile({ url: link.href, file_name: link.getAttribute("data-tg-download") });
+      } catch (error) {
+        offerSending(link);
+      }
     }],
     ["#back", function (link, event) {
       event.preventDefault();
@@ -557,6 +587,7 @@
     syncButtons();
     reviewSettled();
     showRecorders();
+    showSendOffers();
   }
 
   function start() {
@@ -567,11 +598,13 @@
       tg.onEvent("mainButtonClicked", pressMain);
       tg.onEvent("backButtonClicked", pressBack);
       tg.onEvent("themeChanged", applyTheme);
+      window.Telegram.WebView.onEvent("file_download_requested", onDownloadRequested);
       applyTheme();
       tg.ready();
       tg.expand();
     }
     reviewSettled();
+    showSendOffers();
   }
 
   var LISTENERS = {
