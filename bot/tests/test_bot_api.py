@@ -191,6 +191,10 @@ def test_an_upload_over_fifty_megabytes_is_refused_as_telegram_refuses_it(telegr
     with pytest.raises(TelegramError, match="Too Large"):
         api.upload("sendDocument", "document", huge, chat_id=111)
 
+    # The checks saw it too; taken off the list so the fixture does not fail the test for it.
+    assert telegram.problems.pop().endswith("a file of 52428801 bytes, over 52428800")
+    assert telegram.problems == []
+
 
 def test_a_file_sent_to_the_bot_downloads_from_its_path(telegram, api):
     telegram.add_file("F1", b"some bytes", path="documents/file_7.csv")
