@@ -311,8 +311,7 @@ def _memory(stats: Stats, cards: QuerySet[Card], now: datetime, *, decay: float)
             condition &= Q(stability__lt=edges[index + 1])
         bins[f"s{index}"] = Count("id", filter=condition)
     for index in range(DIFFICULTY_BINS):
-        low = 1 + 9 * index / DIFFICULTY_BINS
-        condition = Q(difficulty__gte=low)
+        condition = Q(difficulty__gte=1 + 9 * index / DIFFICULTY_BINS)
         if index + 1 < DIFFICULTY_BINS:
             condition &= Q(difficulty__lt=1 + 9 * (index + 1) / DIFFICULTY_BINS)
         bins[f"d{index}"] = Count("id", filter=condition)
