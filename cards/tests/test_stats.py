@@ -366,7 +366,7 @@ def test_the_memory_figures_say_what_they_count(as_alice, alice):
     deck = Deck.objects.create(owner=alice, name="D")
     make_cards(deck, 2, stability=10.0, difficulty=5.0, state=REVIEW, last_review=timezone.now())
     page = " ".join(stats_page(as_alice).split())
-    assert "<strong>100%</strong> retrievability now" in page
+    assert "<strong> 100% </strong> retrievability now" in page
     assert "averaged over your 2 reviewed cards" in page
     assert "<strong>2</strong> estimated total knowledge" in page
     assert '<th scope="row">7–14 days</th><td>2</td>' in page
