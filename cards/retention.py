@@ -126,7 +126,7 @@ def simulate(parameters: list[float], retention: float, config: rs.SimulatorConf
 
 
 # The chart: for each retention, a bar of reviews a day and one of cards remembered.
-CHART_WIDTH, CHART_HEIGHT, GROUP, BAR = 316, 100, 60, 20
+CHART_HEIGHT, GROUP, BAR = 100, 60, 20
 
 
 def chart(results: list[dict], *, current: float) -> list[dict]:
@@ -154,6 +154,10 @@ def chart(results: list[dict], *, current: float) -> list[dict]:
             }
         )
     return groups
+
+
+def chart_width(groups: list[dict]) -> int:
+    return len(groups) * GROUP + 8
 
 
 def retentions(learner: User) -> list[float]:

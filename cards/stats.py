@@ -88,6 +88,14 @@ class Stats:
     def distribution_width(self) -> int:
         return max(len(self.stability), len(self.difficulty)) * 3 * BAR
 
+    @property
+    def distribution_height(self) -> int:
+        return CHART_HEIGHT + 16  # the bars, then their axis labels
+
+    @property
+    def distribution_label_y(self) -> int:
+        return CHART_HEIGHT + 12
+
 
 def learner_stats(user: User, *, deck: Deck | None = None, now: datetime | None = None) -> Stats:
     day = LearnerDay(user, now)
@@ -328,19 +336,20 @@ def _memory(stats: Stats, cards: QuerySet[Card], now: datetime, *, decay: float)
             label = _("%(low)s–%(high)s days") % {"low": low, "high": edges[index + 1]}
         else:
             label = _("%(low)s days or more") % {"low": low}
-        stability.append((label, found[f"s{index}"]))
+        stability.append((label, str(low), found[f"s{index}"]))
     stats.stability = _distribution(stability)
     difficulty = []
     for index in range(DIFFICULTY_BINS):
         low, high = 100 * index // DIFFICULTY_BINS, 100 * (index + 1) // DIFFICULTY_BINS
-        difficulty.append((f"{low}–{high}%", found[f"d{index}"]))
+        difficulty.append((f"{low}–{high}%", f"{low}%", found[f"d{index}"]))
     stats.difficulty = _distribution(difficulty)
 
 
-def _distribution(values: list[tuple[str, int]]) -> list[dict]:
-    top = max((value for _label, value in values), default=0) or 1
+def _distribution(values: list[tuple[str, str, int]]) -> list[dict]:
+    """Bars of (label, short label under the bar, count)."""
+    top = max((value for _label, _short, value in values), default=0) or 1
     bars = []
-    for index, (label, value) in enumerate(values):
+    for index, (label, short, value) in enumerate(values):
         height = round(CHART_HEIGHT * value / top)
         title = ngettext("%(label)s: %(count)d card", "%(label)s: %(count)d cards", value) % {
             "label": label,
@@ -353,6 +362,7 @@ def _distribution(values: list[tuple[str, int]]) -> list[dict]:
                 "height": height,
                 "title": title,
                 "label": label,
+                "short": short,
                 "value": value,
             }
         )

@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import LearnerRequest, telegram_user_required
-from cards.retention import chart, fail_abandoned, latest_simulation, start_simulation
+from cards.retention import chart, chart_width, fail_abandoned, latest_simulation, start_simulation
 from phraseweaver.htmx import is_fragment, page_or_part
 
 TEMPLATE = "cards/retention.html"
@@ -21,8 +21,8 @@ def retention_box(request: LearnerRequest) -> HttpResponse:
             return redirect("settings")
     fail_abandoned(request.user)
     latest = latest_simulation(request.user)
-    current = request.user.desired_retention
-    context = {"latest": latest, "chart": chart(latest.results, current=current) if latest else []}
+    groups = chart(latest.results, current=request.user.desired_retention) if latest else []
+    context = {"latest": latest, "chart": groups, "chart_width": chart_width(groups)}
     if is_fragment(request):
         return render(request, f"{TEMPLATE}#box", context)
     return render(request, page_or_part(request, TEMPLATE, "screen"), context)
