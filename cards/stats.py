@@ -1,4 +1,4 @@
-"""Statistics, aggregated in the database: five queries whatever the length of the history.
+"""Statistics, aggregated in the database: four queries whatever the length of the history.
 
 Days are the learner's local days (TruncDate in the user's time zone), like the daily limits.
 The memory figures (retrievability, stability, difficulty) are one aggregate over the cards:
@@ -10,9 +10,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from django.db.models import Avg, Count, F, FloatField, Func, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Floor, Greatest, Power, TruncDate
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
@@ -44,6 +58,65 @@ PERIODS = (
 STABILITY_EDGES = (1, 3, 7, 14, 30, 90, 180, 365, 730)
 DIFFICULTY_BINS = 10  # FSRS difficulty runs from 1 to 10, shown as 0-100 %
 DAY_SECONDS = 86400
+# What a review counts for in true retention: nothing (older than the table's year, a learning
+# or relearning step, or no interval before it), or a young or mature card passed or failed.
+OTHER, YOUNG_PASSED, YOUNG_FAILED, MATURE_PASSED, MATURE_FAILED = range(5)
+KINDS = {
+    YOUNG_PASSED: ("young", "passed"),
+    YOUNG_FAILED: ("young", "failed"),
+    MATURE_PASSED: ("mature", "passed"),
+    MATURE_FAILED: ("mature", "failed"),
+}
+MATURE_DAYS = MATURE.days - 1 / DAY_SECONDS
+
+
+class DaysBetween(Func):
+    """The days (a fraction) from one datetime to another, on both databases (SQLite's own
+    julianday, not one of the Python functions Django gives SQLite for date arithmetic)."""
+
+    output_field = FloatField()
+
+    def __init__(self, start: Any, end: Any) -> None:
+        super().__init__(end, start)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(julianday(%(expressions)s))",
+            arg_joiner=") - julianday(",
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template=f"(EXTRACT(EPOCH FROM (%(expressions)s)) / {DAY_SECONDS})",
+            arg_joiner=" - ",
+        )
+
+
+def review_kind(since: datetime) -> Case:
+    """The kind of a review (OTHER, YOUNG_PASSED…) for true retention since `since`; the
+    cheap conditions first, so the date arithmetic is paid by learned cards' reviews only."""
+    mature: GreaterThanOrEqual = GreaterThanOrEqual(
+        # Less a second: julianday's floating point may make 21 days 20.99999999.
+        DaysBetween(F("last_review_before"), F("due_before")),
+        MATURE_DAYS,
+    )
+    failed = Q(rating=1)
+    return Case(
+        When(
+            Q(reviewed_at__lt=since)
+            | ~Q(state_before=State.REVIEW)
+            | Q(last_review_before__isnull=True),
+            then=OTHER,
+        ),
+        When(mature, then=Case(When(failed, then=MATURE_FAILED), default=MATURE_PASSED)),
+        When(failed, then=YOUNG_FAILED),
+        default=YOUNG_PASSED,
+        output_field=IntegerField(),
+    )
 
 
 @dataclass
@@ -104,19 +177,29 @@ def learner_stats(user: User, *, deck: Deck | None = None, now: datetime | None 
     cards = Card.objects.for_user(user)
     if deck is not None:
         logs, cards = logs.filter(card__deck=deck), cards.filter(deck=deck)
-    per_day = {
-        row["day"]: (row["count"], row["ms"] or 0)
-        for row in logs.annotate(day=TruncDate("reviewed_at", tzinfo=tz))
-        .values("day")
+    # One pass over the history: per local day and kind of review, at most five rows a day
+    # studied. The heatmap, the time and the streaks add up a day's rows; true retention reads
+    # the kinds of the last 365 days.
+    year = datetime.combine(today - timedelta(days=PERIODS[-1][1]), time.min, tzinfo=tz)
+    per_day: dict[date, tuple[int, int]] = {}
+    kinds: list[tuple[date, int, int]] = []  # day, kind, reviews
+    rows = (
+        logs.annotate(day=TruncDate("reviewed_at", tzinfo=tz), kind=review_kind(year))
+        .values("day", "kind")
         .annotate(count=Count("id"), ms=Sum("duration_ms"))
-        .order_by("day")
-    }
+        .order_by()
+    )
+    for row in rows:
+        count, ms = per_day.get(row["day"], (0, 0))
+        per_day[row["day"]] = (count + row["count"], ms + (row["ms"] or 0))
+        if row["kind"] != OTHER:
+            kinds.append((row["day"], row["kind"], row["count"]))
     stats = Stats(today=today)
     _heatmap(stats, per_day)
     _time_spent(stats, per_day)
     stats.current_streak, stats.longest_streak = streaks(set(per_day), today)
     _forecast(stats, cards, tz)
-    _true_retention(stats, logs, tz)
+    _true_retention(stats, kinds)
     _memory(stats, cards, now, decay=_decay(user))
     stats.states = cards.aggregate(
         new=Count("id", filter=Q(suspended=False, last_review__isnull=True)),
@@ -218,40 +301,29 @@ def _forecast(stats: Stats, cards: QuerySet[Card], tz: tzinfo) -> None:
     stats.forecast = _bars(values)
 
 
-def _true_retention(stats: Stats, logs: QuerySet[ReviewLog], tz: tzinfo) -> None:
+def _true_retention(stats: Stats, kinds: list[tuple[date, int, int]]) -> None:
     """Anki's true retention: of the reviews of cards already learned (in review before the
     grade, so not learning or relearning steps), the passed (Hard or better) and the failed,
     for young cards (an interval under 21 days before the review) and mature ones, over each
-    period of local days. One query: a conditional count for each cell."""
-
-    def midnight(days_ago: int) -> datetime:
-        return datetime.combine(stats.today - timedelta(days=days_ago), time.min, tzinfo=tz)
-
-    starts = {index: midnight(first) for index, (_label, first, _last) in enumerate(PERIODS)}
-    ends = {index: midnight(last - 1) for index, (_label, _first, last) in enumerate(PERIODS)}
-    mature = Q(due_before__gte=F("last_review_before") + MATURE)
-    cells: dict[str, Any] = {}
-    for index in starts:
-        period = Q(reviewed_at__gte=starts[index], reviewed_at__lt=ends[index])
-        for age, condition in (("young", ~mature), ("mature", mature)):
-            for result, grade in (("passed", Q(rating__gte=2)), ("failed", Q(rating=1))):
-                cells[f"p{index}_{age}_{result}"] = Count("id", filter=period & condition & grade)
-    counts = logs.filter(
-        state_before=State.REVIEW,
-        last_review_before__isnull=False,
-        reviewed_at__gte=min(starts.values()),
-    ).aggregate(**cells)
-    for index, (label, _first, _last) in enumerate(PERIODS):
-        row: dict[str, Any] = {"label": label}
-        for age in ("young", "mature"):
-            passed, failed = counts[f"p{index}_{age}_passed"], counts[f"p{index}_{age}_failed"]
-            row[age] = _share(passed, failed)
-        row["total"] = _share(
-            row["young"]["passed"] + row["mature"]["passed"],
-            row["young"]["failed"] + row["mature"]["failed"],
+    period of local days."""
+    for label, first, last in PERIODS:
+        counts = {(age, result): 0 for age, result in KINDS.values()}
+        since, until = stats.today - timedelta(days=first), stats.today - timedelta(days=last)
+        for day, kind, reviews in kinds:
+            if since <= day <= until:
+                counts[KINDS[kind]] += reviews
+        young = _share(counts["young", "passed"], counts["young", "failed"])
+        mature = _share(counts["mature", "passed"], counts["mature", "failed"])
+        total = _share(young["passed"] + mature["passed"], young["failed"] + mature["failed"])
+        stats.true_retention.append(
+            {
+                "label": label,
+                "young": young,
+                "mature": mature,
+                "total": total,
+                "cells": [young, mature, total],
+            }
         )
-        row["cells"] = [row["young"], row["mature"], row["total"]]
-        stats.true_retention.append(row)
     last_30 = stats.true_retention[3]["total"]
     stats.retention_reviews = last_30["reviews"]
     stats.retention = last_30["share"]
@@ -267,31 +339,6 @@ def _share(passed: int, failed: int) -> dict[str, Any]:
     }
 
 
-class DaysSince(Func):
-    """The days (a fraction) from a datetime column to `now`, on both databases."""
-
-    output_field = FloatField()
-
-    def __init__(self, column: str, now: datetime) -> None:
-        super().__init__(Value(now), F(column))
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(julianday(%(expressions)s))",
-            arg_joiner=") - julianday(",
-        )
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template=f"(EXTRACT(EPOCH FROM (%(expressions)s)) / {DAY_SECONDS})",
-            arg_joiner=" - ",
-        )
-
-
 def _decay(user: User) -> float:
     """FSRS-6's decay, the learner's own (w[20]) when they have personal parameters."""
     parameters = user.fsrs_parameters or DEFAULT_PARAMETERS
@@ -302,7 +349,7 @@ def retrievability_expression(now: datetime, decay: float) -> Combinable:
     """FSRS-6's forgetting curve, R = (1 + factor * t / S) ** -decay, with t the whole days
     since the last review (as fsrs counts them) and factor such that R(S) = 0.9."""
     factor = 0.9 ** (-1 / decay) - 1
-    elapsed = Greatest(Floor(DaysSince("last_review", now)), Value(0.0))
+    elapsed = Greatest(Floor(DaysBetween(F("last_review"), Value(now))), Value(0.0))
     curve = Value(1.0) + Value(factor) * elapsed / F("stability")
     return Power(curve, Value(-decay), output_field=FloatField())
 

@@ -160,9 +160,9 @@ def test_the_queries_do_not_grow_with_the_history(
     ReviewLog.objects.bulk_create(
         log(card, NOW - timedelta(days=i, hours=1), 3, REVIEW, 1000) for i in range(count)
     )
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         as_alice.get("/stats/", **htmx())
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         as_alice.get(f"/decks/{deck.pk}/stats/", **htmx())
 
 
