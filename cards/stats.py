@@ -38,7 +38,6 @@ from cards.scheduling import DEFAULT_PARAMETERS
 
 HEATMAP_WEEKS = 53
 FORECAST_DAYS = 30
-RETENTION_DAYS = 30
 TIME_DAYS = 30
 CELL = 12  # heatmap cell pitch in SVG units
 BAR = 10  # bar chart pitch

@@ -2,15 +2,17 @@
 several retentions with the learner's parameters, the background job and the Settings box."""
 
 from datetime import timedelta
+from io import StringIO
 
 import fsrs_rs_python as rs
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from cards import retention
 from cards.models import Deck, RetentionSimulation, ReviewLog, State
 from cards.tests.simulated_learner import FORGETFUL
-from conftest import htmx, make_card, make_cards
+from conftest import auth_headers, htmx, make_card, make_cards
 
 BOX = {"HTTP_HX_TARGET": "retention"}
 
@@ -224,10 +226,27 @@ def test_the_box_answers_only_get_and_post(as_alice, method):
 
 
 def test_the_helper_speaks_russian(client, make_user):
-    from conftest import auth_headers
-
     ivan = make_user(333, "Иван", language_code="ru")
     make_card(deck=Deck.objects.create(owner=ivan, name="Д"), front="f", back="b")
     headers = {"HTTP_AUTHORIZATION": auth_headers(ivan)["Authorization"], **htmx(**BOX)}
     page = client.post("/settings/retention/", **headers).content.decode()
     assert "Какое запоминание вам подходит?" in page
+
+
+def test_the_operators_command_prints_every_retention_and_the_suggestion(alice, collection):
+    out = StringIO()
+    call_command("simulate_retention", str(alice.telegram_id), stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("100 cards, 15 new and 250 reviews a day, 0 timed reviews")
+    assert [line.split(":")[0] for line in lines[1:5]] == ["0.80", "0.85", "0.90", "0.95"]
+    assert lines[-1].startswith("Suggested: 0.")
+
+
+def test_the_operators_command_refuses_an_unknown_learner_or_a_running_simulation(
+    alice, queued_only
+):
+    with pytest.raises(CommandError, match="No learner"):
+        call_command("simulate_retention", "999")
+    RetentionSimulation.objects.create(owner=alice, status="running", started=timezone.now())
+    with pytest.raises(CommandError, match="already running"):
+        call_command("simulate_retention", str(alice.telegram_id))
