@@ -82,6 +82,16 @@ def _settings_for_tests(settings, _media_root):
     settings.STORAGES = {**settings.STORAGES, "default": file_system_storage(str(_media_root))}
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request activates its learner's language for the thread and nothing undoes it: a
+    test calling code directly after a Russian request would otherwise speak Russian."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def s3_server():
     """A real S3-compatible HTTP server on a free loopback port (moto's), for the whole run."""

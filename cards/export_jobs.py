@@ -22,7 +22,7 @@ from django_tasks import task
 from accounts.models import User
 from cards.exporting import write_user_archive
 from cards.models import ExportJob
-from phraseweaver.tasks import fail_task_result
+from phraseweaver.tasks import claim_job, enqueue_job, fail_task_result
 
 logger = logging.getLogger(__name__)
 # The zip stays in memory up to this size; beyond it the temporary file is on disk.
@@ -58,9 +58,7 @@ def start_export(user: User) -> ExportJob:
             return running
         ExportJob.objects.filter(owner=user).delete()
         job = ExportJob.objects.create(owner=user)
-        # The database backend writes the task in this transaction: no job without its task.
-        result = export_task.enqueue(job.pk)
-        ExportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
+        enqueue_job(job, export_task)
     return job
 
 
@@ -72,8 +70,7 @@ def export_task(job_id: int) -> None:
 def run_export(job_id: int) -> None:
     """Build one queued job's zip: done with the archive stored, or failed with why."""
     fail_abandoned_exports()
-    queued = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED)
-    if not queued.update(status=ExportJob.Status.RUNNING, heartbeat=timezone.now()):
+    if not claim_job(ExportJob, job_id, heartbeat=timezone.now()):
         return  # already run, or failed before it started
     job = ExportJob.objects.select_related("owner").defer("archive").get(pk=job_id)
     with translation.override(job.owner.language):

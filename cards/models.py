@@ -938,3 +938,49 @@ def get_card_for_user(user: User, card_id: int) -> Card:
 
 def get_phrase_for_user(user: User, phrase_id: int) -> Phrase:
     return get_object_or_404(Phrase.objects.for_user(user).select_related("deck"), pk=phrase_id)
+
+
+class RetentionSimulation(models.Model):
+    """One run of the retention helper (cards.retention): a year of reviews simulated with the
+    learner's FSRS parameters at several desired retentions, what the simulator was told about
+    the learner, and the retention optimal_retention suggests. The latest run is shown."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Computing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    # The lease: a run still running this long after it started was left by a dead worker.
+    started = models.DateTimeField(null=True)
+    finished = models.DateTimeField(null=True)
+    # What the simulator was told: the learner's retention and parameters of the time, the
+    # cards (not suspended), the decks' daily limits, and how many timed reviews gave the
+    # seconds a review takes (0: FSRS's default times).
+    desired_retention = models.FloatField(null=True)
+    personal_parameters = models.BooleanField(default=False)
+    cards = models.PositiveIntegerField(default=0)
+    new_per_day = models.PositiveIntegerField(default=0)
+    reviews_per_day = models.PositiveIntegerField(default=0)
+    timed_reviews = models.PositiveIntegerField(default=0)
+    # One row per retention: retention, reviews (a day), minutes (a day), knowledge (cards
+    # remembered after a year).
+    results = models.JSONField(default=list)
+    suggested = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-created"], name="retentionsim_owner_created")]
+
+    def __str__(self) -> str:
+        return f"retention simulation {self.pk} of {self.owner_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE

@@ -23,7 +23,7 @@ from django_tasks import task
 from accounts.models import User
 from cards import parameters
 from cards.models import ParameterFit, ReviewLog
-from phraseweaver.tasks import fail_task_result
+from phraseweaver.tasks import claim_job, fail_task_result, start_job
 
 logger = logging.getLogger(__name__)
 # A fit of 100,000 reviews takes seconds: an hour means the worker died.
@@ -39,17 +39,7 @@ def latest_fit(user: User) -> ParameterFit | None:
 
 def start_fit(user: User) -> ParameterFit:
     """The learner's running fit, or a new one enqueued."""
-    with transaction.atomic():
-        # The learner's row serialises two taps on the button: one fit at a time.
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        running = ParameterFit.objects.filter(owner=user, status__in=ParameterFit.ACTIVE).first()
-        if running is not None:
-            return running
-        fit = ParameterFit.objects.create(owner=user)
-        # The database backend writes the task in this transaction: no fit without its task.
-        result = fit_task.enqueue(fit.pk)
-        ParameterFit.objects.filter(pk=fit.pk).update(task_id=str(result.id))
-    return fit
+    return start_job(ParameterFit, fit_task, owner=user)
 
 
 def use_defaults(user: User) -> None:
@@ -66,8 +56,7 @@ def fit_task(fit_id: int) -> None:
 def run_fit(fit_id: int) -> None:
     """Run one queued fit: done with its figures (and adopted when better), or failed."""
     fail_abandoned_fits()
-    queued = ParameterFit.objects.filter(pk=fit_id, status=ParameterFit.Status.QUEUED)
-    if not queued.update(status=ParameterFit.Status.RUNNING, started=timezone.now()):
+    if not claim_job(ParameterFit, fit_id, started=timezone.now()):
         return  # already run, or failed before it started
     job = ParameterFit.objects.select_related("owner").get(pk=fit_id)
     with translation.override(job.owner.language):

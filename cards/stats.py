@@ -1,27 +1,121 @@
 """Statistics, aggregated in the database: four queries whatever the length of the history.
 
 Days are the learner's local days (TruncDate in the user's time zone), like the daily limits.
+The memory figures (retrievability, stability, difficulty) are one aggregate over the cards:
+FSRS-6's forgetting curve is computed in SQL with the learner's decay (Django gives SQLite the
+POWER function PostgreSQL has), so no card is read into Python.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Floor, Greatest, Power, TruncDate
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import formats
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext, pgettext_lazy
 
 from accounts.models import User
 from cards.day import LearnerDay, streaks
 from cards.models import Card, Deck, ReviewLog, State
+from cards.scheduling import DEFAULT_PARAMETERS
 
 HEATMAP_WEEKS = 53
 FORECAST_DAYS = 30
-RETENTION_DAYS = 30
 TIME_DAYS = 30
 CELL = 12  # heatmap cell pitch in SVG units
 BAR = 10  # bar chart pitch
 CHART_HEIGHT = 80
+# Anki's line between young and mature cards: an interval of 21 days or more before the review.
+MATURE = timedelta(days=21)
+# The periods of the true retention table: (label, first local day counted as days before
+# today, last as days before today).
+PERIODS = (
+    (pgettext_lazy("retention period", "Today"), 0, 0),
+    (pgettext_lazy("retention period", "Yesterday"), 1, 1),
+    (pgettext_lazy("retention period", "Last 7 days"), 6, 0),
+    (pgettext_lazy("retention period", "Last 30 days"), 29, 0),
+    (pgettext_lazy("retention period", "Last 365 days"), 364, 0),
+)
+# Upper edges (days) of the stability bins; the last bin has no upper edge.
+STABILITY_EDGES = (1, 3, 7, 14, 30, 90, 180, 365, 730)
+DIFFICULTY_BINS = 10  # FSRS difficulty runs from 1 to 10, shown as 0-100 %
+DAY_SECONDS = 86400
+# What a review counts for in true retention: nothing (older than the table's year, a learning
+# or relearning step, or no interval before it), or a young or mature card passed or failed.
+OTHER, YOUNG_PASSED, YOUNG_FAILED, MATURE_PASSED, MATURE_FAILED = range(5)
+KINDS = {
+    YOUNG_PASSED: ("young", "passed"),
+    YOUNG_FAILED: ("young", "failed"),
+    MATURE_PASSED: ("mature", "passed"),
+    MATURE_FAILED: ("mature", "failed"),
+}
+MATURE_DAYS = MATURE.days - 1 / DAY_SECONDS
+
+
+class DaysBetween(Func):
+    """The days (a fraction) from one datetime to another, on both databases (SQLite's own
+    julianday, not one of the Python functions Django gives SQLite for date arithmetic)."""
+
+    output_field = FloatField()
+
+    def __init__(self, start: Any, end: Any) -> None:
+        super().__init__(end, start)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(julianday(%(expressions)s))",
+            arg_joiner=") - julianday(",
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler,
+            connection,
+            template=f"(EXTRACT(EPOCH FROM (%(expressions)s)) / {DAY_SECONDS})",
+            arg_joiner=" - ",
+        )
+
+
+def review_kind(since: datetime) -> Case:
+    """The kind of a review (OTHER, YOUNG_PASSED…) for true retention since `since`; the
+    cheap conditions first, so the date arithmetic is paid by learned cards' reviews only."""
+    mature: GreaterThanOrEqual = GreaterThanOrEqual(
+        # Less a second: julianday's floating point may make 21 days 20.99999999.
+        DaysBetween(F("last_review_before"), F("due_before")),
+        MATURE_DAYS,
+    )
+    failed = Q(rating=1)
+    return Case(
+        When(
+            Q(reviewed_at__lt=since)
+            | ~Q(state_before=State.REVIEW)
+            | Q(last_review_before__isnull=True),
+            then=OTHER,
+        ),
+        When(mature, then=Case(When(failed, then=MATURE_FAILED), default=MATURE_PASSED)),
+        When(failed, then=YOUNG_FAILED),
+        default=YOUNG_PASSED,
+        output_field=IntegerField(),
+    )
 
 
 @dataclass
@@ -34,8 +128,16 @@ class Stats:
     forecast: list = field(default_factory=list)  # bars: x, y, height, title, day, value
     time_spent: list = field(default_factory=list)
     reviews_last_year: int = 0
+    # Of the last 30 days (young and mature together): the headline figure.
     retention: float | None = None
     retention_reviews: int = 0
+    true_retention: list = field(default_factory=list)  # rows: label, young, mature, total
+    # The reviewed cards' mean retrievability now, and their sum ("estimated total knowledge").
+    retrievability: float | None = None
+    knowledge: float = 0.0
+    remembered_cards: int = 0
+    stability: list = field(default_factory=list)  # bars: x, y, height, title, label, value
+    difficulty: list = field(default_factory=list)
     states: dict = field(default_factory=dict)
     current_streak: int = 0
     longest_streak: int = 0
@@ -54,6 +156,18 @@ class Stats:
     def time_figures(self) -> list[dict]:
         return [bar for bar in self.time_spent if bar["value"]]
 
+    @property
+    def distribution_width(self) -> int:
+        return max(len(self.stability), len(self.difficulty)) * 3 * BAR
+
+    @property
+    def distribution_height(self) -> int:
+        return CHART_HEIGHT + 16  # the bars, then their axis labels
+
+    @property
+    def distribution_label_y(self) -> int:
+        return CHART_HEIGHT + 12
+
 
 def learner_stats(user: User, *, deck: Deck | None = None, now: datetime | None = None) -> Stats:
     day = LearnerDay(user, now)
@@ -62,19 +176,30 @@ def learner_stats(user: User, *, deck: Deck | None = None, now: datetime | None 
     cards = Card.objects.for_user(user)
     if deck is not None:
         logs, cards = logs.filter(card__deck=deck), cards.filter(deck=deck)
-    per_day = {
-        row["day"]: (row["count"], row["ms"] or 0)
-        for row in logs.annotate(day=TruncDate("reviewed_at", tzinfo=tz))
-        .values("day")
+    # One pass over the history: per local day and kind of review, at most five rows a day
+    # studied. The heatmap, the time and the streaks add up a day's rows; true retention reads
+    # the kinds of the last 365 days.
+    year = datetime.combine(today - timedelta(days=PERIODS[-1][1]), time.min, tzinfo=tz)
+    per_day: dict[date, tuple[int, int]] = {}
+    kinds: list[tuple[date, int, int]] = []  # day, kind, reviews
+    rows = (
+        logs.annotate(day=TruncDate("reviewed_at", tzinfo=tz), kind=review_kind(year))
+        .values("day", "kind")
         .annotate(count=Count("id"), ms=Sum("duration_ms"))
-        .order_by("day")
-    }
+        .order_by()
+    )
+    for row in rows:
+        count, ms = per_day.get(row["day"], (0, 0))
+        per_day[row["day"]] = (count + row["count"], ms + (row["ms"] or 0))
+        if row["kind"] != OTHER:
+            kinds.append((row["day"], row["kind"], row["count"]))
     stats = Stats(today=today)
     _heatmap(stats, per_day)
     _time_spent(stats, per_day)
     stats.current_streak, stats.longest_streak = streaks(set(per_day), today)
     _forecast(stats, cards, tz)
-    _retention(stats, logs, now)
+    _true_retention(stats, kinds)
+    _memory(stats, cards, now, decay=_decay(user))
     stats.states = cards.aggregate(
         new=Count("id", filter=Q(suspended=False, last_review__isnull=True)),
         learning=Count(
@@ -175,11 +300,116 @@ def _forecast(stats: Stats, cards: QuerySet[Card], tz: tzinfo) -> None:
     stats.forecast = _bars(values)
 
 
-def _retention(stats: Stats, logs: QuerySet[ReviewLog], now: datetime) -> None:
-    """True retention: the share of passed reviews (Hard or better) of cards in review."""
-    counts = logs.filter(
-        reviewed_at__gte=now - timedelta(days=RETENTION_DAYS), state_before=State.REVIEW
-    ).aggregate(total=Count("id"), passed=Count("id", filter=Q(rating__gte=2)))
-    stats.retention_reviews = counts["total"]
-    if counts["total"]:
-        stats.retention = counts["passed"] / counts["total"]
+def _true_retention(stats: Stats, kinds: list[tuple[date, int, int]]) -> None:
+    """Anki's true retention: of the reviews of cards already learned (in review before the
+    grade, so not learning or relearning steps), the passed (Hard or better) and the failed,
+    for young cards (an interval under 21 days before the review) and mature ones, over each
+    period of local days."""
+    for label, first, last in PERIODS:
+        counts = {(age, result): 0 for age, result in KINDS.values()}
+        since, until = stats.today - timedelta(days=first), stats.today - timedelta(days=last)
+        for day, kind, reviews in kinds:
+            if since <= day <= until:
+                counts[KINDS[kind]] += reviews
+        young = _share(counts["young", "passed"], counts["young", "failed"])
+        mature = _share(counts["mature", "passed"], counts["mature", "failed"])
+        total = _share(young["passed"] + mature["passed"], young["failed"] + mature["failed"])
+        stats.true_retention.append(
+            {
+                "label": label,
+                "young": young,
+                "mature": mature,
+                "total": total,
+                "cells": [young, mature, total],
+            }
+        )
+    last_30 = stats.true_retention[3]["total"]
+    stats.retention_reviews = last_30["reviews"]
+    stats.retention = last_30["share"]
+
+
+def _share(passed: int, failed: int) -> dict[str, Any]:
+    reviews = passed + failed
+    return {
+        "passed": passed,
+        "failed": failed,
+        "reviews": reviews,
+        "share": passed / reviews if reviews else None,
+    }
+
+
+def _decay(user: User) -> float:
+    """FSRS-6's decay, the learner's own (w[20]) when they have personal parameters."""
+    parameters = user.fsrs_parameters or DEFAULT_PARAMETERS
+    return float(parameters[20])
+
+
+def retrievability_expression(now: datetime, decay: float) -> Combinable:
+    """FSRS-6's forgetting curve, R = (1 + factor * t / S) ** -decay, with t the whole days
+    since the last review (as fsrs counts them) and factor such that R(S) = 0.9."""
+    factor = 0.9 ** (-1 / decay) - 1
+    elapsed = Greatest(Floor(DaysBetween(F("last_review"), Value(now))), Value(0.0))
+    curve = Value(1.0) + Value(factor) * elapsed / F("stability")
+    return Power(curve, Value(-decay), output_field=FloatField())
+
+
+def _memory(stats: Stats, cards: QuerySet[Card], now: datetime, *, decay: float) -> None:
+    """Of the cards being studied (reviewed, not suspended): their retrievability now, its sum,
+    and how their stability and difficulty are spread. One query."""
+    memory = cards.filter(suspended=False, last_review__isnull=False, stability__gt=0)
+    edges = (0, *STABILITY_EDGES)
+    bins: dict[str, Any] = {}
+    for index, low in enumerate(edges):
+        condition = Q(stability__gte=low)
+        if index + 1 < len(edges):
+            condition &= Q(stability__lt=edges[index + 1])
+        bins[f"s{index}"] = Count("id", filter=condition)
+    for index in range(DIFFICULTY_BINS):
+        condition = Q(difficulty__gte=1 + 9 * index / DIFFICULTY_BINS)
+        if index + 1 < DIFFICULTY_BINS:
+            condition &= Q(difficulty__lt=1 + 9 * (index + 1) / DIFFICULTY_BINS)
+        bins[f"d{index}"] = Count("id", filter=condition)
+    retrievability = retrievability_expression(now, decay)
+    found = memory.aggregate(
+        cards=Count("id"), mean=Avg(retrievability), total=Sum(retrievability), **bins
+    )
+    stats.remembered_cards = found["cards"]
+    stats.retrievability = found["mean"]
+    stats.knowledge = found["total"] or 0.0
+    stability = []
+    for index, low in enumerate(edges):
+        if index + 1 < len(edges):
+            label = _("%(low)s–%(high)s days") % {"low": low, "high": edges[index + 1]}
+        else:
+            label = _("%(low)s days or more") % {"low": low}
+        stability.append((label, str(low), found[f"s{index}"]))
+    stats.stability = _distribution(stability)
+    difficulty = []
+    for index in range(DIFFICULTY_BINS):
+        low, high = 100 * index // DIFFICULTY_BINS, 100 * (index + 1) // DIFFICULTY_BINS
+        difficulty.append((f"{low}–{high}%", f"{low}%", found[f"d{index}"]))
+    stats.difficulty = _distribution(difficulty)
+
+
+def _distribution(values: list[tuple[str, str, int]]) -> list[dict]:
+    """Bars of (label, short label under the bar, count)."""
+    top = max((value for _label, _short, value in values), default=0) or 1
+    bars = []
+    for index, (label, short, value) in enumerate(values):
+        height = round(CHART_HEIGHT * value / top)
+        title = ngettext("%(label)s: %(count)d card", "%(label)s: %(count)d cards", value) % {
+            "label": label,
+            "count": value,
+        }
+        bars.append(
+            {
+                "x": index * 3 * BAR,
+                "y": CHART_HEIGHT - height,
+                "height": height,
+                "title": title,
+                "label": label,
+                "short": short,
+                "value": value,
+            }
+        )
+    return bars

@@ -25,7 +25,7 @@ from cards.importing.forms import ImportForm
 from cards.importing.service import JobAbandoned, deck_import
 from cards.media.files import delete_on_commit
 from cards.models import Deck, ImportJob, Phrase
-from phraseweaver.tasks import fail_task_result
+from phraseweaver.tasks import claim_job, enqueue_job, fail_task_result
 
 logger = logging.getLogger(__name__)
 DELETE_BATCH = 1000
@@ -45,9 +45,7 @@ def start_import(*, deck: Deck, form: ImportForm) -> ImportJob:
             upload=upload.read() if upload else form.cleaned_data["text"].encode(),
             upload_name=upload.name if upload else "",
         )
-        # The database backend writes the task in this transaction: no job without its task.
-        result = import_task.enqueue(job.pk)
-        ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id))
+        enqueue_job(job, import_task)
     return job
 
 
@@ -60,8 +58,7 @@ def run_import(job_id: int) -> None:
     """Run one queued job to its end: done with its report, or failed with why."""
     fail_abandoned_jobs()
     now = timezone.now()
-    queued = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED)
-    if not queued.update(status=ImportJob.Status.RUNNING, heartbeat=now):
+    if not claim_job(ImportJob, job_id, heartbeat=now):
         return  # already run, or failed before it started
     job = ImportJob.objects.select_related("deck__owner").get(pk=job_id)
     # The learner's language (their choice in the settings, else Telegram's), as on every screen.

@@ -547,8 +547,8 @@ def test_a_phone_reads_every_figure_of_the_statistics_in_russian(mini_app, make_
     assert 0 <= today["x"] <= 360 - today["width"]
 
     app.tap("summary >> text=Карточки к повторению по дням")
-    expect(page.locator(".figures").nth(1)).to_be_visible()
-    first_day = page.locator(".figures").nth(1).locator("tbody tr").first
+    expect(page.locator("details[open] .figures")).to_be_visible()
+    first_day = page.locator("details[open] .figures").locator("tbody tr").first
     with translation.override("ru"):
         today_in_russian = formats.date_format(timezone.localdate(), "j E")  # "1 декабря"
     expect(first_day).to_contain_text(today_in_russian)
@@ -558,7 +558,8 @@ def test_a_phone_reads_every_figure_of_the_statistics_in_russian(mini_app, make_
     # For the README: the first screen, and the forecast with its figures.
     page.evaluate("window.scrollTo(0, 0)")
     app.screenshot("day-stats-top", full_page=False)
-    page.locator(".figures").nth(1).evaluate("table => table.closest('.box').scrollIntoView()")
+    forecast = page.locator("details[open] .figures")
+    forecast.evaluate("table => table.closest('.box').scrollIntoView()")
     app.screenshot("day-stats-figures", full_page=False)
 
 
@@ -1194,3 +1195,70 @@ def test_a_phone_fits_its_learners_parameters_from_settings(mini_app, make_user)
     app.assert_fits()
     pia.refresh_from_db()
     assert len(pia.fsrs_parameters) == 21
+
+
+def studied_collection(learner, *, phrases=60, studied=40):
+    """A deck of which `studied` cards were learned over the last weeks (timed reviews), six
+    of them reviewed again today as cards already learned."""
+    deck = seed_deck(learner, "Spanish", [f"palabra {i}" for i in range(phrases)])
+    now = timezone.now()
+    cards = list(deck.cards.all())
+    for days_ago, card in enumerate(cards[:studied]):
+        first = now - timedelta(days=days_ago % 20 + 2)
+        card.review(3, learner=learner, now=first, duration_ms=9_000)
+        card.review(3, learner=learner, now=first + timedelta(minutes=10), duration_ms=6_000)
+    for index, card in enumerate(cards[:6]):
+        card.review(1 if index == 0 else 3, learner=learner, now=now, duration_ms=12_000)
+    return deck
+
+
+def test_a_phone_weighs_desired_retentions_in_settings_at_night(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    omar = make_user(5041, "Omar")
+    studied_collection(omar)
+    app.open(omar, path="/settings/", theme=NIGHT)
+    box = page.locator("#app #retention")
+    expect(box).to_contain_text("Which retention suits you?")
+
+    app.tap("#retention button")
+
+    expect(box).to_contain_text("Suggested:")
+    expect(box.locator("table tbody tr")).to_have_count(4)
+    expect(box.locator("tr.current")).to_contain_text("90%")
+    expect(box).to_contain_text("for your 60 cards")
+    expect(box).to_contain_text("timed reviews took")
+    expect(box.locator("svg rect.bar title").first).to_contain_text("80%:")
+    assert color(page, "#retention rect.bar", "fill") == rgb(NIGHT["button_color"])
+    app.assert_fits()
+    # Saving the settings still saves them: the helper's button is not the form's default.
+    page.fill("#id_desired_retention", "0.85")
+    page.keyboard.press("Enter")
+    expect(page.locator("#app")).to_contain_text("Settings saved.")
+    omar.refresh_from_db()
+    assert omar.desired_retention == 0.85
+    expect(page.locator("#app #retention")).to_contain_text("has changed since")
+    page.locator("#app #retention").evaluate("box => box.scrollIntoView()")
+    app.screenshot("night-retention-helper", full_page=False)
+
+
+def test_a_phone_reads_true_retention_and_the_memory_of_its_collection(mini_app, make_user):
+    app, page = mini_app, mini_app.page
+    uma = make_user(5042, "Uma")
+    studied_collection(uma)
+    app.open(uma, path="/stats/")
+    stats = page.locator("#app .stats")
+    table = stats.locator("table.true-retention")
+    expect(table.locator("tbody tr")).to_have_count(5)
+    expect(table.locator("tbody tr").first).to_contain_text("Today")
+    expect(table.locator("tbody tr").first).to_contain_text("5 / 1")
+    expect(table.locator("tbody tr").first).to_contain_text("5 passed, 1 failed")  # read aloud
+    expect(stats).to_contain_text("estimated total knowledge")
+    expect(stats).to_contain_text("averaged over your 40 reviewed cards")
+    app.tap("summary >> text=Cards by stability")
+    expect(stats.locator("details[open] table tbody tr").first).to_be_visible()
+    assert page.evaluate(BROKEN_WORDS, stats.element_handle()) == []
+    app.assert_fits()
+    table.evaluate("table => table.closest('.box').scrollIntoView()")
+    app.screenshot("day-stats-retention", full_page=False)
+    stats.locator("h2", has_text="Stability").evaluate("h => h.closest('.box').scrollIntoView()")
+    app.screenshot("day-stats-memory", full_page=False)

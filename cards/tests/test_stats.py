@@ -160,9 +160,9 @@ def test_the_queries_do_not_grow_with_the_history(
     ReviewLog.objects.bulk_create(
         log(card, NOW - timedelta(days=i, hours=1), 3, REVIEW, 1000) for i in range(count)
     )
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         as_alice.get("/stats/", **htmx())
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         as_alice.get(f"/decks/{deck.pk}/stats/", **htmx())
 
 
@@ -226,3 +226,149 @@ def test_the_card_states_take_the_russian_form_their_number_asks_for(client, mak
     assert "<strong>15</strong> изучаемых" in page
     assert "<strong>2</strong> на повторении" in page
     assert "<strong>1</strong> приостановленная" in page
+
+
+# Honest statistics: true retention by period and card age, and the memory of the collection
+
+
+def review_log(card, reviewed_at, rating, *, interval_days, state_before=REVIEW):
+    """A review of `card` whose interval before it was `interval_days`."""
+    return ReviewLog(
+        card=card,
+        user_id=card.owner_id,
+        rating=rating,
+        reviewed_at=reviewed_at,
+        state_before=state_before,
+        due_before=reviewed_at,
+        last_review_before=reviewed_at - timedelta(days=interval_days),
+    )
+
+
+@pytest.fixture
+def moscow_reviews(alice):
+    alice.time_zone = "Europe/Moscow"
+    alice.save()
+    card = make_card(deck=Deck.objects.create(owner=alice, name="D"), front="f", back="b")
+    ReviewLog.objects.bulk_create(
+        [
+            # Today in Moscow (from 21:00 UTC on the 14th): young passed, mature failed.
+            review_log(card, at(2025, 6, 15, 11), 3, interval_days=3),
+            review_log(card, at(2025, 6, 14, 21, 30), 1, interval_days=30),
+            # A learning step today does not count.
+            review_log(card, at(2025, 6, 15, 9), 1, interval_days=0, state_before=LEARNING),
+            # Yesterday in Moscow (20:30 UTC on the 14th): mature passed twice, young failed.
+            review_log(card, at(2025, 6, 14, 20, 30), 2, interval_days=21),
+            review_log(card, at(2025, 6, 14, 8), 4, interval_days=40),
+            review_log(card, at(2025, 6, 13, 22), 1, interval_days=20),
+            # Ten days ago, and 200 days ago, and two years ago (outside every period).
+            review_log(card, at(2025, 6, 5, 10), 3, interval_days=5),
+            review_log(card, at(2024, 11, 27, 10), 1, interval_days=60),
+            review_log(card, at(2023, 6, 1, 10), 3, interval_days=60),
+        ]
+    )
+
+
+def counts(cell):
+    return (cell["passed"], cell["failed"])
+
+
+def test_true_retention_counts_passed_and_failed_by_local_day_and_card_age(alice, moscow_reviews):
+    table = learner_stats(alice, now=NOW).true_retention
+    rows = {str(row["label"]): row for row in table}
+    assert list(rows) == ["Today", "Yesterday", "Last 7 days", "Last 30 days", "Last 365 days"]
+    assert (counts(rows["Today"]["young"]), counts(rows["Today"]["mature"])) == ((1, 0), (0, 1))
+    assert (counts(rows["Yesterday"]["young"]), counts(rows["Yesterday"]["mature"])) == (
+        (0, 1),
+        (2, 0),
+    )
+    assert counts(rows["Last 7 days"]["total"]) == (3, 2)
+    assert counts(rows["Last 30 days"]["young"]) == (2, 1)
+    assert counts(rows["Last 365 days"]["mature"]) == (2, 2)
+    assert rows["Last 365 days"]["total"]["share"] == pytest.approx(4 / 7)
+
+
+def test_the_true_retention_table_is_on_the_page_with_what_it_counts(as_alice, alice):
+    card = make_card(deck=Deck.objects.create(owner=alice, name="D"), front="f", back="b")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    ReviewLog.objects.bulk_create(
+        review_log(card, an_hour_ago, rating, interval_days=30) for rating in (3, 2, 1)
+    )
+    page = " ".join(stats_page(as_alice).split())
+    assert "Reviews of cards already learned (not their learning steps)" in page
+    assert '<th scope="row">Yesterday</th>' in page
+    cell = '<strong>67%</strong> <small aria-hidden="true">2 / 1</small>'
+    assert f'{cell} <span class="visually-hidden">2 passed, 1 failed</span>' in page
+
+
+def test_the_retrievability_in_sql_is_fsrs_own_with_the_learners_decay(alice):
+    import fsrs
+
+    from cards.scheduling import DEFAULT_PARAMETERS
+
+    personal = list(DEFAULT_PARAMETERS)
+    personal[20] = 0.35  # a steeper forgetting curve than the default 0.1542
+    alice.fsrs_parameters = personal
+    alice.save()
+    deck = Deck.objects.create(owner=alice, name="D")
+    shapes = [(0.5, 0.4), (3.0, 2.7), (12.0, 30.2), (200.0, 45.0), (50.0, 400.9)]
+    for index, (stability, days) in enumerate(shapes):
+        make_card(
+            deck=deck, front=f"f{index}", state=REVIEW, stability=stability, difficulty=5.0,
+            last_review=NOW - timedelta(days=days), due=NOW,
+        )  # fmt: skip
+    make_card(deck=deck, front="never reviewed")
+    make_card(
+        deck=deck, front="suspended", state=REVIEW, stability=1.0, difficulty=5.0,
+        last_review=NOW - timedelta(days=9), suspended=True,
+    )  # fmt: skip
+
+    stats = learner_stats(alice, now=NOW)
+
+    def fsrs_retrievability(parameters):
+        scheduler = fsrs.Scheduler(parameters=parameters)
+        return [
+            scheduler.get_card_retrievability(
+                fsrs.Card(state=fsrs.State.Review, stability=s, difficulty=5.0,
+                          last_review=NOW - timedelta(days=days)),
+                NOW,
+            )
+            for s, days in shapes
+        ]  # fmt: skip
+
+    expected = fsrs_retrievability(personal)
+    assert stats.remembered_cards == 5
+    assert stats.knowledge == pytest.approx(sum(expected), rel=1e-6)
+    assert stats.retrievability == pytest.approx(sum(expected) / 5, rel=1e-6)
+    # The default decay would give another figure: the learner's own is the one used.
+    assert sum(fsrs_retrievability(DEFAULT_PARAMETERS)) != pytest.approx(sum(expected), rel=1e-3)
+
+
+def test_stability_and_difficulty_are_counted_in_bins(alice):
+    deck = Deck.objects.create(owner=alice, name="D")
+    seen = {"state": REVIEW, "last_review": NOW - timedelta(days=1)}
+    make_cards(deck, 3, prefix="a", stability=0.5, difficulty=1.0, **seen)
+    make_cards(deck, 2, prefix="b", stability=20.0, difficulty=5.5, **seen)
+    make_cards(deck, 1, prefix="c", stability=1000.0, difficulty=10.0, **seen)
+    make_cards(deck, 4, prefix="new")
+
+    stats = learner_stats(alice, now=NOW)
+
+    stability = {bar["label"]: bar["value"] for bar in stats.stability}
+    assert stability["0–1 days"] == 3
+    assert stability["14–30 days"] == 2
+    assert stability["730 days or more"] == 1
+    assert sum(stability.values()) == 6
+    difficulty = [bar["value"] for bar in stats.difficulty]
+    assert difficulty == [3, 0, 0, 0, 0, 2, 0, 0, 0, 1]
+    assert max(bar["height"] for bar in stats.stability) == 80
+
+
+def test_the_memory_figures_say_what_they_count(as_alice, alice):
+    deck = Deck.objects.create(owner=alice, name="D")
+    make_cards(deck, 2, stability=10.0, difficulty=5.0, state=REVIEW, last_review=timezone.now())
+    page = " ".join(stats_page(as_alice).split())
+    assert "<strong> 100% </strong> retrievability now" in page
+    assert "averaged over your 2 reviewed cards" in page
+    assert "<strong>2</strong> estimated total knowledge" in page
+    assert '<th scope="row">7–14 days</th><td>2</td>' in page
+    assert "Cards by difficulty" in page
