@@ -359,7 +359,7 @@ class LearnerDay:
         return (
             self._cards(deck)
             .filter(wanted)
-            .select_related("deck", "owner", "phrase__speech")
+            .select_related("deck", "phrase__speech")
             .order_by(IS_NEW, "due", "id")
         )
 
@@ -373,7 +373,7 @@ class LearnerDay:
             self._cards(deck)
             .filter(last_review__isnull=False, last_review__lt=since)
             .filter(due__lte=self.now + timedelta(days=days))
-            .select_related("deck", "owner", "phrase__speech")
+            .select_related("deck", "phrase__speech")
             .order_by(IS_NEW, "due", "id")
             .annotate(waiting=Window(Count("id")))
         )
