@@ -140,7 +140,7 @@ def _finished_message(graded: int, *, more: bool) -> dict:
 
 
 def _next_message(user: User, graded: int, now: datetime) -> dict:
-    card = LearnerDay(user, now).queue().first()
+    card, _due, _new = LearnerDay(user, now).next_in_queue()
     if card is None or graded >= BATCH:
         return _finished_message(graded, more=card is not None)
     return front_message(card, graded=graded)

@@ -328,8 +328,13 @@ class LearnerDay:
     def next_in_queue(self, *, deck: Deck | None = None) -> tuple[Card | None, int, int]:
         """The first card of the queue, with how many due and new cards the limits let the
         learner study now: over all decks, what glance() says."""
-        due, new = self._now_studyable(self._scope(deck))
-        return self.queue(deck=deck).first(), due, new
+        decks = self._scope(deck)
+        due, new = self._now_studyable(decks)
+        card = self.queue(deck=deck).first()
+        if card is not None:
+            # The card's deck is one of those counted: no join, no second copy of its row.
+            card.deck = next(d for d in decks if d.pk == card.deck_id)
+        return card, due, new
 
     def queue(self, *, deck: Deck | None = None) -> QuerySet[Card]:
         """The cards to study now, in order: due cards first (oldest first), then new cards;
@@ -359,7 +364,7 @@ class LearnerDay:
         return (
             self._cards(deck)
             .filter(wanted)
-            .select_related("deck", "phrase__speech")
+            .select_related("phrase__speech")
             .order_by(IS_NEW, "due", "id")
         )
 

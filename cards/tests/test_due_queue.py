@@ -1,3 +1,5 @@
+import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -6,7 +8,7 @@ from django.db import connection
 from cards.day import LearnerDay
 from cards.models import Deck
 from cards.scheduling import Rating
-from conftest import make_card
+from conftest import make_card, make_cards
 
 # 23:30 in Tokyo on 1 March is 14:30 UTC.
 TOKYO_LATE = datetime(2026, 3, 1, 14, 30, tzinfo=UTC)
@@ -147,3 +149,37 @@ def test_the_deck_counts_neither_join_nor_group_the_cards(deck, alice, totals):
     outer = sql[sql.rindex('FROM "cards_deck"') :]
     assert " JOIN " not in outer
     assert " GROUP BY " not in outer
+
+
+def holiday_backlog(deck, now):
+    """300 cards due ten days ago and 100 new ones, in a deck that lets 20 and 5 through."""
+    deck.reviews_per_day, deck.new_cards_per_day = 20, 5
+    deck.save()
+    make_cards(deck, 300, due=now - timedelta(days=10), last_review=now - timedelta(days=20))
+    make_cards(deck, 100, "new")
+
+
+def test_a_holiday_backlog_is_counted_only_up_to_what_the_limits_let_through(deck, alice):
+    holiday_backlog(deck, TOKYO_LATE)
+    (counted,) = LearnerDay(alice, TOKYO_LATE).decks()
+    # One more than each limit, so that "held back by a limit" still shows.
+    assert (counted.due_count, counted.new_count) == (21, 6)
+    _card, due, new = LearnerDay(alice, TOKYO_LATE).next_in_queue()
+    assert (due, new) == (20, 5)
+
+
+def test_the_deck_counts_stop_reading_at_the_limit_on_the_queues_index(deck, alice):
+    holiday_backlog(deck, TOKYO_LATE)
+    sql, params = LearnerDay(alice, TOKYO_LATE).decks().query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE cards_card")
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            plan = json.dumps(cursor.fetchone()[0])
+            # Each count is a Limit over the study queue's index, and reads at most the cap.
+            limits = re.findall(r'"Node Type": "Limit".*?"Actual Rows": (\d+)', plan)
+            assert limits and max(int(rows) for rows in limits) <= 21, plan
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = "\n".join(str(row) for row in cursor.fetchall())
+        assert "card_study_queue" in plan
