@@ -194,7 +194,7 @@ class LearnerDay:
         that "held back by a limit" still shows): the counts are read off the study queue's
         index, however many cards are due.
         """
-        cards = Card.objects.filter(owner=OuterRef("owner"), deck=OuterRef("pk"))
+        cards = Card.objects.filter(deck=OuterRef("pk"))
         # A card whose sibling was reviewed today waits for tomorrow ("bury siblings").
         waiting = cards.filter(suspended=False).filter(
             Q(buried_until__isnull=True) | Q(buried_until__lte=self.now)

@@ -384,6 +384,23 @@ class Card(models.Model):
                 name="card_study_queue",
             ),
             models.Index(fields=["deck", "id"], name="card_deck_id"),
+            # The day's counts (cards.day), which read no more rows than today's limits let
+            # through: seen cards by due date, new cards, cards buried until tomorrow.
+            models.Index(
+                fields=["deck", "due"],
+                condition=Q(suspended=False, last_review__isnull=False),
+                name="card_deck_seen_due",
+            ),
+            models.Index(
+                fields=["deck"],
+                condition=Q(suspended=False, last_review__isnull=True),
+                name="card_deck_new",
+            ),
+            models.Index(
+                fields=["deck", "buried_until"],
+                condition=Q(buried_until__isnull=False),
+                name="card_deck_buried",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["phrase", "direction"], name="card_one_per_direction")
