@@ -466,7 +466,7 @@ class Card(models.Model):
             )
             if updated:
                 log.save(force_insert=True)
-                # Cards fetched with get_card_for_user know whether they have siblings.
+                # Cards fetched with get_card_to_grade know whether they have siblings.
                 if getattr(self, "has_siblings", True):
                     self._bury_siblings(until=local_day_start(learner, now) + timedelta(days=1))
         if not updated:
@@ -786,10 +786,16 @@ def get_deck_for_user(user: User, deck_id: int) -> Deck:
 
 
 def get_card_for_user(user: User, card_id: int) -> Card:
-    """The user's card, or 404; with `has_siblings`, so that grading a phrase's only card
-    does not look for siblings to bury."""
+    """The user's card with its deck and phrase (to show it), or 404."""
     cards = Card.objects.for_user(user).select_related("deck", "phrase__speech")
-    cards = cards.annotate(has_siblings=siblings())
+    return get_object_or_404(cards, pk=card_id)
+
+
+def get_card_to_grade(user: User, card_id: int) -> Card:
+    """The user's card with its deck, or 404; with `has_siblings`, so that grading a phrase's
+    only card does not look for siblings to bury. The next screen shows another card: the
+    phrase is not read."""
+    cards = Card.objects.for_user(user).select_related("deck").annotate(has_siblings=siblings())
     return get_object_or_404(cards, pk=card_id)
 
 
