@@ -13,6 +13,7 @@ decks. When nothing else is left, learning cards due within the learn-ahead wind
 due now.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -39,6 +40,8 @@ from accounts.models import User
 from cards.models import IS_NEW, Card, Deck, Phrase, ReviewLog, State, local_day_start
 
 if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
     from django_stubs_ext import WithAnnotations
 
 
@@ -98,29 +101,28 @@ class CappedCount(Subquery):
     reads no more of them than the deck's limits could let through today. SQLite's LIMIT
     cannot name the outer row, so there the count is capped after counting."""
 
-    template = "(SELECT COUNT(*) FROM (%(subquery)s LIMIT %(cap)s) AS capped)"
-    sqlite_template = "(SELECT MIN(COUNT(*), %(cap)s) FROM (%(subquery)s) AS capped)"
     output_field = IntegerField()
 
     def __init__(self, queryset: QuerySet, cap: Expression) -> None:
         super().__init__(queryset.order_by().values("pk"))
         self.cap = cap
 
-    def get_source_expressions(self) -> list:
+    def get_source_expressions(self) -> list[Any]:
         return [self.query, self.cap]
 
-    def set_source_expressions(self, exprs: list) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         self.query, self.cap = exprs
 
-    def as_sql(self, compiler: Any, connection: Any, template: str | None = None, **extra: Any):  # type: ignore[override]
+    def as_sql(self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper") -> "_AsSqlType":
+        rows, params = self.query.as_sql(compiler, connection)  # "(SELECT …)"
         cap, cap_params = compiler.compile(self.cap)
-        sql, params = super().as_sql(compiler, connection, template=template, cap=cap)
+        sql = f"(SELECT COUNT(*) FROM ({rows[1:-1]} LIMIT {cap}) AS capped)"
         return sql, (*params, *cap_params)
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any):  # type: ignore[override]
+    def as_sqlite(self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper") -> "_AsSqlType":
+        rows, params = self.query.as_sql(compiler, connection)
         cap, cap_params = compiler.compile(self.cap)
-        sql, params = super().as_sql(compiler, connection, template=self.sqlite_template, cap=cap)
-        return sql, (*cap_params, *params)
+        return f"(SELECT MIN(COUNT(*), {cap}) FROM {rows} AS capped)", (*cap_params, *params)
 
 
 def streaks(days: set[date], today: date) -> tuple[int, int]:
@@ -223,9 +225,7 @@ class LearnerDay:
                 F("new_cards_per_day") + F("extra_new") + 1,
             ),
             ahead_count=CappedCount(
-                seen.filter(
-                    due__gt=self.now, due__lte=self.ahead_until, state__in=LEARNING_STATES
-                ),
+                seen.filter(due__gt=self.now, due__lte=self.ahead_until, state__in=LEARNING_STATES),
                 reviews_cap,
             ),
             buried=Exists(cards.filter(suspended=False, buried_until__gt=self.now)),
@@ -264,7 +264,9 @@ class LearnerDay:
         today = cast(DeckToday, deck)  # the same object, which gains today's numbers here
         today.new_done, today.reviews_done = deck.new_done or 0, deck.reviews_done or 0
         if self.totals:
-            today.phrase_count, today.card_count = deck.phrase_count or 0, deck.card_count or 0
+            # None from the database for a deck without any: 0.
+            today.phrase_count = today.phrase_count or 0
+            today.card_count = today.card_count or 0
         today.new_left = max(deck.new_limit_on(self.today) - deck.new_done, 0)
         today.reviews_left = max(deck.reviews_per_day - deck.reviews_done, 0)
         return today
