@@ -221,7 +221,8 @@ class LearnerDay:
         return decks.annotate(
             due_count=CappedCount(seen.filter(due__lte=self.now), reviews_cap),
             new_count=CappedCount(
-                waiting.filter(last_review__isnull=True),
+                # By owner too: the range of card_study_queue that holds the learner's new cards.
+                waiting.filter(owner=OuterRef("owner"), last_review__isnull=True),
                 F("new_cards_per_day") + F("extra_new") + 1,
             ),
             ahead_count=CappedCount(

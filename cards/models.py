@@ -385,16 +385,13 @@ class Card(models.Model):
             ),
             models.Index(fields=["deck", "id"], name="card_deck_id"),
             # The day's counts (cards.day), which read no more rows than today's limits let
-            # through: seen cards by due date, new cards, cards buried until tomorrow.
+            # through: seen cards by due date, cards buried until tomorrow. (New cards are
+            # counted off card_study_queue; an index of new cards by deck would draw the new
+            # cards' queue away from it, into a sort.)
             models.Index(
                 fields=["deck", "due"],
                 condition=Q(suspended=False, last_review__isnull=False),
                 name="card_deck_seen_due",
-            ),
-            models.Index(
-                fields=["deck"],
-                condition=Q(suspended=False, last_review__isnull=True),
-                name="card_deck_new",
             ),
             models.Index(
                 fields=["deck", "buried_until"],
