@@ -104,7 +104,7 @@ class CappedCount(Subquery):
     output_field = IntegerField()
 
     def __init__(self, queryset: QuerySet, cap: Expression) -> None:
-        super().__init__(queryset.order_by().values("pk"))
+        super().__init__(queryset.values("pk"))
         self.cap = cap
 
     def get_source_expressions(self) -> list[Any]:
@@ -196,7 +196,7 @@ class LearnerDay:
         that "held back by a limit" still shows): the counts are read off the study queue's
         index, however many cards are due.
         """
-        cards = Card.objects.filter(deck=OuterRef("pk"))
+        cards = Card.objects.filter(deck=OuterRef("pk")).order_by()
         # A card whose sibling was reviewed today waits for tomorrow ("bury siblings").
         waiting = cards.filter(suspended=False).filter(
             Q(buried_until__isnull=True) | Q(buried_until__lte=self.now)
@@ -221,8 +221,11 @@ class LearnerDay:
         return decks.annotate(
             due_count=CappedCount(seen.filter(due__lte=self.now), reviews_cap),
             new_count=CappedCount(
-                # By owner too: the range of card_study_queue that holds the learner's new cards.
-                waiting.filter(owner=OuterRef("owner"), last_review__isnull=True),
+                # In the order of card_study_queue, whose range of the learner's new cards
+                # PostgreSQL then reads up to the cap.
+                waiting.filter(owner=OuterRef("owner"), last_review__isnull=True).order_by(
+                    "due", "id"
+                ),
                 F("new_cards_per_day") + F("extra_new") + 1,
             ),
             ahead_count=CappedCount(

@@ -177,15 +177,17 @@ def test_the_deck_counts_read_no_more_cards_than_the_limits_let_through(deck, al
     sql, params = LearnerDay(alice, TOKYO_LATE).decks().query.sql_with_params()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Tiny test tables would be scanned whole; ask whether the indexes can serve it.
+            # Statistics of this table, not of what earlier tests left; and tiny test tables
+            # would be scanned whole: ask whether the indexes can serve it.
+            cursor.execute("ANALYZE cards_card")
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0][0]["Plan"]
-            cards = [n for n in plan_nodes(plan) if n.get("Relation Name") == "cards_card"]
-            assert {n["Index Name"] for n in cards} >= {"card_deck_seen_due", "card_study_queue"}
+            scans = [n for n in plan_nodes(plan) if n.get("Index Name", "").startswith("card_")]
+            assert {n["Index Name"] for n in scans} >= {"card_deck_seen_due", "card_study_queue"}
             # Each count stops at its limit (20 or 5) and one: 300 due cards are not read.
-            read = [n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in cards]
-            assert max(read) <= 21, read
+            read = [n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans]
+            assert max(read) <= 21, plan
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             plan = "\n".join(str(row) for row in cursor.fetchall())
