@@ -152,8 +152,9 @@ def review_request_ms(init_data: str, rounds: int) -> float:
     return statistics.median(times)
 
 
-def backlog(rounds: int = 200) -> bool:
-    """A learner's own backlog: answer + grade with 100 and with 10,000 due cards."""
+def backlog(rounds: int = 50) -> bool:
+    """A learner's own backlog: answer + grade with 100 and with 10,000 due cards (fewer
+    rounds than 100, or the first learner would finish)."""
     print("\nOne learner's backlog, in process (median ms per answer + grade):")
     figures = {}
     for due in (100, 10_000):
