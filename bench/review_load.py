@@ -9,9 +9,11 @@ resident memory of each worker after 5,000 and 10,000 review-loop requests.
 
     python bench/review_load.py [--requests 3000] [--levels 1,8,32] [--memory-requests 10000]
                                 [--database-url postgres://postgres@127.0.0.1:5432/pw_bench]
+                                [--no-backlog]
 
 Targets: review-loop throughput >= 50 % of the floor's, no errors, <= 6 SQL queries per grade,
-worker RSS < 150 MB without growth between 5,000 and 10,000 requests.
+worker RSS < 150 MB without growth between 5,000 and 10,000 requests; one learner's review
+request (answer + grade, in this process) as fast with 10,000 due cards as with 100.
 """
 
 import argparse
@@ -127,6 +129,40 @@ def queries_per_grade(init_data: str) -> list[str]:
         response = client.post(found(GRADE_URL, answer), form, HTTP_HX_TARGET="app")
     assert response.status_code == 200, response.status_code
     return [query["sql"] for query in queries.captured_queries]
+
+
+def review_request_ms(init_data: str, rounds: int) -> float:
+    """In this process: the median time of one review request (show answer + grade)."""
+    import statistics
+
+    from django.test import Client
+
+    client = Client(
+        HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"tma {init_data}", HTTP_HX_REQUEST="true"
+    )
+    front = client.get("/review/", HTTP_HX_TARGET="app").content.decode()
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        answer = client.get(found(ANSWER_URL, front), HTTP_HX_TARGET="review-card")
+        form = {"rating": "3", "version": found(VERSION, answer.content.decode())}
+        grade_url = found(GRADE_URL, answer.content.decode())
+        front = client.post(grade_url, form, HTTP_HX_TARGET="app").content.decode()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def backlog(rounds: int = 50) -> bool:
+    """A learner's own backlog: answer + grade with 100 and with 10,000 due cards (fewer
+    rounds than 100, or the first learner would finish)."""
+    print("\nOne learner's backlog, in process (median ms per answer + grade):")
+    figures = {}
+    for due in (100, 10_000):
+        figures[due] = review_request_ms(seed(1, due)[0], rounds)
+        print(f"    {due:>6} due cards: {figures[due]:.1f} ms")
+    ratio = figures[10_000] / figures[100]
+    print(f"    10,000 against 100: x{ratio:.2f} (target: as fast, within x1.1)")
+    return ratio <= 1.1
 
 
 def free_port() -> int:
@@ -287,7 +323,7 @@ def load_levels(args, env: dict, log: Path) -> bool:
         )
         for query in queries:
             print(f"    {query[:110]}")
-        ok = ok and len(queries) <= 6
+        ok = ok and len(statements) <= 6
     finally:
         stop(server)
     return ok
@@ -322,6 +358,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="requests per run")
     parser.add_argument("--levels", default="1,8,32", help="concurrent learners, comma-separated")
     parser.add_argument("--memory-requests", type=int, default=10_000)
+    parser.add_argument(
+        "--backlog",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time one learner's review requests with 100 and 10,000 due cards",
+    )
     args = parser.parse_args()
     args.levels = [int(level) for level in args.levels.split(",")]
     env = setup_django(args.database_url, BENCHMARK_FLOOR_VIEW="true", FSRS_ENABLE_FUZZING="true")
@@ -334,6 +376,8 @@ def main() -> None:
     log = Path(tempfile.gettempdir(), "pw-bench-gunicorn.log")
     print(f"machine: {os.cpu_count()} CPUs; gunicorn log: {log}")
     ok = load_levels(args, env, log)
+    if args.backlog:
+        ok = backlog() and ok
     if args.memory_requests:
         ok = memory(args, env, log) and ok
     print("\ntargets:", "met" if ok else "NOT MET")

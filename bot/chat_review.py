@@ -278,7 +278,7 @@ def leech_notice(card: Card) -> str:
 
 
 def _next_message(user: User, graded: int, now: datetime, *, header: str = "") -> dict:
-    card = LearnerDay(user, now).queue().first()
+    card, _due, _new = LearnerDay(user, now).next_in_queue()
     if card is None or graded >= BATCH:
         return _finished_message(graded, more=card is not None, header=header)
     return front_message(card, graded=graded, header=header)

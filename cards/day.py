@@ -13,12 +13,25 @@ decks. When nothing else is left, learning cards due within the learn-ahead wind
 due now.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple, TypeAlias, TypedDict, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypedDict, cast
 
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    Count,
+    Exists,
+    Expression,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
@@ -27,6 +40,8 @@ from accounts.models import User
 from cards.models import IS_NEW, Card, Deck, Phrase, ReviewLog, State, local_day_start
 
 if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
     from django_stubs_ext import WithAnnotations
 
 
@@ -34,18 +49,24 @@ class DeckCounts(TypedDict):
     """What decks() annotates each deck with: its phrases and cards, and what was studied in it
     today."""
 
-    phrase_count: int  # None from the database for none: _limit() makes it 0
-    card_count: int
-    due_count: int
+    due_count: int  # the counts of cards stop at what the deck's limits could let through
     new_count: int
     ahead_count: int
-    buried_count: int
+    buried: bool
     new_done: int  # None from the database for no review: _limit() makes it 0
     reviews_done: int
     session_last_id: int | None
 
 
-class DeckDay(DeckCounts):
+class DeckTotals(TypedDict):
+    """What decks(totals=True) adds: the deck's size, all its phrases and cards."""
+
+    phrase_count: int  # None from the database for none: _limit() makes it 0
+    card_count: int
+    seen: bool  # a card in it has been reviewed before, and so can be reviewed ahead
+
+
+class DeckDay(DeckCounts, DeckTotals):
     """What a deck from decks_today() or deck_today() carries besides its fields: the counts,
     what its own limits still allow today, and what studying it shows now (set by deck_list)."""
 
@@ -72,6 +93,36 @@ def _count(logs: QuerySet[ReviewLog]) -> Subquery:
     wrapped in Coalesce, which Django would add to the GROUP BY, making the database run the
     subquery once for each of the deck's cards instead of once for the deck."""
     return Subquery(logs.values("card__deck").annotate(n=Count("id")).values("n"))
+
+
+class CappedCount(Subquery):
+    """How many rows `queryset` has, counting no further than `cap`, an expression on the outer
+    query's row. On PostgreSQL a LIMIT: a learner back from a holiday with 10,000 due cards
+    reads no more of them than the deck's limits could let through today. SQLite's LIMIT
+    cannot name the outer row, so there the count is capped after counting."""
+
+    output_field = IntegerField()
+
+    def __init__(self, queryset: QuerySet, cap: Expression) -> None:
+        super().__init__(queryset.values("pk"))
+        self.cap = cap
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.query, self.cap]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.query, self.cap = exprs
+
+    def as_sql(self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper") -> "_AsSqlType":
+        rows, params = self.query.as_sql(compiler, connection)  # "(SELECT …)"
+        cap, cap_params = compiler.compile(self.cap)
+        sql = f"(SELECT COUNT(*) FROM ({rows[1:-1]} LIMIT {cap}) AS capped)"
+        return sql, (*params, *cap_params)
+
+    def as_sqlite(self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper") -> "_AsSqlType":
+        rows, params = self.query.as_sql(compiler, connection)
+        cap, cap_params = compiler.compile(self.cap)
+        return f"(SELECT MIN(COUNT(*), {cap}) FROM {rows} AS capped)", (*cap_params, *params)
 
 
 def streaks(days: set[date], today: date) -> tuple[int, int]:
@@ -115,48 +166,73 @@ class LearnerDay:
     """One learner's day at one moment. The decks with today's counts cost one query, made on
     first use; `since`, a review session's start, adds the session's latest review to it."""
 
-    def __init__(self, user: User, now: datetime | None = None, *, since: datetime | None = None):
+    def __init__(
+        self,
+        user: User,
+        now: datetime | None = None,
+        *,
+        since: datetime | None = None,
+        totals: bool = False,
+    ):
         self.user = user
         self.now = now or timezone.now()
         self.day_start = local_day_start(user, self.now)
         self.next_day_start = self.day_start + timedelta(days=1)
         self.today = self.day_start.date()
         self.since = since
+        # The deck's size (its phrases and cards) for the screens that show it: home and the
+        # deck screens, not the review, which must not read every card on every screen.
+        self.totals = totals
         # Learning cards due before this are shown now when nothing else is left, as in Anki.
         self.ahead_until = self.now + timedelta(minutes=user.learn_ahead_minutes)
 
     # --- what is waiting, and what has been done today, deck by deck -----------------------
 
     def decks(self) -> QuerySet[CountedDeck]:
-        """The learner's decks, each with its card, due, new and learn-ahead counts and today's
-        reviews of new and of seen cards in it (one query)."""
+        """The learner's decks, each with its due, new and learn-ahead counts and today's
+        reviews of new and of seen cards in it (one query).
+
+        Each count stops at what the deck's own limits could let through today (one more, so
+        that "held back by a limit" still shows): the counts are read off the study queue's
+        index, however many cards are due.
+        """
+        cards = Card.objects.filter(deck=OuterRef("pk")).order_by()
         # A card whose sibling was reviewed today waits for tomorrow ("bury siblings").
-        waiting = Q(cards__suspended=False) & (
-            Q(cards__buried_until__isnull=True) | Q(cards__buried_until__lte=self.now)
+        waiting = cards.filter(suspended=False).filter(
+            Q(buried_until__isnull=True) | Q(buried_until__lte=self.now)
         )
-        seen = waiting & Q(cards__last_review__isnull=False)
+        seen = waiting.filter(last_review__isnull=False)
+        reviews_cap = F("reviews_per_day") + 1
         logs = ReviewLog.objects.filter(user=self.user, card__deck=OuterRef("pk")).order_by()
         today = logs.filter(reviewed_at__gte=self.day_start)
         session = logs.filter(reviewed_at__gte=self.since or self.day_start).order_by("-id")
         # As a plain QuerySet, whose annotate() django-stubs checks against DeckCounts; it
         # cannot match one on DeckQuerySet (typeddjango/django-stubs#1190).
         decks: QuerySet[Deck] = Deck.objects.for_user(self.user)
-        phrases = Phrase.objects.filter(deck=OuterRef("pk")).order_by().values("deck")
+        if self.totals:
+            phrases = Phrase.objects.filter(deck=OuterRef("pk")).order_by().values("deck")
+            every_card = Card.objects.filter(deck=OuterRef("pk")).order_by().values("deck")
+            decks = decks.annotate(
+                # Subqueries, as _count's, so that the phrases do not multiply the cards' rows.
+                phrase_count=Subquery(phrases.annotate(n=Count("id")).values("n")),
+                card_count=Subquery(every_card.annotate(n=Count("id")).values("n")),
+                seen=Exists(seen),
+            )
         return decks.annotate(
-            # A subquery, as _count's, so that the phrases do not multiply the cards' rows.
-            phrase_count=Subquery(phrases.annotate(n=Count("id")).values("n")),
-            card_count=Count("cards"),
-            due_count=Count("cards", filter=seen & Q(cards__due__lte=self.now)),
-            new_count=Count("cards", filter=waiting & Q(cards__last_review__isnull=True)),
-            ahead_count=Count(
-                "cards",
-                filter=seen
-                & Q(cards__due__gt=self.now, cards__due__lte=self.ahead_until)
-                & Q(cards__state__in=LEARNING_STATES),
+            due_count=CappedCount(seen.filter(due__lte=self.now), reviews_cap),
+            new_count=CappedCount(
+                # In the order of card_study_queue, whose range of the learner's new cards
+                # PostgreSQL then reads up to the cap.
+                waiting.filter(owner=OuterRef("owner"), last_review__isnull=True).order_by(
+                    "due", "id"
+                ),
+                F("new_cards_per_day") + F("extra_new") + 1,
             ),
-            buried_count=Count(
-                "cards", filter=Q(cards__suspended=False, cards__buried_until__gt=self.now)
+            ahead_count=CappedCount(
+                seen.filter(due__gt=self.now, due__lte=self.ahead_until, state__in=LEARNING_STATES),
+                reviews_cap,
             ),
+            buried=Exists(cards.filter(suspended=False, buried_until__gt=self.now)),
             new_done=_count(today.filter(last_review_before__isnull=True)),
             reviews_done=_count(today.filter(last_review_before__isnull=False)),
             session_last_id=Subquery(session.values("id")[:1]),
@@ -191,7 +267,10 @@ class LearnerDay:
     def _limit(self, deck: CountedDeck) -> DeckToday:
         today = cast(DeckToday, deck)  # the same object, which gains today's numbers here
         today.new_done, today.reviews_done = deck.new_done or 0, deck.reviews_done or 0
-        today.phrase_count = deck.phrase_count or 0
+        if self.totals:
+            # None from the database for a deck without any: 0.
+            today.phrase_count = today.phrase_count or 0
+            today.card_count = today.card_count or 0
         today.new_left = max(deck.new_limit_on(self.today) - deck.new_done, 0)
         today.reviews_left = max(deck.reviews_per_day - deck.reviews_done, 0)
         return today
@@ -255,8 +334,13 @@ class LearnerDay:
     def next_in_queue(self, *, deck: Deck | None = None) -> tuple[Card | None, int, int]:
         """The first card of the queue, with how many due and new cards the limits let the
         learner study now: over all decks, what glance() says."""
-        due, new = self._now_studyable(self._scope(deck))
-        return self.queue(deck=deck).first(), due, new
+        decks = self._scope(deck)
+        due, new = self._now_studyable(decks)
+        card = self.queue(deck=deck).first()
+        if card is not None:
+            # The card's deck is one of those counted: no join, no second copy of its row.
+            card.deck = next(d for d in decks if d.pk == card.deck_id)
+        return card, due, new
 
     def queue(self, *, deck: Deck | None = None) -> QuerySet[Card]:
         """The cards to study now, in order: due cards first (oldest first), then new cards;
@@ -286,7 +370,7 @@ class LearnerDay:
         return (
             self._cards(deck)
             .filter(wanted)
-            .select_related("deck", "owner", "phrase__speech")
+            .select_related("phrase__speech")
             .order_by(IS_NEW, "due", "id")
         )
 
@@ -300,7 +384,7 @@ class LearnerDay:
             self._cards(deck)
             .filter(last_review__isnull=False, last_review__lt=since)
             .filter(due__lte=self.now + timedelta(days=days))
-            .select_related("deck", "owner", "phrase__speech")
+            .select_related("deck", "phrase__speech")
             .order_by(IS_NEW, "due", "id")
             .annotate(waiting=Window(Count("id")))
         )
@@ -323,7 +407,7 @@ class LearnerDay:
         decks = self._scope(deck)
         held = any(d.due_count or d.new_count for d in decks)
         # A card buried after its sibling's review comes tomorrow.
-        buried = any(d.buried_count for d in decks)
+        buried = any(d.buried for d in decks)
         times = [self.next_day_start] if held or buried else []
         room = {d.pk for d in decks if d.reviews_left and self.ceiling_left}
         first_due = (

@@ -442,6 +442,20 @@ class Card(models.Model):
                 name="card_study_queue",
             ),
             models.Index(fields=["deck", "id"], name="card_deck_id"),
+            # The day's counts (cards.day), which read no more rows than today's limits let
+            # through: seen cards by due date, cards buried until tomorrow. (New cards are
+            # counted off card_study_queue; an index of new cards by deck would draw the new
+            # cards' queue away from it, into a sort.)
+            models.Index(
+                fields=["deck", "due"],
+                condition=Q(suspended=False, last_review__isnull=False),
+                name="card_deck_seen_due",
+            ),
+            models.Index(
+                fields=["deck", "buried_until"],
+                condition=Q(buried_until__isnull=False),
+                name="card_deck_buried",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["phrase", "direction"], name="card_one_per_direction")
@@ -518,7 +532,7 @@ class Card(models.Model):
                 log.save(force_insert=True)
                 if log.made_leech:
                     self.phrase.tag_leech()
-                # Cards fetched with get_card_for_user know whether they have siblings.
+                # Cards fetched with get_card_to_grade know whether they have siblings.
                 if getattr(self, "has_siblings", True):
                     self._bury_siblings(until=local_day_start(learner, now) + timedelta(days=1))
         if not updated:
@@ -929,10 +943,16 @@ def get_deck_for_user(user: User, deck_id: int) -> Deck:
 
 
 def get_card_for_user(user: User, card_id: int) -> Card:
-    """The user's card, or 404; with `has_siblings`, so that grading a phrase's only card
-    does not look for siblings to bury."""
+    """The user's card with its deck and phrase (to show it), or 404."""
     cards = Card.objects.for_user(user).select_related("deck", "phrase__speech")
-    cards = cards.annotate(has_siblings=siblings())
+    return get_object_or_404(cards, pk=card_id)
+
+
+def get_card_to_grade(user: User, card_id: int) -> Card:
+    """The user's card with its deck, or 404; with `has_siblings`, so that grading a phrase's
+    only card does not look for siblings to bury. The next screen shows another card: the
+    phrase is not read."""
+    cards = Card.objects.for_user(user).select_related("deck").annotate(has_siblings=siblings())
     return get_object_or_404(cards, pk=card_id)
 
 

@@ -15,7 +15,7 @@ PHRASES_PER_PAGE = 50
 
 def deck_today(request: LearnerRequest, deck_id: int) -> DeckToday:
     """The learner's deck (404 for anyone else's) with its counts as today's limits allow."""
-    return LearnerDay(request.user).deck_today(deck_id)
+    return LearnerDay(request.user, totals=True).deck_today(deck_id)
 
 
 def phrase_page(deck: Deck, params: QueryDict | dict) -> dict[str, object]:

@@ -22,7 +22,7 @@ def home(request: LearnerRequest) -> HttpResponse:
     context = _search(request)
     if request.htmx.target == "search-results":
         return render(request, "cards/home.html#search-results", context)
-    day = LearnerDay(request.user)
+    day = LearnerDay(request.user, totals=True)
     decks = day.decks_today()
     context |= {"decks": decks, "glance": day.glance(decks)}
     return render(request, page_or_part(request, "cards/home.html", "home"), context)

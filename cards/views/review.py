@@ -16,7 +16,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.answer_check import compare
-from cards.models import Card, Deck, StaleReview, get_card_for_user, get_deck_for_user
+from cards.models import (
+    Card,
+    Deck,
+    StaleReview,
+    get_card_for_user,
+    get_card_to_grade,
+    get_deck_for_user,
+)
 from cards.review_forms import (
     GradeForm,
     ScopeForm,
@@ -146,7 +153,7 @@ def answer(request: LearnerRequest, card_id: int) -> HttpResponse:
 @telegram_user_required
 def grade(request: LearnerRequest, card_id: int) -> HttpResponse:
     """Grade a card, then show the next one. A stale grade shows the next card unchanged."""
-    card = get_card_for_user(request.user, card_id)
+    card = get_card_to_grade(request.user, card_id)
     form, scope = GradeForm(request.POST), ScopeForm(request.GET)
     if not (form.is_valid() and scope.is_valid()):
         return invalid(form, scope)
