@@ -224,7 +224,7 @@ class _AnkiCollection:
         anki_deck.add_model(ANKI_REVERSED_MODEL)
         genanki.Package(anki_deck).write_to_db(cursor, self.now.timestamp(), itertools.count(1))
         cursor.execute("UPDATE col SET crt = ?", (self.crt,))
-        cursor.execute("CREATE TEMP TABLE pw_card (pk INTEGER PRIMARY KEY, cid, due)")
+        cursor.execute("CREATE TEMP TABLE pw_card (pk INTEGER PRIMARY KEY, cid, due, d)")
         notes, media = self._notes(cursor)
         self._cards(cursor, notes)
         self._revlog(cursor)
@@ -305,7 +305,7 @@ class _AnkiCollection:
                 (cid, nid, self.deck_id, ordinal, _epoch(self.now), kind, queue, anki_due,
                  interval, factor, reps, lapses, 1 if kind in (1, 3) else 0, data)
             )  # fmt: skip
-            staged.append((pk, cid, _epoch(due)))
+            staged.append((pk, cid, _epoch(due), difficulty))
             if len(rows) >= 2000:
                 self._insert_cards(cursor, rows, staged)
                 rows, staged = [], []
@@ -319,12 +319,14 @@ class _AnkiCollection:
 
     @staticmethod
     def _insert_cards(
-        cursor: sqlite3.Cursor, rows: list[tuple[Any, ...]], staged: list[tuple[int, int, int]]
+        cursor: sqlite3.Cursor,
+        rows: list[tuple[Any, ...]],
+        staged: list[tuple[int, int, int, float | None]],
     ) -> None:
         cursor.executemany(
             "INSERT INTO cards VALUES (?, ?, ?, ?, ?, -1, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, ?)", rows
         )
-        cursor.executemany("INSERT INTO pw_card VALUES (?, ?, ?)", staged)
+        cursor.executemany("INSERT INTO pw_card VALUES (?, ?, ?, ?)", staged)
 
     def _schedule(
         self,
@@ -339,7 +341,12 @@ class _AnkiCollection:
             return 0, 0, 0, 0, 0, "{}"
         memory = {}
         if stability is not None and difficulty is not None:
-            memory = {"s": round(stability, 3), "d": round(difficulty, 3), "dr": self.retention}
+            memory = {
+                "s": round(stability, 3),
+                "d": round(difficulty, 3),
+                "dr": self.retention,
+                "lrt": _epoch(last_review),  # Anki's last review time, in seconds
+            }
         data = json.dumps(memory, separators=(",", ":"))
         due_day = (timezone.localtime(due, self.tz).date() - self.crt_day).days
         days = (
@@ -358,7 +365,7 @@ class _AnkiCollection:
     def _revlog(self, cursor: sqlite3.Cursor) -> None:
         cursor.execute(
             "CREATE TEMP TABLE pw_review "
-            "(id INTEGER PRIMARY KEY, card, ease, time, state, due, last_review)"
+            "(id INTEGER PRIMARY KEY, card, ease, time, state, due, last_review, d)"
         )
         reviews = (
             ReviewLog.objects.filter(card__deck=self.deck)
@@ -372,19 +379,20 @@ class _AnkiCollection:
                 "state_before",
                 "due_before",
                 "last_review_before",
+                "difficulty_before",
             )
         )
         ids = _Ids()
         rows = []
-        for card, rating, at, duration, state, due, last in reviews.iterator(chunk_size=5000):
+        for card, rating, at, duration, state, due, last, d in reviews.iterator(chunk_size=5000):
             rows.append(
                 (ids.next(at), card, rating, min(duration or 0, 60_000), state, _epoch(due),
-                 _epoch(last) if last else None)
+                 _epoch(last) if last else None, d)
             )  # fmt: skip
             if len(rows) >= 5000:
-                cursor.executemany("INSERT INTO pw_review VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                cursor.executemany("INSERT INTO pw_review VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
                 rows = []
-        cursor.executemany("INSERT INTO pw_review VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        cursor.executemany("INSERT INTO pw_review VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         # What a review scheduled is the state before the next one (or the card's now).
         cursor.execute(REVLOG_INSERT)
 
@@ -407,7 +415,8 @@ def _plain(field: str) -> str:
 
 
 NOTE_INSERT = "INSERT INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-# An interval of a day or more is in days, a shorter one in negative seconds (Anki's revlog).
+# An interval of a day or more is in days, a shorter one in negative seconds; the factor of
+# an FSRS review is the difficulty it left, times 100 (as Anki's revlog has them).
 REVLOG_INSERT = """
 INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)
 SELECT id, cid, -1, ease,
@@ -415,13 +424,14 @@ SELECT id, cid, -1, ease,
     CASE WHEN last_gap IS NULL THEN 0
          WHEN last_gap >= 86400 THEN CAST(round(last_gap / 86400.0) AS INTEGER)
          ELSE -last_gap END,
-    CASE WHEN state = 1 THEN 0 ELSE 2500 END,
+    coalesce(CAST(round(d * 100) AS INTEGER), 0),
     time,
     CASE state WHEN 1 THEN 0 WHEN 2 THEN 1 ELSE 2 END
 FROM (
     SELECT r.id, c.cid, r.ease, r.time, r.state,
         max(0, coalesce(lead(r.due) OVER next, c.due) - r.id / 1000) AS gap,
-        max(0, r.due - r.last_review) AS last_gap
+        max(0, r.due - r.last_review) AS last_gap,
+        coalesce(lead(r.d) OVER next, c.d) AS d
     FROM pw_review r JOIN pw_card c ON c.pk = r.card
     WINDOW next AS (PARTITION BY r.card ORDER BY r.id)
 )
