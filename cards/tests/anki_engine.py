@@ -3,6 +3,8 @@ never imported by the suite. Prints one JSON object on stdout.
 
     anki_engine.py facts PACKAGE   import PACKAGE into a new collection as Anki's "Import"
                                    does (with scheduling) and print what Anki made of it
+    anki_engine.py text FILE       import a text file as Anki's "Import" does, guessing
+                                   nothing the file's headers say; the notes it made
     anki_engine.py make PACKAGE    write a legacy-format package made by Anki's engine: Basic
                                    notes, history from Anki's scheduler, a suspended card, a
                                    picture
@@ -20,6 +22,7 @@ from anki.collection import (
     ExportAnkiPackageOptions,
     ImportAnkiPackageOptions,
     ImportAnkiPackageRequest,
+    ImportCsvRequest,
 )
 from anki.decks import DeckId
 
@@ -94,6 +97,25 @@ def facts(package):
     return result
 
 
+def text(path):
+    col = Collection(os.path.join(tempfile.mkdtemp(), "learner.anki2"))
+    metadata = col.get_csv_metadata(path=path, delimiter=None)
+    col.import_csv(ImportCsvRequest(path=path, metadata=metadata))
+    notes = []
+    for nid in sorted(col.find_notes("")):
+        note = col.get_note(nid)
+        deck = col.decks.name(note.cards()[0].did)
+        notes.append({"fields": dict(note.items()), "tags": sorted(note.tags), "deck": deck})
+    result = {
+        "html": metadata.is_html,
+        "columns": list(metadata.column_labels),
+        "notes": notes,
+        "check_database": check(col),
+    }
+    col.close()
+    return result
+
+
 def make(package):
     directory = tempfile.mkdtemp()
     col = Collection(os.path.join(directory, "made.anki2"))
@@ -137,4 +159,6 @@ def make(package):
 
 if __name__ == "__main__":
     command, path = sys.argv[1:3]
-    print(json.dumps({"facts": facts, "make": make}[command](path), ensure_ascii=False))
+    print(
+        json.dumps({"facts": facts, "text": text, "make": make}[command](path), ensure_ascii=False)
+    )

@@ -14,7 +14,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from cards.exporting import deck_apkg
+from cards.exporting import deck_anki_text, deck_apkg
 from cards.importing import ImportOptions, deck_import, read_source
 from cards.models import Card, Deck, Direction, Phrase, ReviewLog
 from conftest import make_card
@@ -34,8 +34,8 @@ def anki_python():
 def anki(anki_python, tmp_path):
     """Run a command of anki_engine.py on a package's bytes; its JSON answer."""
 
-    def run(command, package=None):
-        path = tmp_path / f"{command}.apkg"
+    def run(command, package=None, suffix=".apkg"):
+        path = tmp_path / f"{command}{suffix}"
         if package is not None:
             path.write_bytes(package)
         done = subprocess.run(
@@ -160,3 +160,30 @@ def test_a_package_made_by_anki_comes_back_to_anki_with_its_notes_and_progress(a
 
     assert summary(after) == summary(before)
     assert after["revlog"] == before["revlog"] == 4
+
+
+def test_anki_reads_the_text_export_without_guessing_the_separator_or_the_html(alice, anki):
+    deck = Deck.objects.create(owner=alice, name="Русский: глаголы")
+    make_card(deck=deck, front="<b>читать</b>\tвслух", back='to read; "aloud"', tags="verb")
+    make_card(deck=deck, front="a, b", back="first line\nsecond & last")
+
+    facts = anki("text", deck_anki_text(deck), suffix=".txt")
+
+    assert facts["html"] is True
+    assert facts["columns"] == ["Front", "Back", "Example", "Notes", "Tags"]
+    assert facts["notes"] == [
+        {
+            "fields": {
+                "Front": "&lt;b&gt;читать&lt;/b&gt;\tвслух",
+                "Back": "to read; &quot;aloud&quot;",
+            },
+            "tags": ["verb"],
+            "deck": "Русский: глаголы",
+        },
+        {
+            "fields": {"Front": "a, b", "Back": "first line<br>second &amp; last"},
+            "tags": [],
+            "deck": "Русский: глаголы",
+        },
+    ]
+    assert facts["check_database"] == []

@@ -17,7 +17,14 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
-from cards.exporting import deck_anki_text, deck_apkg, deck_csv, neutralise, user_archive
+from cards.exporting import (
+    deck_anki_text,
+    deck_apkg,
+    deck_csv,
+    download_name,
+    neutralise,
+    user_archive,
+)
 from cards.importing import ImportOptions, deck_import, read_source
 from cards.models import Deck, ExportJob, ReviewLog
 from conftest import auth_headers, htmx, make_card, make_cards, sign_for
@@ -422,3 +429,41 @@ def test_no_token_or_init_data_reaches_a_log_line(as_alice, client, alice, deck,
     assert init_data not in lines
     assert dict(parse_qsl(init_data))["hash"] not in lines
     assert f"GET /decks/{deck.pk}/export/?format=csv&token=" in lines
+
+
+def test_the_text_for_anki_says_its_separator_html_columns_tags_and_deck(deck):
+    lines = deck_anki_text(deck).decode().split("\n")
+    assert lines[:5] == [
+        "#separator:tab",
+        "#html:true",
+        "#columns:Front\tBack\tExample\tNotes\tTags",
+        "#tags column:5",
+        "#deck:Spanish / Verbs",
+    ]
+    assert lines[5] == "comer\tto eat\tComo pan.\t\tverb"
+    # HTML-escaped (Anki reads the fields as HTML), line breaks as <br>, no formula guard.
+    assert lines[6] == "=1+1\t-formula\t\t@mention<br>second line\t"
+    assert lines[7] == '&lt;b&gt;tag&lt;/b&gt; &amp; &quot;quotes&quot;, commas\t"+plus\ttab"\t\t\t'
+
+
+@pytest.mark.parametrize(
+    ("name", "readable", "plain"),
+    [
+        ("Español: año", "Español año.apkg", "Espanol_ano.apkg"),
+        ("Русский язык", "Русский язык.apkg", "deck.apkg"),
+        ("Emoji 🇪🇸 deck", "Emoji 🇪🇸 deck.apkg", "Emoji_deck.apkg"),
+        ('../a\\b"c\n', "a b c.apkg", "a_b_c.apkg"),
+    ],
+)
+def test_download_names_stay_readable_with_an_ascii_stand_in(name, readable, plain):
+    assert download_name(name, "apkg") == (readable, plain)
+
+
+def test_the_download_header_carries_the_readable_name_as_rfc_6266_filename_star(as_alice, alice):
+    deck = Deck.objects.create(owner=alice, name="Русский 🇷🇺")
+    response = as_alice.get(f"/decks/{deck.pk}/export/?format=apkg")
+    assert response["Content-Disposition"] == (
+        'attachment; filename="deck.apkg"; '
+        "filename*=UTF-8''%D0%A0%D1%83%D1%81%D1%81%D0%BA%D0%B8%D0%B9%20%F0%9F%87%B7%F0%9F%87%BA.apkg"
+    )
+    assert unquote(response["Content-Disposition"].split("''")[1]) == "Русский 🇷🇺.apkg"
