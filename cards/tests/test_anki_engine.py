@@ -70,13 +70,21 @@ def test_anki_reads_a_phrase_learned_both_ways_as_one_reversed_note_with_its_sch
     suspended = reviewed(make_card(deck=deck, front="beber", back="to drink"), [3], start=start)
     Card.objects.filter(pk=suspended.pk).update(suspended=True)
     make_card(deck=deck, front="<b>dormir</b> & «soñar»", back="to sleep\nto dream")
+    make_card(deck=deck, front="hablar", back="to speak", direction=Direction.PRODUCTION)
+    make_card(deck=deck, front="oír", back="to hear", direction=Direction.LISTENING)
 
     facts = anki("facts", deck_apkg(deck))
 
     assert facts["check_database"] == []
     assert facts["check_database_package"] == []
     notes = {note["fields"]["Front"]: note for note in facts["notes"]}
-    assert sorted(notes) == ["&lt;b&gt;dormir&lt;/b&gt; &amp; «soñar»", "beber", "comer", "ver"]
+    assert sorted(notes) == [
+        "&lt;b&gt;dormir&lt;/b&gt; &amp; «soñar»", "beber", "comer", "hablar", "oír", "ver"
+    ]  # fmt: skip
+    # Learned one way only: the reversed note type with its one card, nothing more.
+    assert [card["ord"] for card in notes["hablar"]["cards"]] == [1]
+    # Listening has no Anki card: the phrase comes as a new card 1.
+    assert [(card["ord"], card["type"]) for card in notes["oír"]["cards"]] == [(0, 0)]
     both = notes["comer"]
     assert both["notetype"] == "PhraseWeaver (and reversed)"
     assert both["tags"] == ["food", "verb"]
