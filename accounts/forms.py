@@ -35,6 +35,18 @@ def _labelled_zones(moment: datetime) -> list[tuple[str, str]]:
     ]
 
 
+# Monday first, as datetime.weekday() numbers them.
+WEEKDAYS = [
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
+]
+
+
 def interface_language_choices() -> list[tuple[str, str | Promise]]:
     # The languages are named in themselves, so that anyone can find their own.
     return [("", _("As in Telegram")), *INTERFACE_LANGUAGES]
@@ -54,6 +66,16 @@ class SettingsForm(forms.ModelForm):
             "Higher means more reviews."
         ),
     )
+    easy_days = forms.TypedMultipleChoiceField(
+        label=_("Easy days"),
+        coerce=int,
+        choices=WEEKDAYS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Days with half the reviews: the others take them, a day or two earlier or later."
+        ),
+    )
     time_zone = forms.ChoiceField(
         label=_("Time zone"),
         choices=time_zone_choices,
@@ -70,6 +92,7 @@ class SettingsForm(forms.ModelForm):
             "reviews_per_day",
             "daily_ceiling",
             "learn_ahead_minutes",
+            "easy_days",
             "time_zone",
         ]
         labels = {

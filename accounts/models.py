@@ -87,6 +87,9 @@ class User(AbstractUser):
     # when they predict the learner's reviews better; empty: FSRS's defaults. A column here,
     # beside desired retention, so that grading reads them without a query.
     fsrs_parameters = models.JSONField(default=list, blank=True, editable=False)
+    # Easy days (weekday numbers, Monday 0): the load balancer gives them at most half an
+    # ordinary day's reviews (cards.scheduling.balanced_days).
+    easy_days = models.JSONField(_("easy days"), default=list, blank=True)
     time_zone = models.CharField(
         _("time zone"), max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone]
     )

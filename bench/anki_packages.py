@@ -1,13 +1,19 @@
-"""Anki packages for the benches, generated: a large one with a review history, and a bomb.
+"""Anki packages for the benches, generated: a large one with a review history (and media),
+and a bomb.
 
 Not a test module. Both are schema-11 collections written with genanki and grown with SQL,
-zstd-compressed as Anki 2.1.50+ writes `collection.anki21b`.
+zstd-compressed as Anki 2.1.50+ writes `collection.anki21b`, with the media list and files
+as that format has them (a zstd-compressed protobuf list; each file zstd-compressed, named by
+its place in the list).
 """
 
+import hashlib
 import io
 import itertools
 import random
+import shutil
 import sqlite3
+import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
@@ -30,21 +36,80 @@ def _collection(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _package(path: Path) -> bytes:
-    """The collection file zstd-compressed (streamed: a bomb never is in memory) and zipped."""
+def _package(path: Path, media: dict[str, bytes] | None = None) -> bytes:
+    """The collection file zstd-compressed (streamed: a bomb never is in memory) and zipped,
+    with `media` (name → content) as the current format holds it."""
     compressed = io.BytesIO()
     with path.open("rb") as collection:
         zstandard.ZstdCompressor().copy_stream(collection, compressed)
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+    entries = b""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("collection.anki21b", compressed.getvalue())
-        archive.writestr("media", zstandard.ZstdCompressor().compress(b""))
+        for index, (name, content) in enumerate((media or {}).items()):
+            archive.writestr(str(index), zstandard.ZstdCompressor().compress(content))
+            entry = _field(1, name.encode()) + _varint(2 << 3) + _varint(len(content))
+            entries += _field(1, entry + _field(3, hashlib.sha1(content).digest()))
+        archive.writestr("media", zstandard.ZstdCompressor().compress(entries))
     return out.getvalue()
 
 
-def history_package(notes: int, reviews_per_note: int = len(REVIEW_DAYS)) -> bytes:
-    """`notes` Basic notes, each with one card and `reviews_per_note` reviews."""
+def _varint(value: int) -> bytes:
+    out = b""
+    while value > 0x7F:
+        out += bytes([value & 0x7F | 0x80])
+        value >>= 7
+    return out + bytes([value])
+
+
+def _field(number: int, content: bytes) -> bytes:
+    """A length-delimited protobuf field."""
+    return _varint(number << 3 | 2) + _varint(len(content)) + content
+
+
+def _media_files(count: int) -> dict[str, bytes]:
+    """`count` small files, half pictures (PNG) and half sounds (MP3, a second of tone), each
+    a little different (ffmpeg makes one of each; the rest differ in a trailing byte)."""
+    if not count:
+        return {}
+    with tempfile.TemporaryDirectory() as directory:
+        png, mp3 = Path(directory) / "p.png", Path(directory) / "s.mp3"
+        ffmpeg = [shutil.which("ffmpeg") or "ffmpeg", "-hide_banner", "-loglevel", "error"]
+        subprocess.run(
+            [*ffmpeg, "-f", "lavfi", "-i", "color=c=teal:s=64x48", "-frames:v", "1", png],
+            check=True,
+        )
+        subprocess.run(
+            [*ffmpeg, "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-b:a", "32k", mp3],
+            check=True,
+        )
+        picture, sound = png.read_bytes(), mp3.read_bytes()
+    files = {}
+    for n in range(count):
+        if n % 2:
+            files[f"sound{n}.mp3"] = sound + bytes([n % 256])
+        else:
+            files[f"picture{n}.png"] = picture + bytes([n % 256])
+    return files
+
+
+def history_package(
+    notes: int, reviews_per_note: int = len(REVIEW_DAYS), media_files: int = 0
+) -> bytes:
+    """`notes` Basic notes, each with one card and `reviews_per_note` reviews; the first
+    `media_files` notes refer each to a file of their own, a picture or a sound."""
     rng = random.Random(42)
+    media = _media_files(media_files)
+    names = list(media)
+
+    def back(n: int) -> str:
+        if n >= len(names):
+            return f"word {n}"
+        name = names[n]
+        return (
+            f'word {n} <img src="{name}">' if name.endswith(".png") else f"word {n} [sound:{name}]"
+        )
+
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "collection.anki2"
         db = _collection(path)
@@ -52,7 +117,7 @@ def history_package(notes: int, reviews_per_note: int = len(REVIEW_DAYS)) -> byt
         db.executemany(
             "INSERT INTO notes VALUES (?, ?, ?, 0, -1, '', ?, ?, 0, 0, '')",
             (
-                (n + 1, f"g{n}", mid, f"palabra {n}\x1fword {n}", f"palabra {n}")
+                (n + 1, f"g{n}", mid, f"palabra {n}\x1f{back(n)}", f"palabra {n}")
                 for n in range(notes)
             ),
         )
@@ -70,7 +135,7 @@ def history_package(notes: int, reviews_per_note: int = len(REVIEW_DAYS)) -> byt
         )
         db.commit()
         db.close()
-        return _package(path)
+        return _package(path, media)
 
 
 def bomb_package(unpacked_bytes: int) -> bytes:

@@ -101,7 +101,7 @@ def grade_bookkeeping(grade_log: Path) -> tuple[Counter, list[str]]:
 
     attempts = defaultdict(list)
     for line in grade_log.read_text().splitlines():
-        card_id, version, status = line.split()
+        card_id, version, status = line.split()[:3]
         attempts[int(card_id)].append((int(version), int(status)))
     logs = Counter(ReviewLog.objects.values_list("card_id", flat=True))
     outcomes, problems = Counter(), []

@@ -6,11 +6,12 @@ On the benchmark database (bench/common.py; DATABASE_URL to use another):
 
 1. Text: 10,000 and 50,000 generated rows through read_source + deck_import, beside a plain
    bulk_create of the same cards in the same run.
-2. An Anki package of `--notes` notes with four reviews each (200,000 for 50,000 notes),
-   imported with "keep the review history" exactly as the worker runs an import (an ImportJob
-   run by cards.importing.jobs.run_import: batches, lease, progress), beside a bare
-   bulk_create of the same cards and review logs. This process is the one that parses the
-   package: its peak RSS is sampled every 10 ms.
+2. An Anki package of `--notes` notes with four reviews each (200,000 for 50,000 notes) and
+   `--media` of them with a picture or a sound of their own (200 by default), imported
+   with "keep the review history" exactly as the worker runs an import (an ImportJob run by
+   cards.importing.jobs.run_import: batches, lease, progress), beside a bare bulk_create of
+   the same cards and review logs. This process is the one that parses the package: its
+   peak RSS is sampled every 10 ms.
 
 Prints each figure next to its target. Everything it creates belongs to a bench user that is
 deleted at the end.
@@ -93,13 +94,14 @@ def bench_text(owner, count: int) -> None:
     )
 
 
-def bench_package(owner, notes: int) -> None:
+def bench_package(owner, notes: int, media_files: int) -> None:
     from anki_packages import history_package
 
     from cards.importing.jobs import run_import
     from cards.models import Deck, Direction, ImportJob, Phrase, ReviewLog, bulk_add_phrases
 
-    package = history_package(notes)
+    package = history_package(notes, media_files=media_files)
+    size = len(package)
     deck = Deck.objects.create(owner=owner, name="bench package")
     job = ImportJob.objects.create(
         owner=owner,
@@ -147,8 +149,11 @@ def bench_package(owner, notes: int) -> None:
     )
     bulk = time.perf_counter() - started
     ratio = bulk / imported
+    with_media = sum(1 for phrase in deck.phrases.exclude(image="", audio="").only("id"))
+    assert with_media == media_files, (with_media, job.report)
     print(
-        f"package {notes} notes, {reviews} reviews, keep scheduling: {imported:.1f} s"
+        f"package {notes} notes, {reviews} reviews, {media_files} media files"
+        f" ({size / MB:.1f} MB), keep scheduling: {imported:.1f} s"
         f" (target < {TARGET_SECONDS} s: {'met' if imported < TARGET_SECONDS else 'NOT met'})"
     )
     print(
@@ -166,6 +171,7 @@ def bench_package(owner, notes: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--notes", type=int, default=50_000)
+    parser.add_argument("--media", type=int, default=200, help="pictures and sounds in it")
     parser.add_argument("--skip-text", action="store_true")
     arguments = parser.parse_args()
     setup_django(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), TASKS_BACKEND="database")
@@ -182,7 +188,7 @@ def main() -> None:
         if not arguments.skip_text:
             for count in (10_000, 50_000):
                 bench_text(owner, count)
-        bench_package(owner, arguments.notes)
+        bench_package(owner, arguments.notes, arguments.media)
     finally:
         owner.delete()
 

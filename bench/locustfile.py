@@ -9,13 +9,17 @@ for GET /bench/floor/ instead. The run stops after BENCH_REQUESTS requests.
 
 Environment: BENCH_MODE (review|floor), BENCH_REQUESTS, BENCH_INIT_DATA (a JSON file: a list of
 signed initData strings, one per seeded learner), BENCH_GRADE_LOG (optional: a file that gets one
-line per grade request, "<card id> <version> <status>", for the fault drills' bookkeeping).
+line per grade request, "<card id> <version> <status> <unix time>", for the fault drills'
+bookkeeping), BENCH_RETRY_GRADES (optional, "true": a grade that fails is sent again with the
+same version, as a learner taps again; the version makes a retry of a grade already saved
+change nothing).
 """
 
 import itertools
 import json
 import os
 import random
+import time
 from pathlib import Path
 
 import gevent
@@ -25,6 +29,7 @@ from locust import FastHttpUser, constant, events, task
 MODE = os.environ.get("BENCH_MODE", "review")
 TOTAL = int(os.environ.get("BENCH_REQUESTS", "1000"))
 GRADE_LOG = os.environ.get("BENCH_GRADE_LOG")
+RETRY_GRADES = os.environ.get("BENCH_RETRY_GRADES") == "true"
 INIT_DATA = json.loads(Path(os.environ.get("BENCH_INIT_DATA", "init_data.json")).read_text())
 
 
@@ -112,10 +117,12 @@ class Learner(FastHttpUser):
             grade_url, data=form, headers=headers, name="grade", catch_response=True
         ) as response:
             self.answer_url = self.front(response)
+            if RETRY_GRADES and not 200 <= response.status_code < 300:
+                self.grade = (grade_url, version)
             if GRADE_LOG:
                 card_id = grade_url.split("/")[3]
                 with open(GRADE_LOG, "a") as log:
-                    log.write(f"{card_id} {version} {response.status_code}\n")
+                    log.write(f"{card_id} {version} {response.status_code} {time.time():.3f}\n")
 
     def front(self, response):
         """The answer URL of the card on screen, or None after the summary or a failure."""

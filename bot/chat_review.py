@@ -126,7 +126,7 @@ def answer_message(card: Card, *, learner: User, graded: int, now: datetime) -> 
     return {"text": text, "parse_mode": "HTML", "reply_markup": {"inline_keyboard": keyboard}}
 
 
-def _finished_message(graded: int, *, more: bool) -> dict:
+def _finished_message(graded: int, *, more: bool, header: str = "") -> dict:
     reviewed = ngettext("%(count)d card reviewed.", "%(count)d cards reviewed.", graded) % {
         "count": graded
     }
@@ -136,14 +136,27 @@ def _finished_message(graded: int, *, more: bool) -> dict:
     else:
         text = " ".join([reviewed, gettext("All done for now!")])
         button = web_app_button(gettext("Open the app"), "home")
+    text = f"{header}\n\n{text}" if header else text
     return {"text": text, "reply_markup": {"inline_keyboard": [[button]]}}
 
 
-def _next_message(user: User, graded: int, now: datetime) -> dict:
+def leech_notice(card: Card) -> str:
+    """What the message after a grade that made the card a leech says first (plain text)."""
+    front = card.phrase.front if len(card.phrase.front) <= 60 else card.phrase.front[:59] + ELLIPSIS
+    if card.suspended:
+        text = gettext(
+            "“%(front)s” is a leech: forgotten too often, it is suspended and tagged “leech”."
+        )
+    else:
+        text = gettext("“%(front)s” is a leech: forgotten too often, it is tagged “leech”.")
+    return text % {"front": front}
+
+
+def _next_message(user: User, graded: int, now: datetime, *, header: str = "") -> dict:
     card = LearnerDay(user, now).queue().first()
     if card is None or graded >= BATCH:
-        return _finished_message(graded, more=card is not None)
-    return front_message(card, graded=graded)
+        return _finished_message(graded, more=card is not None, header=header)
+    return front_message(card, graded=graded, header=header)
 
 
 def review_callback(
@@ -169,10 +182,12 @@ def review_callback(
             return gettext("This card was already graded."), None
         return "", answer_message(card, learner=user, graded=graded, now=now)
     try:
-        card.review(int(action), learner=user, now=now, version=version)
+        log = card.review(int(action), learner=user, now=now, version=version)
     except StaleReview:
         return gettext("This card was already graded."), None
-    return "", _next_message(user, graded + 1, now)
+    # The same rule as in the Mini App (Card.review), said once, atop the next message.
+    header = leech_notice(card) if log.made_leech else ""
+    return "", _next_message(user, graded + 1, now, header=header)
 
 
 def edit_message(api: BotAPI, *, chat_id: int, message_id: int, content: dict) -> None:

@@ -1,8 +1,9 @@
 """What the bot does with the updates Telegram sends to the webhook.
 
-Only the private chat with the bot counts: that is where a learner starts the bot, where
-web_app buttons work, and where reminders go. Anything else (group messages, unknown update
-types, malformed fields) is ignored quietly: Telegram would redeliver an update we fail on.
+Messages count only in the private chat with the bot: that is where a learner starts the bot,
+where web_app buttons work, and where reminders go (an inline query, bot.inline, may come from
+any chat). Anything else (group messages, unknown update types, malformed fields) is ignored
+quietly: Telegram would redeliver an update we fail on.
 """
 
 import dataclasses
@@ -17,7 +18,7 @@ from accounts import initdata
 from accounts.initdata import TelegramUser
 from accounts.models import User
 from accounts.services import user_from_telegram
-from bot import chat_review, commands
+from bot import chat_review, commands, drafts, inline
 from bot.models import ProcessedUpdate
 from bot.telegram_api import BotAPI, BotBlocked, TelegramError, bot_api
 
@@ -36,6 +37,8 @@ def process_update(update: object) -> None:
         handler, payload = _on_message, update["message"]
     elif isinstance(update.get("callback_query"), dict):
         handler, payload = _on_callback_query, update["callback_query"]
+    elif isinstance(update.get("inline_query"), dict):
+        handler, payload = inline.on_inline_query, update["inline_query"]
     else:
         return
     # Webhook requests must answer quickly: short timeouts, few retries, no long waits.
@@ -105,14 +108,25 @@ def _on_message(message: dict, api: BotAPI) -> None:
     user = _learner(message.get("from"))
     if user is None:
         return
-    text = message.get("text")
-    if not isinstance(text, str):
-        return  # a sticker, or the service message saying we may now write: nothing to say
-    word, _space, payload = text.strip().partition(" ")
-    command = word.split("@", 1)[0].lower()
-    handler = commands.HANDLERS.get(command, commands.on_help)
     with translation.override(user.language):
-        api.call("sendMessage", chat_id=chat["id"], **handler(user, payload.strip()))
+        answer = _answer(user, message)
+        if answer is not None:
+            api.call("sendMessage", chat_id=chat["id"], **answer)
+
+
+def _answer(user: User, message: dict) -> dict | None:
+    """What the bot says to a message in its chat, by kind of message; None for nothing."""
+    text = message.get("text")
+    if isinstance(text, str) and text.startswith("/") and "forward_origin" not in message:
+        word, _space, payload = text.strip().partition(" ")
+        command = word.split("@", 1)[0].lower()
+        return commands.HANDLERS.get(command, commands.on_help)(user, payload.strip())
+    # Phrases to make cards of: lines of text, a forwarded message, a quote.
+    if (answer := drafts.on_message(user, message)) is not None:
+        return answer
+    if isinstance(text, str):
+        return commands.on_help(user, "")
+    return None  # a sticker, or the service message saying we may now write: nothing to say
 
 
 def _on_callback_query(query: dict, api: BotAPI) -> None:
@@ -126,7 +140,7 @@ def _on_callback_query(query: dict, api: BotAPI) -> None:
         if user is not None:
             language = user.language
             with translation.override(language):
-                notice = _on_review_tap(user, query, api)
+                notice = _on_tap(user, query, api)
     except Exception:
         # The work is rolled back (process_update's transaction); the learner may try again.
         with translation.override(language):
@@ -137,15 +151,19 @@ def _on_callback_query(query: dict, api: BotAPI) -> None:
         _answer_callback_query(api, query_id, notice)
 
 
-def _on_review_tap(user: User, query: dict, api: BotAPI) -> str:
-    """Act on a review button and show the result; the notice to answer the tap with."""
+def _on_tap(user: User, query: dict, api: BotAPI) -> str:
+    """Act on a button (the in-chat review's, or a drafts answer's) and show the result; the
+    notice to answer the tap with."""
     message = _object(query.get("message"))
     chat = _object(message.get("chat"))
     chat_id, message_id, data = chat.get("id"), message.get("message_id"), query.get("data")
     # Without the message we could not show what the tap did, so we do not act on it.
     if type(chat_id) is not int or type(message_id) is not int or not isinstance(data, str):
         return ""
-    notice, content = chat_review.review_callback(user, data)
+    if data.startswith(drafts.PREFIX):
+        notice, content = drafts.draft_callback(user, data)
+    else:
+        notice, content = chat_review.review_callback(user, data)
     if content is not None:
         chat_review.edit_message(api, chat_id=chat_id, message_id=message_id, content=content)
     return notice

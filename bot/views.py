@@ -1,12 +1,25 @@
 import hmac
 import json
+import logging
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from accounts.decorators import LearnerRequest, telegram_user_required
+from bot import inline
+from bot.forms import DraftForm
+from bot.models import CardDraft
+from bot.telegram_api import TelegramError, bot_api
 from bot.updates import process_update
+from cards.models import Deck, Phrase, get_deck_for_user
+from phraseweaver.htmx import page_or_part
+
+logger = logging.getLogger(__name__)
 
 
 @csrf_exempt  # Telegram authenticates with the secret token header instead
@@ -24,3 +37,80 @@ def telegram_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponse()
     process_update(update)
     return HttpResponse()
+
+
+MAX_DRAFTS_SHOWN = 50
+
+
+def _draft_form(draft: CardDraft, decks: list[Deck], data: QueryDict | None = None) -> DraftForm:
+    return DraftForm(
+        data,
+        instance=Phrase(front=draft.front, back=draft.back, notes=draft.notes),
+        initial={"deck": draft.deck_id},
+        decks=decks,
+        auto_id=f"draft{draft.pk}-%s",
+    )
+
+
+@require_GET
+@telegram_user_required
+def drafts(request: LearnerRequest) -> HttpResponse:
+    """The phrases the bot read in the learner's messages (bot.drafts), to edit and confirm."""
+    pending = CardDraft.objects.filter(owner=request.user, added__isnull=True).order_by("id")
+    shown = list(pending[: MAX_DRAFTS_SHOWN + 1])
+    decks = list(Deck.objects.for_user(request.user))
+    items = [(draft, _draft_form(draft, decks)) for draft in shown[:MAX_DRAFTS_SHOWN]]
+    context = {"items": items, "more": len(shown) > MAX_DRAFTS_SHOWN, "has_decks": bool(decks)}
+    return render(request, page_or_part(request, "bot/drafts.html", "screen"), context)
+
+
+@require_POST
+@telegram_user_required
+def draft_add(request: LearnerRequest, draft_id: int) -> HttpResponse:
+    """Make the phrase of a draft as the learner edited it; once, however often it is sent."""
+    draft = get_object_or_404(CardDraft.objects.filter(owner=request.user), pk=draft_id)
+    form = _draft_form(draft, list(Deck.objects.for_user(request.user)), request.POST)
+    if not form.is_valid():
+        return render(request, "bot/drafts.html#draft", {"draft": draft, "form": form})
+    with transaction.atomic():
+        # Locked and read again: of two sends at once, the second finds it added.
+        pending = CardDraft.objects.select_for_update().filter(pk=draft.pk, added__isnull=True)
+        if (locked := pending.first()) is not None:
+            deck = form.cleaned_data["deck"]
+            phrase = form.save(commit=False)
+            phrase.owner, phrase.deck = request.user, deck
+            phrase.add_with_cards()
+            locked.deck, locked.added = deck, timezone.now()
+            locked.save(update_fields=["deck", "added"])
+            draft = locked
+    return render(request, "bot/drafts.html#draft-added", {"draft": draft})
+
+
+@require_POST
+@telegram_user_required
+def draft_discard(request: LearnerRequest, draft_id: int) -> HttpResponse:
+    draft = get_object_or_404(CardDraft.objects.filter(owner=request.user), pk=draft_id)
+    if draft.added is None:  # an added draft is the phrase's record: it stays
+        draft.delete()
+    return HttpResponse()  # the draft's row is swapped for nothing
+
+
+@require_POST
+@telegram_user_required
+def deck_share_prepared(request: LearnerRequest, deck_id: int) -> JsonResponse:
+    """A message of the deck prepared by the bot (Bot API 8.0), for the Share screen's
+    Telegram.WebApp.shareMessage: the learner picks the chat in Telegram's own picker."""
+    deck = get_deck_for_user(request.user, deck_id)
+    try:
+        prepared = bot_api(timeout=5, retries=1, max_retry_after=2).call(
+            "savePreparedInlineMessage",
+            user_id=request.user.telegram_id,
+            result=inline.deck_result(deck),
+            allow_user_chats=True,
+            allow_group_chats=True,
+            allow_channel_chats=True,
+        )
+    except TelegramError as error:
+        logger.warning("Could not prepare a shared deck's message: %s", error)
+        return JsonResponse({"error": "telegram"}, status=502)  # the page falls back to the link
+    return JsonResponse({"id": prepared["id"]})

@@ -77,16 +77,27 @@ class DeckForm(Form):
             "typed_answers",
             "new_cards_per_day",
             "reviews_per_day",
+            "leech_threshold",
+            "leech_action",
         ]
         labels = {
             "typed_answers": _("Type the answer on production cards"),
             "new_cards_per_day": _("New cards per day"),
             "reviews_per_day": _("Reviews per day"),
+            "leech_threshold": _("Leech after this many lapses"),
+            "leech_action": _("Then"),
+        }
+        help_texts = {
+            "leech_threshold": _(
+                "A card forgotten this many times, then every half as many more, is a leech."
+            ),
         }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "new_cards_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
             "reviews_per_day": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "leech_threshold": forms.NumberInput(attrs={"inputmode": "numeric"}),
+            "leech_action": PlainSelect,
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -97,6 +108,9 @@ class DeckForm(Form):
             self.fields[name].required = False
             if getattr(self.instance, name) is None and self.instance.owner_id is not None:
                 self.initial[name] = getattr(self.instance.owner, name)
+        # So do the leech options.
+        for name in ("leech_threshold", "leech_action"):
+            self.fields[name].required = False
         # Keep a code that is not in our list (an imported deck's) selectable, so that saving
         # the deck's name does not fail on a language the user never touched.
         for name in ("front_lang", "back_lang"):
@@ -118,6 +132,12 @@ class DeckForm(Form):
 
     def clean_reviews_per_day(self) -> int | None:
         return self._limit("reviews_per_day")
+
+    def clean_leech_threshold(self) -> int | None:
+        return self._limit("leech_threshold")
+
+    def clean_leech_action(self) -> str:
+        return self.cleaned_data["leech_action"] or self.instance.leech_action
 
     def _limit(self, name: str) -> int | None:
         value = self.cleaned_data[name]

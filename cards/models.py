@@ -4,9 +4,20 @@ from typing import TYPE_CHECKING, Any, Self
 
 import fsrs
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+)
+from django.db.models.functions import Greatest, TruncDate
+from django.db.models.lookups import Exact
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +35,9 @@ from phraseweaver.media import media_url
 
 # "Never reviewed": the study queue orders by it (seen cards first) and its index holds it.
 IS_NEW = ExpressionWrapper(Q(last_review__isnull=True), output_field=BooleanField())
+# Seen before, written as the index's own expression ("(last_review IS NULL) = false", which
+# Django would otherwise write as NOT …), so that a range of due dates is read off the index.
+SEEN: Exact = Exact(IS_NEW, Value(False))
 
 
 class StaleReview(Exception):
@@ -54,6 +68,21 @@ def local_day_start(user: User, now: datetime) -> datetime:
     """Midnight of the user's current day, as an aware datetime."""
     local_now = timezone.localtime(now, user.tz)
     return datetime.combine(local_now.date(), time.min, tzinfo=user.tz)
+
+
+LEECH_TAG = "leech"
+TAGS_MAX_LENGTH = 500  # Phrase.tags
+
+
+class LeechAction(models.TextChoices):
+    SUSPEND = "suspend", _("Tag and suspend")
+    TAG = "tag", _("Tag only")
+
+
+def is_leech_point(lapses: int, threshold: int) -> bool:
+    """Whether a card's lapse count makes it a leech (again): Anki's threshold, then every
+    half threshold more (8, 12, 16… by default)."""
+    return lapses >= threshold and (lapses - threshold) % max(-(-threshold // 2), 1) == 0
 
 
 class DeckQuerySet(models.QuerySet["Deck"]):
@@ -88,6 +117,14 @@ class Deck(models.Model):
     directions = models.JSONField(_("directions"), default=default_directions)
     # Production cards ask the learner to type the phrase (cards.answer_check compares it).
     typed_answers = models.BooleanField(_("type the answer on production cards"), default=False)
+    # Leeches, as in Anki: a card forgotten this many times, then every half as many more, is
+    # tagged "leech" (and suspended, unless the deck only tags).
+    leech_threshold = models.PositiveSmallIntegerField(
+        _("leech threshold"), default=8, validators=[MinValueValidator(1), MaxValueValidator(99)]
+    )
+    leech_action = models.CharField(
+        _("leech action"), max_length=8, choices=LeechAction.choices, default=LeechAction.SUSPEND
+    )
 
     objects = DeckQuerySet.as_manager()
 
@@ -206,7 +243,7 @@ class Phrase(models.Model):
     back = models.CharField(_("back"), max_length=1000)
     example = models.TextField(_("example"), blank=True, max_length=2000)
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
-    tags = models.CharField(_("tags"), max_length=500, blank=True)
+    tags = models.CharField(_("tags"), max_length=TAGS_MAX_LENGTH, blank=True)
     # The searched fields casefolded and without accents (cards.search): filled on every save.
     search_text = models.TextField(default="", editable=False)
     # The import that added the phrase, until it is over: a failed or abandoned import removes
@@ -280,6 +317,24 @@ class Phrase(models.Model):
     @property
     def tag_list(self) -> list[str]:
         return list(dict.fromkeys(self.tags.split()))
+
+    def tag_leech(self) -> None:
+        """Add the "leech" tag (one UPDATE, none when the phrase has it)."""
+        tags = self.tags.split()
+        if LEECH_TAG in tags:
+            return
+        # The tag goes in whole: the last other tags give way when the field is full.
+        tags.append(LEECH_TAG)
+        while len(" ".join(tags)) > TAGS_MAX_LENGTH:
+            del tags[-2]
+        self.tags = " ".join(tags)
+        self.save(update_fields=["tags"])
+
+    def untag_leech(self) -> None:
+        tags = [tag for tag in self.tags.split() if tag != LEECH_TAG]
+        if len(tags) != len(self.tags.split()):
+            self.tags = " ".join(tags)
+            self.save(update_fields=["tags"])
 
     @property
     def suspended(self) -> bool:
@@ -368,6 +423,9 @@ class Card(models.Model):
     # Anki's "bury siblings": once another card of the phrase is reviewed, this one waits for
     # the learner's next local day.
     buried_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Times the card was forgotten once learned (Again on a review card): what makes a leech.
+    # Undo takes a lapse back (ReviewLog.undo); a reset starts again from none.
+    lapses = models.PositiveIntegerField(default=0, editable=False)
 
     objects = CardQuerySet.as_manager()
 
@@ -438,7 +496,16 @@ class Card(models.Model):
         """
         now = now or timezone.now()
         expected = self.version if version is None else version
-        fields, log = self.graded(rating, learner=learner, now=now, duration_ms=duration_ms)
+        fields, log = self.graded(
+            rating, learner=learner, now=now, duration_ms=duration_ms, balance=True
+        )
+        # The lapse that makes the card a leech tags its phrase, and suspends the card unless
+        # the deck only tags (log.made_leech tells the review screen and the bot to say so).
+        log.made_leech = fields["lapses"] > self.lapses and is_leech_point(
+            fields["lapses"], self.deck.leech_threshold
+        )
+        if log.made_leech and self.deck.leech_action == LeechAction.SUSPEND:
+            fields["suspended"] = True
         # No savepoint: inside a caller's transaction (the grade view's) the card and its log
         # are part of that transaction, and a stale grade has written nothing to roll back.
         with transaction.atomic(savepoint=False):
@@ -449,6 +516,8 @@ class Card(models.Model):
             )
             if updated:
                 log.save(force_insert=True)
+                if log.made_leech:
+                    self.phrase.tag_leech()
                 # Cards fetched with get_card_for_user know whether they have siblings.
                 if getattr(self, "has_siblings", True):
                     self._bury_siblings(until=local_day_start(learner, now) + timedelta(days=1))
@@ -465,18 +534,33 @@ class Card(models.Model):
         Card.objects.filter(phrase_id=self.phrase_id).exclude(pk=self.pk).update(buried_until=until)
 
     def graded(
-        self, rating: int, *, learner: User, now: datetime, duration_ms: int | None = None
+        self,
+        rating: int,
+        *,
+        learner: User,
+        now: datetime,
+        duration_ms: int | None = None,
+        balance: bool = False,
     ) -> tuple[dict[str, Any], "ReviewLog"]:
-        """What a grade makes of the card, in memory: its new FSRS fields and the unsaved log
-        (review() saves them; an import's replay applies them in a row and writes in bulk)."""
+        """What a grade makes of the card, in memory: its new FSRS fields and lapse count, and
+        the unsaved log (review() saves them; an import's replay applies them in a row and
+        writes in bulk).
+
+        With `balance` (a grade made now, not a replayed one) and fuzzing on, the due day is
+        drawn from fsrs's fuzz range weighted by the learner's load (one query); with fuzzing
+        off, the due date is exactly fsrs's."""
         if rating not in scheduling.Rating.ALL:
             raise ValueError(f"rating must be 1-4, not {rating!r}")
-        fcard, _log = self._scheduler(learner).review_card(
+        balance = balance and settings.FSRS_ENABLE_FUZZING and settings.LOAD_BALANCE
+        sched = self._scheduler(learner, fuzzing=False if balance else None)
+        fcard, _log = sched.review_card(
             scheduling.to_fsrs(self),
             scheduling.fsrs.Rating(rating),
             review_datetime=scheduling.utc(now),
             review_duration=duration_ms,
         )
+        if balance and fcard.state == fsrs.State.Review:
+            fcard.due = self._balanced_due(learner, now, fcard.due, sched.maximum_interval)
         log = ReviewLog(
             card=self,
             user_id=self.owner_id,
@@ -485,7 +569,69 @@ class Card(models.Model):
             duration_ms=duration_ms,
             **{f"{name}_before": value for name, value in self.snapshot().items()},
         )
-        return scheduling.fsrs_fields(fcard), log
+        lapse = rating == scheduling.Rating.AGAIN and self.state == State.REVIEW
+        return {**scheduling.fsrs_fields(fcard), "lapses": self.lapses + lapse}, log
+
+    def _balanced_due(
+        self, learner: User, now: datetime, due: datetime, maximum_interval: int
+    ) -> datetime:
+        """The due time fsrs gave (unfuzzed), moved to a day of its fuzz range drawn by the
+        learner's load: likelier where fewer cards are due, and not on an easy weekday while
+        another day of the range can take it (cards.scheduling.balanced_days)."""
+        days = (due - now).days
+        if days < 3:  # fsrs fuzzes no shorter interval
+            return due
+        shortest, longest = scheduling.fuzz_range(days, maximum_interval)
+        if days > scheduling.MAX_BALANCED_INTERVAL:
+            return now + timedelta(days=scheduling.fuzzed_days(shortest, longest))
+        offsets = range(shortest, longest + 1)
+        local_days = [
+            timezone.localtime(now + timedelta(days=k), learner.tz).date() for k in offsets
+        ]
+        loads = self._due_counts(learner, now, shortest, longest)
+        easy = set(learner.easy_days)
+        chosen = scheduling.balanced_days(
+            shortest,
+            [loads.get(day, 0) for day in local_days],
+            [day.weekday() in easy for day in local_days],
+        )
+        return now + timedelta(days=chosen)
+
+    def _due_counts(self, learner: User, now: datetime, shortest: int, longest: int) -> dict:
+        """How many of the learner's other cards fall due on each local day from `shortest`
+        to `longest` days after `now` (one GROUP BY over a range of the study queue index)."""
+        start = local_day_start(learner, now + timedelta(days=shortest))
+        end = local_day_start(learner, now + timedelta(days=longest)) + timedelta(days=1)
+        rows = (
+            Card.objects.filter(SEEN, owner_id=self.owner_id, suspended=False)
+            .filter(due__gte=start, due__lt=end)
+            .exclude(pk=self.pk)
+            .annotate(day=TruncDate("due", tzinfo=learner.tz))
+            .values("day")
+            .annotate(cards=Count("id"))
+            .order_by()
+        )
+        return {row["day"]: row["cards"] for row in rows}
+
+    def reset(self) -> None:
+        """Back to new, as if never studied (Anki's "forget", lapses included); the history
+        stays. Also brings a suspended card back (one UPDATE)."""
+        fields = {
+            "state": State.LEARNING,
+            "step": 0,
+            "stability": None,
+            "difficulty": None,
+            "due": timezone.now(),
+            "last_review": None,
+            "lapses": 0,
+            "suspended": False,
+        }
+        Card.objects.filter(pk=self.pk).update(
+            version=F("version") + 1, updated=fields["due"], **fields
+        )
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.version += 1
 
     def replay(
         self, history: "list[tuple[datetime, int, int | None]]", *, learner: User
@@ -521,6 +667,8 @@ class Card(models.Model):
 
 class ReviewLog(models.Model):
     SNAPSHOT_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review")
+    # Set by Card.review, not stored: this grade made the card a leech (the screen says so).
+    made_leech: bool = False
 
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="reviews")
     user = models.ForeignKey(
@@ -559,26 +707,38 @@ class ReviewLog(models.Model):
         gone (StaleReview) and changes nothing.
         """
         locked = (
-            Card.objects.select_for_update()
+            Card.objects.select_for_update(of=("self",))
             .filter(pk=self.card_id)
             .annotate(has_siblings=siblings())
-            .values_list("version", "phrase_id", "has_siblings")
+            .values_list("version", "phrase_id", "has_siblings", "lapses", "deck__leech_threshold")
             .first()
         )
         if locked is None:  # the card is gone, and this review with it
             raise ValueError("only the card's latest review can be undone")
-        version, phrase_id, has_siblings = locked
+        version, phrase_id, has_siblings, lapses, threshold = locked
         mine = ReviewLog.objects.filter(pk=self.pk)
         later = ReviewLog.objects.filter(card_id=OuterRef("pk")).filter(
             Q(reviewed_at__gt=self.reviewed_at) | Q(reviewed_at=self.reviewed_at, pk__gt=self.pk)
         )
-        restored = {name: getattr(self, f"{name}_before") for name in self.SNAPSHOT_FIELDS}
+        restored: dict[str, Any] = {
+            name: getattr(self, f"{name}_before") for name in self.SNAPSHOT_FIELDS
+        }
+        # A lapse is taken back; the one that made the card a leech also its suspension (the
+        # card was being studied), and the tag it put on the phrase.
+        made_leech = False
+        if self.rating == scheduling.Rating.AGAIN and self.state_before == State.REVIEW:
+            restored["lapses"] = Greatest(F("lapses") - 1, 0)
+            made_leech = is_leech_point(lapses, threshold)
+            if made_leech:
+                restored["suspended"] = False
         updated = Card.objects.filter(
             Exists(mine), ~Exists(later), pk=self.card_id, version=version
         ).update(version=F("version") + 1, **restored)
         if not updated:
             raise ValueError("only the card's latest review can be undone")
         self.delete()
+        if made_leech and lapses == threshold:
+            Phrase.objects.get(pk=phrase_id).untag_leech()
         if has_siblings:
             self._unbury_siblings(phrase_id, learner=learner)
 

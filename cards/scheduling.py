@@ -1,12 +1,15 @@
 """A thin adapter between our Card columns and the reference FSRS implementation."""
 
+import random
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import fsrs
+import fsrs_rs_python as rs
 from django.conf import settings
 from django.utils.translation import pgettext_lazy
+from fsrs.scheduler import FUZZ_RANGES
 
 if TYPE_CHECKING:  # only for the hints: cards.models imports this module
     from accounts.models import User
@@ -38,15 +41,23 @@ RATING_LABELS = {
 DEFAULT_PARAMETERS: tuple[float, ...] = fsrs.Scheduler().parameters
 
 
-@lru_cache(maxsize=64)
 def scheduler(
     desired_retention: float,
     parameters: tuple[float, ...] = DEFAULT_PARAMETERS,
     *,
     fuzzing: bool | None = None,
 ) -> fsrs.Scheduler:
+    # The setting is read on every call, not cached with the scheduler: a test that turns
+    # fuzzing on must not get a scheduler cached while it was off.
     if fuzzing is None:
         fuzzing = settings.FSRS_ENABLE_FUZZING
+    return _scheduler(desired_retention, parameters, fuzzing)
+
+
+@lru_cache(maxsize=64)
+def _scheduler(
+    desired_retention: float, parameters: tuple[float, ...], fuzzing: bool
+) -> fsrs.Scheduler:
     return fsrs.Scheduler(
         parameters=parameters,
         desired_retention=desired_retention,
@@ -62,6 +73,24 @@ def scheduler_for(learner: "User", *, fuzzing: bool | None = None) -> fsrs.Sched
     learner's row, which every caller has already read: no query."""
     parameters = tuple(learner.fsrs_parameters) or DEFAULT_PARAMETERS
     return scheduler(learner.desired_retention, parameters, fuzzing=fuzzing)
+
+
+# The retention Anki assumes SM-2's intervals were made for when it turns them into FSRS
+# memory states (its own default).
+SM2_RETENTION = 0.9
+
+
+@lru_cache(maxsize=16)
+def _rs_model(parameters: tuple[float, ...]) -> rs.FSRS:
+    return rs.FSRS(list(parameters))
+
+
+def memory_state_from_sm2(learner: "User", *, ease: float, interval: float) -> tuple[float, float]:
+    """(stability, difficulty) that FSRS, with the learner's parameters, estimates for a card
+    Anki scheduled with SM-2 at this ease (2.5 is 250%) and interval (days)."""
+    parameters = tuple(learner.fsrs_parameters) or DEFAULT_PARAMETERS
+    state = _rs_model(parameters).memory_state_from_sm2(ease, interval, SM2_RETENTION)
+    return state.stability, state.difficulty
 
 
 def utc(moment: datetime) -> datetime:
@@ -106,3 +135,46 @@ def format_interval(delta: timedelta) -> str:
     if days < 365:
         return f"{round(days / 30)}mo"
     return f"{days / 365:.1f}y"
+
+
+# Load balance and easy days, after Anki 24.11's load balancer (rslib/src/scheduler/states/
+# load_balancer.rs): a review card's new due day is drawn from fsrs's own fuzz range, each day
+# weighted by how many cards are already due on it, instead of uniformly as fsrs draws it.
+# Anki leaves intervals over 90 days alone: far out, the load matters little.
+MAX_BALANCED_INTERVAL = 90
+# An easy weekday's weight while another day of the range can take the card: not zero, so that
+# a range of easy days only still draws one. Anki's "reduced" days take cards up to half the
+# other days' load as it stands when a card is placed; but the reviews no fuzz can move
+# (intervals under 3 days) arrive later, on easy days as on any, and then an easy day carried
+# about 70 % of an ordinary one in the simulation (bench/load_balance.py). Closed to the cards
+# that can go elsewhere, it carries under half.
+EASY_DAY_CLOSED = 0.0001
+
+
+def fuzz_range(interval_days: int, maximum_interval: int) -> tuple[int, int]:
+    """The shortest and longest interval fsrs's fuzz gives an interval of `interval_days`
+    (fuzz needs at least 3 days). fsrs.Scheduler._get_fuzzed_interval's bounds, and one day
+    more: it rounds a uniform draw over [shortest, longest + 1), which reaches longest + 1."""
+    delta = 1.0
+    for fuzz in FUZZ_RANGES:
+        delta += fuzz["factor"] * max(min(float(interval_days), fuzz["end"]) - fuzz["start"], 0.0)
+    longest = min(round(interval_days + delta), maximum_interval)
+    shortest = min(max(2, round(interval_days - delta)), longest)
+    return shortest, min(longest + 1, maximum_interval)
+
+
+def fuzzed_days(shortest: int, longest: int) -> int:
+    """fsrs's own draw in the range, for intervals too long to balance."""
+    return min(round(random.random() * (longest - shortest) + shortest), longest)
+
+
+def balanced_days(shortest: int, loads: list[int], easy: list[bool]) -> int:
+    """The interval, in days from `shortest`, drawn with Anki's weights: (1 / the day's load)²
+    × (1 / the interval), or 1 for a day with nothing due, so lighter and nearer days are
+    likelier; easy days all but closed while the range has another day."""
+    closed = EASY_DAY_CLOSED if not all(easy) else 1.0
+    weights = [
+        (closed if is_easy else 1.0) / (load * load * (shortest + offset) if load else 1)
+        for offset, (load, is_easy) in enumerate(zip(loads, easy, strict=True))
+    ]
+    return shortest + random.choices(range(len(loads)), weights)[0]

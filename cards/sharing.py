@@ -2,6 +2,7 @@
 who opens it can copy into a deck of their own. Only the cards travel, never the owner's
 progress: the copy starts with fresh schedules."""
 
+import base64
 import re
 import secrets
 from dataclasses import dataclass
@@ -9,8 +10,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import User
+from cards import search
 from cards.models import Deck, DeckShare, Phrase, bulk_add_phrases
 
 # 16 bytes: 22 characters of base64url, unguessable and well inside Telegram's 512.
@@ -23,6 +26,9 @@ START_PARAM = re.compile(r"deck_(?:(?P<deck_id>[0-9]{1,18})|(?P<share_token>[A-Z
 # the sharer's own pictures and recordings stay theirs.
 COPIED_FIELDS = ("front", "back", "example", "notes", "tags", "speech_id")
 BATCH = 1000
+# A Mini App start parameter that offers one phrase to copy (a phrase shared through inline
+# mode): its id and a signature, so that only a phrase someone chose to share can be opened.
+PHRASE_PARAM = re.compile(r"phrase_(?P<id>[0-9]{1,18})_(?P<signature>[A-Za-z0-9_-]{16})")
 
 
 def deck_share(*, deck: Deck) -> DeckShare:
@@ -109,3 +115,39 @@ def _copy(source: Deck, *, token: str, user: User) -> Deck:
             batch = []
     bulk_add_phrases(batch, copy.new_phrase_directions)
     return copy
+
+
+def _phrase_signature(phrase_id: int) -> str:
+    digest = salted_hmac("cards.sharing.phrase", str(phrase_id)).digest()[:12]
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def phrase_start_param(phrase: Phrase) -> str:
+    """The start parameter that opens a phrase for whoever it is sent to (at most 42
+    characters of Telegram's 64)."""
+    return f"phrase_{phrase.pk}_{_phrase_signature(phrase.pk)}"
+
+
+def shared_phrase_id(start_param: str) -> int | None:
+    """The phrase a signed start parameter opens, or None for anything else or a forgery."""
+    match = PHRASE_PARAM.fullmatch(start_param)
+    if match is None:
+        return None
+    phrase_id = int(match["id"])
+    return (
+        phrase_id
+        if constant_time_compare(match["signature"], _phrase_signature(phrase_id))
+        else None
+    )
+
+
+def phrase_copy(*, source: Phrase, deck: Deck) -> tuple[Phrase, bool]:
+    """A copy of a shared phrase in the learner's deck, and whether it was made now: a phrase
+    of the same front already there is kept instead, so a second tap adds nothing."""
+    if (existing := search.same_front(deck.phrases.all(), source.front).first()) is not None:
+        return existing, False
+    copy = Phrase(
+        owner=deck.owner, deck=deck, **{field: getattr(source, field) for field in COPIED_FIELDS}
+    )
+    copy.add_with_cards()
+    return copy, True

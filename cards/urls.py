@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("cards/<int:card_id>/suspend/", phrases.card_suspend, name="card_suspend"),
     path("cards/<int:card_id>/delete/", phrases.card_delete, name="card_delete"),
+    path("cards/<int:card_id>/reset/", phrases.card_reset, name="card_reset"),
     path("decks/<int:deck_id>/import/", importing.import_page_or_run, name="deck_import"),
     path(
         "decks/<int:deck_id>/import/jobs/<int:job_id>/",
@@ -56,6 +57,7 @@ urlpatterns = [
     path("decks/<int:deck_id>/share/", sharing.share, name="deck_share"),
     path("decks/<int:deck_id>/share/revoke/", sharing.share_revoke, name="deck_share_revoke"),
     path("shared/<slug:token>/", sharing.shared_deck, name="shared_deck"),
+    path("shared/phrase/<slug:param>/", sharing.shared_phrase, name="shared_phrase"),
     path("review/", review.review, name="review"),
     path("decks/<int:deck_id>/review/", review.review, name="deck_review"),
     path("review/cards/<int:card_id>/answer/", review.answer, name="review_answer"),

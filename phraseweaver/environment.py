@@ -93,7 +93,9 @@ def public_url(*, debug: bool) -> str:
     return url
 
 
-def database_config(url: str) -> dj_database_url.DBConfig:
+def database_config(url: str, *, pool_size: int = 0) -> dj_database_url.DBConfig:
+    """Django's settings for DATABASE_URL; with `pool_size`, PostgreSQL connections come from
+    Django's psycopg pool, at most that many per process."""
     for alias in POSTGRES_ALIASES:
         if url.startswith(alias):
             url = "postgres://" + url.removeprefix(alias)
@@ -110,6 +112,14 @@ def database_config(url: str) -> dj_database_url.DBConfig:
         # A database that stops answering must fail the request well within gunicorn's
         # timeout, not hang the worker thread (libpq waits forever by default).
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        if pool_size:
+            # Without the pool every gunicorn thread keeps a connection of its own for
+            # conn_max_age: machines x workers x threads of them, busy or not. The pool caps a
+            # process at pool_size, handed from request to request; a thread that finds them
+            # all taken waits (timeout, seconds: within gunicorn's 30 s) and then fails with
+            # the database's 503. Django refuses persistent connections beside a pool.
+            config["CONN_MAX_AGE"] = 0
+            config["OPTIONS"]["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
     else:
         # SQLite lets one connection write at a time, and gunicorn's threads write at once.
         # A transaction takes the write lock when it begins (IMMEDIATE): in the default

@@ -108,7 +108,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": database_config(env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    "default": database_config(
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        # PostgreSQL connections per process from Django's pool; 0: one per thread (docs/deploy.md).
+        pool_size=env_int("DATABASE_POOL_SIZE", 0, minimum=0),
+    )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -179,6 +183,8 @@ STORAGES = {
 
 # Scheduling. Fuzzing spreads reviews of cards learned together; tests switch it off.
 FSRS_ENABLE_FUZZING = env_bool("FSRS_ENABLE_FUZZING", True)
+# With fuzzing on, the fuzz draws the lighter days (Card._balanced_due); off: fsrs's own draw.
+LOAD_BALANCE = env_bool("LOAD_BALANCE", True)
 
 # bench/review_load.py's baseline: GET /bench/floor/ answers "ok" to a learner (404 when off).
 BENCHMARK_FLOOR_VIEW = env_bool("BENCHMARK_FLOOR_VIEW", False)

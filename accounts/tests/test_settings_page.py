@@ -174,3 +174,22 @@ def test_the_settings_page_costs_the_same_queries_for_any_number_of_decks(
     with django_assert_max_num_queries(2):
         as_alice.post("/settings/", VALID, **htmx())
     assert User.objects.get(pk=alice.pk).time_zone == "Europe/Berlin"
+
+
+def test_the_learner_marks_weekdays_as_easy(as_alice, alice):
+    as_alice.post("/settings/", {**VALID, "easy_days": ["5", "6"]}, **htmx())
+    alice.refresh_from_db()
+    assert alice.easy_days == [5, 6]
+    text = as_alice.get("/settings/", **htmx()).text
+    assert re.search(r'value="6"[^>]*checked', text)
+    as_alice.post("/settings/", VALID, **htmx())
+    alice.refresh_from_db()
+    assert alice.easy_days == []
+
+
+def test_a_weekday_that_does_not_exist_is_a_form_error(as_alice, alice):
+    response = as_alice.post("/settings/", {**VALID, "easy_days": ["7"]}, **htmx())
+    assert response.status_code == 200
+    assert "errorlist" in response.text
+    alice.refresh_from_db()
+    assert alice.easy_days == []

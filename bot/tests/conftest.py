@@ -10,7 +10,11 @@ WEBHOOK_SECRET = "webhook-secret_42"
 
 @pytest.fixture
 def telegram(settings):
-    """A local HTTP server playing the Bot API, with the settings pointing at it."""
+    """A local HTTP server playing the Bot API, with the settings pointing at it.
+
+    A test whose requests break Telegram's rules or aiogram's models of them
+    (bot_api_checks) fails at the end, even if the code under test took the refusal well.
+    """
     with FakeTelegramServer() as fake:
         settings.TELEGRAM_API_URL = fake.url
         settings.PUBLIC_URL = "https://pw.example.com"
@@ -18,3 +22,5 @@ def telegram(settings):
         settings.TELEGRAM_BOT_USERNAME = "PhraseWeaverBot"
         settings.TELEGRAM_APP_NAME = "study"
         yield fake
+    if fake.problems:
+        pytest.fail("Bot API requests with problems:\n" + "\n".join(fake.problems))

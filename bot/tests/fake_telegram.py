@@ -4,16 +4,31 @@ It records every request (token, method name, JSON or form body) and answers lik
 `{"ok": true, "result": ...}`, unless told to fail with `fail()`. Like Telegram, it refuses a
 message text longer than 4,096 characters or a caption longer than 1,024, measured after
 entity parsing (`visible_text`), and a web_app button whose URL is not https.
+
+Every request is also checked by bot_api_checks (aiogram's models of the methods, with no
+unknown field at any level, and Telegram's documented limits); what is wrong is kept in
+`problems`, and the `telegram` fixture fails the test if any is left at its end.
 """
 
+import email.parser
+import email.policy
 import json
 import re
 import threading
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+from bot.tests import bot_api_checks
+from bot.tests.bot_api_checks import (
+    CALLBACK_ANSWER_LIMIT,
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    Upload,
+    telegram_length,
+    visible_text,
+)
 
 DESCRIPTIONS = {
     400: "Bad Request: something is wrong",
@@ -22,36 +37,6 @@ DESCRIPTIONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
 }
-
-TEXT_LIMIT = 4096  # characters of a message's text, after entity parsing
-CAPTION_LIMIT = 1024
-CALLBACK_ANSWER_LIMIT = 200
-
-
-class _VisibleText(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data):
-        self.parts.append(data)
-
-
-def visible_text(text: str, parse_mode: str | None = None) -> str:
-    """What Telegram shows of a text: with parse_mode HTML the tags go and each entity
-    (&lt; &amp; …) is the one character it stands for."""
-    if parse_mode != "HTML":
-        return text
-    parser = _VisibleText()
-    parser.feed(text)
-    parser.close()
-    return "".join(parser.parts)
-
-
-def telegram_length(text: str) -> int:
-    """Length as Telegram measures entities, in UTF-16 code units (an emoji may count two):
-    the stricter of the two readings of "characters", so what passes here passes Telegram."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def refusal(method: str, body: dict) -> str | None:
@@ -115,6 +100,7 @@ class FakeTelegram:
     rules: list[Rule] = field(default_factory=list)
     clock: object = None
     url: str = ""
+    problems: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _message_id: int = 1000
 
@@ -147,6 +133,7 @@ class FakeTelegram:
     def respond(self, token: str, method: str, body: dict) -> tuple[int, bytes, float]:
         with self._lock:
             self.requests.append(Request(token, method, body, self.clock() if self.clock else None))
+            self.problems += bot_api_checks.problems(method, body)
             for rule in self.rules:
                 if rule.matches(method, body):
                     if rule.times is not None:
@@ -165,6 +152,12 @@ class FakeTelegram:
         return json.dumps(answer).encode()
 
     def _result(self, method: str, body: dict):
+        if method == "savePreparedInlineMessage":
+            self._message_id += 1
+            return {
+                "id": f"prepared{self._message_id}",
+                "expiration_date": int(time.time()) + 86400,
+            }
         if method not in ("sendMessage", "editMessageText"):
             return True
         self._message_id += 1
@@ -176,11 +169,27 @@ class FakeTelegram:
         }
 
 
+def multipart_fields(content_type: str, raw: bytes) -> dict:
+    """The fields of a multipart/form-data body: files as Upload, the others as text."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    fields: dict = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        fields[name] = Upload(filename, content) if filename is not None else content.decode()
+    return fields
+
+
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if "json" in self.headers.get("Content-Type", ""):
+        content_type = self.headers.get("Content-Type", "")
+        if "json" in content_type:
             body = json.loads(raw or b"{}")
+        elif content_type.startswith("multipart/form-data"):
+            body = multipart_fields(content_type, raw)
         else:
             body = dict(parse_qsl(raw.decode()))
         self._answer(body)

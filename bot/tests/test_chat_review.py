@@ -299,3 +299,32 @@ def test_a_production_card_asks_with_its_meaning_and_answers_with_the_phrase(dec
     assert "hello" in question and "hola" not in question
     answer = answer_message(card, learner=alice, graded=0, now=timezone.now())["text"]
     assert answer.index("hello") < answer.index("hola")
+
+
+def test_the_lapse_that_makes_a_leech_suspends_it_and_the_chat_says_so(chat, deck):
+    card = due_card(deck, front="<desconocido>", lapses=7)
+    other = due_card(deck, front="dos")
+
+    chat.press(f"rv:{card.pk}:0:{Rating.AGAIN}:0")
+
+    card.refresh_from_db()
+    assert (card.lapses, card.suspended) == (8, True)
+    assert Phrase.objects.get(pk=card.phrase_id).tags == "leech"
+    text = chat.edits[-1]["text"]
+    assert text.startswith("“&lt;desconocido&gt;” is a leech: forgotten too often, it is suspended")
+    assert "dos" in text
+    # Said once: the next grade's message says nothing of it.
+    chat.press(f"rv:{other.pk}:0:{Rating.GOOD}:1")
+    assert "leech" not in chat.edits[-1]["text"]
+
+
+def test_a_leech_in_a_deck_that_only_tags_stays_and_the_chat_says_so(chat, deck):
+    deck.leech_action = "tag"
+    deck.save()
+    card = due_card(deck, front="uno", lapses=7)
+
+    chat.press(f"rv:{card.pk}:0:{Rating.AGAIN}:0")
+
+    card.refresh_from_db()
+    assert not card.suspended
+    assert chat.edits[-1]["text"].startswith("“uno” is a leech: forgotten too often, it is tagged")

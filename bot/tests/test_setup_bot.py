@@ -23,7 +23,7 @@ def test_it_sets_the_webhook_the_menu_button_and_the_commands(telegram):
     assert webhook == {
         "url": "https://pw.example.com/telegram/webhook/",
         "secret_token": WEBHOOK_SECRET,
-        "allowed_updates": ["message", "callback_query"],
+        "allowed_updates": ["message", "callback_query", "inline_query"],
     }
     [menu] = telegram.calls("setChatMenuButton")
     assert menu == {
@@ -47,6 +47,7 @@ def test_it_sets_the_webhook_the_menu_button_and_the_commands(telegram):
     assert "Webhook: https://pw.example.com/telegram/webhook/" in output
     assert "Mini App link: https://t.me/PhraseWeaverBot/study" in output
     assert WEBHOOK_SECRET not in output
+    assert "In @BotFather, once: /setinline" in output
 
 
 def test_running_it_again_sets_the_same_again(telegram):

@@ -20,17 +20,21 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
-from typing import IO, TypeAlias
+from typing import TypeAlias
 
-import zstandard
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cards.importing.formats import (
+    ANKI_SOUND,
+    COLUMN_NAMES,
     ColumnMapping,
+    ImportedCard,
     ImportRefused,
+    NotetypeColumns,
     Review,
     Row,
     Source,
@@ -38,26 +42,42 @@ from cards.importing.formats import (
     refuse_too_many_rows,
     without_nul,
 )
+from cards.importing.package_files import (
+    IMAGE,
+    NOT_MEDIA,
+    PackageMedia,
+    copy_bounded,
+    not_a_package,
+    protobuf_varint,
+    read_media_list,
+    too_large_unpacked,
+    unzstd,
+)
 
 APKG_MAPPING: ColumnMapping = {"front": 0, "back": 1, "notes": 2, "example": 3}
-# Note type id → (whether it is a cloze type, its field names); deck id → its path of names.
-Notetypes: TypeAlias = dict[int, tuple[bool, list[str]]]
+# Note type id → (whether it is a cloze type, its field names, its card templates' names);
+# deck id → its path of names.
+Notetypes: TypeAlias = dict[int, tuple[bool, list[str], list[str]]]
 DeckPaths: TypeAlias = dict[int, list[str]]
-# What a note becomes: (the card's ord in the note, its front, back, notes and example).
-MadeCards: TypeAlias = list[tuple[int, list[str]]]
+# What a note becomes: (the ords of its cards, their front, back, notes and example).
+MadeCards: TypeAlias = list[tuple[list[int], list[str]]]
+# A card of the collection: (its id, deck id, ord, suspended, Anki's type, interval, ease, due).
+AnkiCardRow: TypeAlias = tuple[int, int, int, bool, int, int, int, int]
+# Which of our directions a card of a (not cloze) note type's template becomes, by its ord.
+DIRECTIONS = ("recognition", "production")
+# Field names that hold a note's picture or sound, never its text (English and Russian).
+MEDIA_FIELDS = {"audio", "sound", "image", "picture", "аудио", "звук", "картинка", "изображение"}
+# Notes of a type looked at to find its fields that only ever hold a sound or a picture.
+SAMPLED_NOTES = 20
+DAY_SECONDS = 86_400
 ZIP_MAGIC = b"PK\x03\x04"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 COLLECTIONS = ("collection.anki21b", "collection.anki21", "collection.anki2")
-NOT_MEDIA = {*COLLECTIONS, "media", "meta"}
 # A package may unpack to this many times the upload limit (media compress little; a zip
 # bomb compresses a thousandfold), in at most this many entries.
 UNPACKED_FACTOR = 20
 MAX_ENTRIES = 100_000
-CHUNK = 1 << 20
-# zstd's decompressor holds a window as large as the frame asks for (up to 128 MB by default):
-# 8 MB is what zstd's levels up to 19 use, Anki's included.
-MAX_ZSTD_WINDOW = 1 << 23
 # Bytes 18 and 19 of an SQLite header: the file format versions, 2 for a database in WAL mode
 # (Anki's own collections are). Our copy has no -wal file beside it, so it is made a plain
 # rollback-journal database (1) and opened immutable: nothing to recover, nothing to lock.
@@ -69,18 +89,17 @@ CLOZE = re.compile(r"\{\{c([0-9]{1,9})::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 # Anki's review types: 0 learn, 1 review, 2 relearn, 3 filtered; 4 manual, 5 rescheduled
 # are not reviews. Ease 0 marks a manual change; any other ease is checked.
 REVIEW_LOG_QUERY = (
-    "SELECT cid, id, ease, time FROM revlog WHERE type < 4 AND ease != 0 ORDER BY cid, id"
+    "SELECT cid, id, ease, time, type, lastIvl, factor FROM revlog"
+    " WHERE type < 4 AND ease != 0 ORDER BY cid, id"
 )
+LEARN = 0  # revlog type of a first review: a card's history that starts with one is whole
+REVIEW_CARD = 2  # cards.type of a card in review
 # Each cloze number reads the whole text again: a note of 5,000 clozes in 80 KB took 86 s.
 # Clozes × characters above this skip the note (10 clozes in 200 KB, 100 in 20 KB).
 MAX_CLOZE_WORK = 2_000_000
 GRADES = (1, 2, 3, 4)
 # A longer answer time (ms) is not one: the review is kept without a duration.
 MAX_DURATION_MS = 24 * 3600 * 1000
-
-
-def not_a_package() -> ImportRefused:
-    return ImportRefused(_("This file is not a valid Anki package (.apkg)."))
 
 
 def damaged(problem: str) -> ImportRefused:
@@ -116,9 +135,9 @@ def read_package(data: bytes, *, max_rows: int) -> Source:
                 compressed = member.read(len(ZSTD_MAGIC)) == ZSTD_MAGIC
             with archive.open(name) as member, path.open("wb") as out:
                 if compressed:
-                    _unzstd(member, out, limit)
+                    unzstd(member, out, limit)
                 else:
-                    _copy(member, out, limit)
+                    copy_bounded(member, out, limit)
         # RuntimeError: an encrypted entry (Anki never writes one).
         except (
             zipfile.BadZipFile,
@@ -129,13 +148,9 @@ def read_package(data: bytes, *, max_rows: int) -> Source:
             RuntimeError,
         ):
             raise not_a_package() from None
-        source = _read_file(path, max_rows)
+        source = _read_file(path, max_rows, read_media_list(archive, names, compressed))
     source.media_count = sum(1 for name in names if name not in NOT_MEDIA)
     return source
-
-
-def too_large_unpacked() -> ImportRefused:
-    return ImportRefused(_("The package unpacks to too many or too large files."))
 
 
 @contextmanager
@@ -148,25 +163,6 @@ def _temporary_collection() -> Iterator[Path]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _copy(source: IO[bytes], out: IO[bytes], limit: int) -> None:
-    """Copy in chunks; more than `limit` bytes is refused as soon as it is read."""
-    written = 0
-    while chunk := source.read(CHUNK):
-        written += len(chunk)
-        if written > limit:
-            raise too_large_unpacked()
-        out.write(chunk)
-
-
-def _unzstd(compressed: IO[bytes], out: IO[bytes], limit: int) -> None:
-    try:
-        decompressor = zstandard.ZstdDecompressor(max_window_size=MAX_ZSTD_WINDOW)
-        with decompressor.stream_reader(compressed) as reader:
-            _copy(reader, out, limit)
-    except zstandard.ZstdError:
-        raise not_a_package() from None
-
-
 def read_collection(data: bytes, *, max_rows: int) -> Source:
     """A bare collection file (already within the upload limit)."""
     with _temporary_collection() as path:
@@ -174,7 +170,7 @@ def read_collection(data: bytes, *, max_rows: int) -> Source:
         return _read_file(path, max_rows)
 
 
-def _read_file(path: Path, max_rows: int) -> Source:
+def _read_file(path: Path, max_rows: int, media: "PackageMedia | None" = None) -> Source:
     with path.open("r+b") as file:
         header = file.read(len(SQLITE_MAGIC) + 4)
         if not header.startswith(SQLITE_MAGIC):
@@ -194,7 +190,7 @@ def _read_file(path: Path, max_rows: int) -> Source:
         db.execute("PRAGMA query_only = ON")
         if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise not_a_package()
-        return _read(db, max_rows)
+        return _read(db, max_rows, media)
     except sqlite3.DatabaseError:
         raise not_a_package() from None
     finally:
@@ -207,7 +203,7 @@ def _unicase(left: str, right: str) -> int:
     return (left > right) - (left < right)
 
 
-def _read(db: sqlite3.Connection, max_rows: int) -> Source:
+def _read(db: sqlite3.Connection, max_rows: int, media: "PackageMedia | None") -> Source:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if not {"col", "notes", "cards", "revlog"} <= tables:
         raise ImportRefused(_("This database is not an Anki collection."))
@@ -218,7 +214,7 @@ def _read(db: sqlite3.Connection, max_rows: int) -> Source:
     if version == LEGACY_SCHEMA:
         notetypes, decks = _legacy_notetypes(db)
     elif version in MODERN_SCHEMAS and {"notetypes", "fields", "decks"} <= tables:
-        notetypes, decks = _modern_notetypes(db)
+        notetypes, decks = _modern_notetypes(db, "templates" in tables)
     else:
         raise ImportRefused(
             _("This Anki collection has a format (schema %(version)s) PhraseWeaver does not know.")
@@ -227,10 +223,21 @@ def _read(db: sqlite3.Connection, max_rows: int) -> Source:
     (note_count,) = db.execute("SELECT count(*) FROM notes").fetchone()
     if note_count > max_rows:
         raise refuse_too_many_rows(max_rows)
-    source = _rows(db, notetypes, decks)
+    source = _rows(db, notetypes, decks, media, _notetype_names(db, version))
     if len(source.rows) > max_rows:  # cloze notes make several rows
         raise refuse_too_many_rows(max_rows)
     return source
+
+
+def _notetype_names(db: sqlite3.Connection, version: int) -> dict[int, str]:
+    """Each note type's name, for the preview's field pickers ("" when it has none)."""
+    if version != LEGACY_SCHEMA:
+        return {
+            ntid: _text(name) or "" for ntid, name in db.execute("SELECT id, name FROM notetypes")
+        }
+    (models_json,) = db.execute("SELECT models FROM col").fetchone()
+    models = json.loads(models_json)  # _legacy_notetypes checked it is an object of objects
+    return {int(mid): _text(model.get("name")) or "" for mid, model in models.items()}
 
 
 def _legacy_notetypes(db: sqlite3.Connection) -> tuple[Notetypes, DeckPaths]:
@@ -241,6 +248,7 @@ def _legacy_notetypes(db: sqlite3.Connection) -> tuple[Notetypes, DeckPaths]:
             int(mid): (
                 model.get("type") == 1,
                 _field_names(field["name"] for field in model["flds"]),
+                [str(template.get("name", "")) for template in model.get("tmpls", [])],
             )
             for mid, model in models.items()
         }
@@ -264,12 +272,16 @@ def _deck_path(name: object, separator: str) -> list[str]:
     return text.split(separator)
 
 
-def _modern_notetypes(db: sqlite3.Connection) -> tuple[Notetypes, DeckPaths]:
+def _modern_notetypes(db: sqlite3.Connection, has_templates: bool) -> tuple[Notetypes, DeckPaths]:
     fields: defaultdict[int, list[object]] = defaultdict(list)
     for ntid, name in db.execute("SELECT ntid, name FROM fields ORDER BY ntid, ord"):
         fields[ntid].append(name)
+    templates: defaultdict[int, list[str]] = defaultdict(list)
+    if has_templates:  # only for naming a card that is not imported
+        for ntid, name in db.execute("SELECT ntid, name FROM templates ORDER BY ntid, ord"):
+            templates[ntid].append(_text(name) or "")
     notetypes = {
-        ntid: (_is_cloze(config), _field_names(fields[ntid]))
+        ntid: (_is_cloze(config), _field_names(fields[ntid]), templates[ntid])
         for ntid, config in db.execute("SELECT id, config FROM notetypes")
     }
     decks = {
@@ -284,96 +296,158 @@ def _is_cloze(config: object) -> bool:
         return False
     if not isinstance(config, bytes):
         raise damaged(_("a note type’s settings are unreadable"))
-    return _protobuf_varint(config, 1) == 1
+    return protobuf_varint(config, 1) == 1
 
 
-def _protobuf_varint(message: bytes, wanted: int) -> int:
-    """The varint field `wanted` of a protobuf message (NotetypeConfig.kind: 1 is cloze)."""
-    position = 0
-
-    def varint() -> int:
-        nonlocal position
-        value, shift = 0, 0
-        while position < len(message):
-            byte = message[position]
-            position += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if not byte & 0x80:
-                return value
-        raise ValueError("truncated varint")
-
-    try:
-        while position < len(message):
-            key = varint()
-            number, wire = key >> 3, key & 7
-            if wire == 0:
-                value = varint()
-                if number == wanted:
-                    return value
-            elif wire == 2:
-                position += varint()
-            elif wire == 1:
-                position += 8
-            elif wire == 5:
-                position += 4
-            else:
-                return 0
-    except ValueError:
-        return 0
-    return 0
-
-
-def _rows(db: sqlite3.Connection, notetypes: Notetypes, decks: DeckPaths) -> Source:
-    # (note id, ord) → (card id, deck id, suspended)
-    cards: dict[tuple[int, int], tuple[int, int, bool]] = {}
-    for cid, nid, did, ord_, queue in db.execute("SELECT id, nid, did, ord, queue FROM cards"):
-        cards[nid, ord_] = (cid, did, queue == -1)
-    history = _history(db)
-    paths = {did for _cid, did, _suspended in cards.values()}
+def _rows(
+    db: sqlite3.Connection,
+    notetypes: Notetypes,
+    decks: DeckPaths,
+    media: "PackageMedia | None",
+    notetype_names: dict[int, str],
+) -> Source:
+    cards: defaultdict[int, dict[int, AnkiCardRow]] = defaultdict(dict)  # note id → ord → card
+    query = "SELECT id, nid, did, ord, queue, type, ivl, factor, due FROM cards"
+    for cid, nid, did, ord_, queue, type_, ivl, factor, due in db.execute(query):
+        if isinstance(ord_, int):  # a card of no template (the file is untrusted) is no card
+            cards[nid][ord_] = (cid, did, ord_, queue == -1, type_, ivl, factor, due)
+    history, partial = _history(db)
+    paths = {card[1] for note in cards.values() for card in note.values()}
     root = _common_prefix([decks.get(did, []) for did in paths])
-    source = Source(format="apkg", rows=[], mapping=APKG_MAPPING)
+    source = Source(format="apkg", rows=[], mapping=APKG_MAPPING, media=media)
     source.deck_name = "::".join(root)
+    crt_row = db.execute("SELECT crt FROM col").fetchone()
+    created = crt_row[0] if crt_row and isinstance(crt_row[0], int) else 0
+    mappings = {
+        mid: _notetype_mapping(db, mid, names) for mid, (_c, names, _t) in notetypes.items()
+    }
     notes = db.execute("SELECT id, mid, tags, flds FROM notes ORDER BY id")
     for number, (nid, mid, raw_tags, raw_flds) in enumerate(notes, start=1):
-        is_cloze, names = notetypes.get(mid, (False, []))
+        is_cloze, fields_named, templates = notetypes.get(mid, (False, [], []))
         tags, flds = _text(raw_tags), _text(raw_flds)
         if tags is None or flds is None:
             source.skipped.append((number, _("the note’s fields or tags are not text")))
             continue
         values = flds.split("\x1f")
-        made = _cloze_cards(values) if is_cloze else _basic_cards(values, names)
+        note_cards = cards.get(nid, {})
+        made = _cloze_cards(values) if is_cloze else _basic_cards(values, mappings.get(mid))
+        key = "" if is_cloze or mid not in mappings else str(mid)
         if isinstance(made, str):
             source.skipped.append((number, made))
             continue
         if not made:
             source.skipped.append((number, _("a note of this type cannot become a card")))
-        for ord_, fields in made:
+        if not is_cloze:
+            _report_unmatched(source, number, note_cards, templates)
+        image, audio = _media_names(values, source, number)
+        for ords, fields in made:
             row = Row(line=number, fields=fields, tags=" ".join(tags.split()))
-            card = cards.get((nid, ord_))
-            if card is not None:  # None: no such card in the collection; the defaults stand
-                cid, did, row.suspended = card
+            row.image, row.audio = image, audio
+            if key:
+                row.notetype, row.note_fields = key, [html_to_text(value) for value in values]
+                if key not in source.notetypes:
+                    source.notetypes[key] = NotetypeColumns(
+                        notetype_names.get(mid, ""), fields_named, mappings[mid]
+                    )
+            for ord_ in ords:
+                card = note_cards.get(ord_)
+                if card is None:  # no such card in the collection (not generated, or lost)
+                    continue
+                cid, did, *_rest = card
+                direction = DIRECTIONS[ord_] if not is_cloze else DIRECTIONS[0]
+                imported = ImportedCard(direction, history.get(cid, []), card[3])
+                _sm2(imported, partial.get(cid), card, created)
+                row.cards.append(imported)
                 row.subdeck = "::".join(decks.get(did, root)[len(root) :])
-                row.history = history.get(cid, [])
             source.rows.append(row)
-    source.has_history = bool(history)
+    source.has_history = bool(history) or any(
+        card.sm2_interval for row in source.rows for card in row.cards
+    )
     source.has_subdecks = any(row.subdeck for row in source.rows)
     return source
 
 
-def _history(db: sqlite3.Connection) -> defaultdict[object, list[Review]]:
-    """Each card's reviews, in order; a review that cannot have happened refuses the file."""
+def _sm2(
+    card: ImportedCard, before: tuple[int, int] | None, anki: AnkiCardRow, created: int
+) -> None:
+    """Anki's interval and ease, for a card whose history does not start at its first review
+    (those before the first review kept) or that has none but is in review (now)."""
+    _cid, _did, _ord, _suspended, type_, ivl, factor, due = anki
+    if before is not None:
+        card.sm2_interval, card.sm2_ease = max(before[0], 1), before[1] / 1000 or 2.5
+        return
+    numbers = all(isinstance(value, int) for value in (ivl, factor, due))
+    if card.history or type_ != REVIEW_CARD or not numbers or ivl <= 0:
+        return
+    try:
+        card.due = datetime.fromtimestamp(created + due * DAY_SECONDS, UTC)
+    except (OverflowError, OSError, ValueError):
+        return
+    card.sm2_interval, card.sm2_ease = ivl, factor / 1000 or 2.5
+
+
+def _report_unmatched(
+    source: Source, number: int, note_cards: dict[int, AnkiCardRow], templates: list[str]
+) -> None:
+    """A line for each card of a note that no direction of ours matches."""
+    for ord_ in sorted(note_cards):
+        if ord_ >= len(DIRECTIONS):
+            name = templates[ord_] if ord_ < len(templates) else str(ord_ + 1)
+            source.left_out.append(
+                (
+                    number,
+                    _("its card “%(template)s” matches no direction and is not imported")
+                    % {"template": name},
+                )
+            )
+
+
+def _media_names(values: list[str], source: Source, number: int) -> tuple[str, str]:
+    """The first picture and the first sound a note refers to; a file the package does not
+    hold is reported (the note comes without it)."""
+    html = "\n".join(values)
+    images = [
+        next(part for part in match.groups() if part is not None) for match in IMAGE.finditer(html)
+    ]
+    sounds = ANKI_SOUND.findall(html)
+    found = ["", ""]
+    entries = source.media.entries if isinstance(source.media, PackageMedia) else None
+    for slot, names in enumerate((images, sounds)):
+        for name in names:
+            name = without_nul(unescape(name)).strip()
+            if entries is not None and name not in entries:
+                source.left_out.append(
+                    (
+                        number,
+                        _("it refers to %(name)s, which is not in the package") % {"name": name},
+                    )
+                )
+            elif not found[slot]:
+                found[slot] = name
+    return found[0], found[1]
+
+
+def _history(
+    db: sqlite3.Connection,
+) -> tuple[defaultdict[object, list[Review]], dict[object, tuple[int, int]]]:
+    """Each card's reviews, in order, and for a card whose history does not start with its
+    first learning step the interval and ease before the first review kept. A review that
+    cannot have happened refuses the file."""
     latest = (timezone.now() + timedelta(days=1)).timestamp() * 1000
     history: defaultdict[object, list[Review]] = defaultdict(list)
-    for cid, ms, ease, duration in db.execute(REVIEW_LOG_QUERY):
+    partial: dict[object, tuple[int, int]] = {}
+    for cid, ms, ease, duration, type_, last_interval, factor in db.execute(REVIEW_LOG_QUERY):
         if not isinstance(ms, int) or not 0 <= ms <= latest:
             raise damaged(_("a review has an impossible date"))
         if not isinstance(ease, int) or ease not in GRADES:
             raise damaged(_("a review has an unknown grade"))
         if not isinstance(duration, int) or not 0 <= duration <= MAX_DURATION_MS:
             duration = None
+        if cid not in history and type_ != LEARN:
+            days = last_interval if isinstance(last_interval, int) and last_interval > 0 else 0
+            partial[cid] = (days, factor if isinstance(factor, int) and factor > 0 else 0)
         history[cid].append((datetime.fromtimestamp(ms / 1000, UTC), ease, duration))
-    return history
+    return history, partial
 
 
 def _common_prefix(paths: list[list[str]]) -> list[str]:
@@ -386,18 +460,54 @@ def _common_prefix(paths: list[list[str]]) -> list[str]:
     return prefix
 
 
-def _basic_cards(values: list[str], names: list[str]) -> MadeCards:
-    """Front, back, extra from a Basic-like note (Basic, reversed, optional reversed, ours)."""
-    if len(values) < 2:
+def _notetype_mapping(db: sqlite3.Connection, mid: int, names: list[str]) -> ColumnMapping:
+    """Which field of a note type is the front, back, example and notes: by name (English or
+    Russian, as for a CSV's columns), then the first fields left for the front and back, passing
+    over fields that hold only sounds or pictures (an "audio first" type's first field)."""
+    lower = [name.strip().lower() for name in names]
+    mapping: ColumnMapping = {}
+    for card_field in ("front", "back", "example", "notes"):
+        for index, name in enumerate(lower):
+            if name in COLUMN_NAMES[card_field] and index not in mapping.values():
+                mapping[card_field] = index
+                break
+    sample = [
+        _text(flds)
+        for (flds,) in db.execute(
+            "SELECT flds FROM notes WHERE mid = ? LIMIT ?", (mid, SAMPLED_NOTES)
+        )
+    ]
+    fields = [flds.split("\x1f") for flds in sample if flds is not None]
+
+    def media_only(index: int) -> bool:
+        values = [note[index] for note in fields if index < len(note)]
+        return bool(values) and all(
+            not html_to_text(value) and (ANKI_SOUND.search(value) or IMAGE.search(value))
+            for value in values
+        )
+
+    free = [
+        index
+        for index, name in enumerate(lower)
+        if index not in mapping.values() and name not in MEDIA_FIELDS and not media_only(index)
+    ]
+    for card_field in ("front", "back"):
+        if card_field not in mapping and free:
+            mapping[card_field] = free.pop(0)
+    return mapping
+
+
+def _basic_cards(values: list[str], mapping: ColumnMapping | None) -> MadeCards:
+    """Front, back, notes and example of a note that is not a cloze, for all its cards."""
+    if len(values) < 2 or mapping is None:
         return []
-    lower = [name.lower() for name in names]
 
-    def named(name: str) -> str:
-        index = lower.index(name) if name in lower else len(values)
-        return html_to_text(values[index]) if index < len(values) else ""
+    def field(name: str) -> str:
+        index = mapping.get(name)
+        return html_to_text(values[index]) if index is not None and index < len(values) else ""
 
-    front, back = html_to_text(values[0]), html_to_text(values[1])
-    return [(0, [front, back, named("notes") or named("extra"), named("example")])]
+    fields = [field("front"), field("back"), field("notes"), field("example")]
+    return [(list(range(len(DIRECTIONS))), fields)]
 
 
 def _cloze_cards(values: list[str]) -> MadeCards | str:
@@ -417,5 +527,5 @@ def _cloze_cards(values: list[str]) -> MadeCards | str:
             return match[2]
 
         answers = [html_to_text(m[2]) for m in CLOZE.finditer(text) if int(m[1]) == number]
-        made.append((number - 1, [html_to_text(CLOZE.sub(gap, text)), ", ".join(answers), extra]))
+        made.append(([number - 1], [html_to_text(CLOZE.sub(gap, text)), ", ".join(answers), extra]))
     return made

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -58,7 +58,8 @@ ANKI_HEADERS = {
 SPECIAL_COLUMNS = ("tags column", "deck column", "notetype column", "guid column")
 ANKI_HEADER = re.compile(r"#([a-z ]+):(.*)")
 LOOKS_LIKE_HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
-ANKI_SOUND = re.compile(r"\[sound:[^\]]*\]")
+ANKI_SOUND = re.compile(r"\[sound:([^\]]*)\]")
+SPACES = re.compile(r"[ \t]{2,}")
 COLUMN_NUMBER = re.compile(r"[0-9]{1,4}")
 WORD = re.compile(r"[^\W\d_]+")
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -71,13 +72,46 @@ class ImportRefused(Exception):
 
 
 @dataclass
+class ImportedCard:
+    """One card of an Anki note, to become the phrase's card of `direction` (a Direction)."""
+
+    direction: str
+    history: list[Review] = field(default_factory=list)  # in order
+    suspended: bool = False
+    # Anki's SM-2 interval (days) and ease (2.5 is 250%) where the history is not whole: before
+    # its first review when it is partial, now when there is none (then `due` is Anki's).
+    sm2_interval: float = 0.0
+    sm2_ease: float = 0.0
+    due: datetime | None = None
+
+
+class MediaFiles(Protocol):
+    def read(self, name: str) -> bytes | None: ...
+
+
+@dataclass
 class Row:
     line: int
     fields: list[str]
     tags: str = ""
     subdeck: str = ""
-    history: list[Review] = field(default_factory=list)  # in order
-    suspended: bool = False
+    # An Anki note's cards; empty for text, whose phrases get their deck's directions.
+    cards: list[ImportedCard] = field(default_factory=list)
+    image: str = ""  # the names of the package's media files the note refers to
+    audio: str = ""
+    # An Anki note's own fields and the key of its note type in Source.notetypes: what a
+    # mapping the learner chose for that note type reads (`fields` are by the default one).
+    note_fields: list[str] = field(default_factory=list)
+    notetype: str = ""
+
+
+@dataclass
+class NotetypeColumns:
+    """An Anki note type whose fields the learner maps like a CSV's columns."""
+
+    name: str
+    columns: list[str]  # its fields' names
+    mapping: ColumnMapping  # what the fields' names suggest
 
 
 @dataclass
@@ -94,9 +128,13 @@ class Source:
     encoding_note: str = ""
     deck_name: str = ""
     skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    # What an imported note comes without (a card, a media file): (line, what and why).
+    left_out: list[tuple[int, str]] = field(default_factory=list)
     media_count: int = 0
     has_history: bool = False
     has_subdecks: bool = False
+    media: MediaFiles | None = None  # the package's files, read when a phrase needs one
+    notetypes: dict[str, NotetypeColumns] = field(default_factory=dict)  # by Row.notetype
 
     @property
     def column_count(self) -> int:
@@ -302,7 +340,8 @@ def html_to_text(value: str) -> str:
     parser.feed(value)
     parser.close()
     text = ANKI_SOUND.sub("", "".join(parser.parts)).replace("\xa0", " ")
-    lines = [line.strip() for line in text.split("\n")]
+    # HTML shows a run of spaces as one: a sound or picture taken out leaves no double space.
+    lines = [SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 

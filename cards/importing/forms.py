@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 from django import forms
@@ -5,7 +6,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from cards.importing import ImportOptions, ImportRefused, Source, read_source, too_large
-from cards.importing.formats import CARD_FIELDS, ENCODINGS, SEPARATORS
+from cards.importing.formats import CARD_FIELDS, ENCODINGS, SEPARATORS, ColumnMapping
+
+# The card fields a note type's fields are mapped to (its tags are the note's).
+NOTE_FIELDS = ("front", "back", "example", "notes")
+FIELD_NUMBER = re.compile(r"[0-9]{1,3}")
 
 SEPARATOR_CHOICES = [
     ("", _("Detect")),
@@ -90,7 +95,9 @@ class ImportForm(forms.Form):
     def options(self, source: Source) -> ImportOptions:
         data = self.cleaned_data
         mapping = dict(source.mapping)
-        if data["mapped"]:
+        # An Anki package's note types have pickers of their own (and the global ones then
+        # are not shown).
+        if data["mapped"] and not source.notetypes:
             mapping = {name: data[name] for name in CARD_FIELDS}
             if mapping["front"] is None or mapping["back"] is None:
                 mapping.update(front=source.mapping.get("front"), back=source.mapping.get("back"))
@@ -100,4 +107,32 @@ class ImportForm(forms.Form):
             update_duplicates=data["duplicates"] == "update",
             keep_scheduling=data["keep_scheduling"],
             subdecks_as_decks=data["subdecks"] == "decks",
+            notetype_mappings=self._notetype_mappings(source),
         )
+
+    def _notetype_mappings(self, source: Source) -> dict[str, ColumnMapping]:
+        """The fields the learner picked for each note type of an Anki package, once the
+        preview has shown its pickers (`nt<key>-front`…); a field not picked is not imported,
+        and without a front or back the note type's own mapping stands."""
+        if not self.cleaned_data["mapped"]:
+            return {}
+        chosen: dict[str, ColumnMapping] = {}
+        for key, notetype in source.notetypes.items():
+            mapping: ColumnMapping = {}
+            for name in NOTE_FIELDS:
+                value = self.data.get(notetype_field(key, name), "")
+                picked = int(value) if FIELD_NUMBER.fullmatch(value) else None
+                mapping[name] = (
+                    picked if picked is not None and picked < len(notetype.columns) else None
+                )
+            if mapping["front"] is None or mapping["back"] is None:
+                mapping.update(
+                    front=notetype.mapping.get("front"), back=notetype.mapping.get("back")
+                )
+            chosen[key] = mapping
+        return chosen
+
+
+def notetype_field(key: str, name: str) -> str:
+    """The name of a note type's picker for one card field."""
+    return f"nt{key}-{name}"

@@ -23,6 +23,7 @@ from django_tasks import task
 from cards.importing.formats import ImportRefused, Source
 from cards.importing.forms import ImportForm
 from cards.importing.service import JobAbandoned, deck_import
+from cards.media.files import delete_on_commit
 from cards.models import Deck, ImportJob, Phrase
 from phraseweaver.tasks import fail_task_result
 
@@ -104,12 +105,13 @@ def _fail(job: ImportJob, error: str) -> None:
 
 
 def _undo(job: ImportJob) -> None:
-    """Remove what the job added: its phrases (with their cards and review logs) and the
-    decks it made."""
-    while pks := list(
-        Phrase.objects.filter(import_job=job).values_list("pk", flat=True)[:DELETE_BATCH]
+    """Remove what the job added: its phrases (with their cards, review logs and media files)
+    and the decks it made."""
+    while batch := list(
+        Phrase.objects.filter(import_job=job).values_list("pk", "image", "audio")[:DELETE_BATCH]
     ):
-        Phrase.objects.filter(pk__in=pks).delete()
+        Phrase.objects.filter(pk__in=[pk for pk, *_media in batch]).delete()
+        delete_on_commit([name for _pk, *media in batch for name in media])
     Deck.objects.filter(owner_id=job.owner_id, pk__in=job.created_decks).delete()
 
 

@@ -1,18 +1,35 @@
 """Turning a parsed Source into phrases and their cards: the mapping, duplicate handling and
 the report."""
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cards.importing.formats import CARD_FIELDS, ColumnMapping, Row, Source
-from cards.models import Card, Deck, ImportJob, Phrase, ReviewLog
+from accounts.models import User
+from cards import scheduling
+from cards.importing.formats import (
+    CARD_FIELDS,
+    ColumnMapping,
+    ImportedCard,
+    MediaFiles,
+    Row,
+    Source,
+)
+from cards.media.audio import ToolFailed, to_mp3
+from cards.media.files import MediaRefused, delete, owner_prefix, store
+from cards.media.images import reencode
+from cards.models import Card, Deck, ImportJob, Phrase, ReviewLog, State
 
 BATCH_SIZE = 500
 # Rows per transaction of a background import: each renews the job's lease and progress.
 ROWS_PER_BATCH = 1000
+# Media files re-encoded in one batch at most (a sound takes ffmpeg ~0.1 s).
+MEDIA_PER_BATCH = 100
 # The skipped lines a job's report lists (the screen shows as many); all are counted.
 SKIPPED_KEPT = 500
 
@@ -39,22 +56,31 @@ class ImportOptions:
     update_duplicates: bool = False
     keep_scheduling: bool = False
     subdecks_as_decks: bool = False
+    # Note type (Row.notetype) → its mapping, for an Anki package's rows.
+    notetype_mappings: dict[str, ColumnMapping] = field(default_factory=dict)
 
 
 @dataclass
 class ImportReport:
     added: int = 0  # phrases
-    cards_added: int = 0  # their cards, one for each of the deck's directions
+    cards_added: int = 0  # their cards: the deck's directions, or an Anki note's own cards
     updated: int = 0
     skipped: list = field(default_factory=list)  # (line, reason), in line order
-    media_count: int = 0
+    media_count: int = 0  # pictures and sounds that came with the phrases
     reviews: int = 0
     decks_created: list = field(default_factory=list)
+    left_out: list = field(default_factory=list)  # (line, what a note came without), in order
+    # The files stored for the phrases, removed again if the import fails.
+    media_stored: list[str] = field(default_factory=list, repr=False)
 
 
 def map_row(row: Row, options: ImportOptions) -> dict | str:
     """The card's values from one row, or the reason the row cannot be a card."""
-    values = {name: _column_value(row, options.mapping.get(name)) for name in CARD_FIELDS}
+    if row.notetype in options.notetype_mappings:
+        mapping, fields = options.notetype_mappings[row.notetype], row.note_fields
+    else:
+        mapping, fields = options.mapping, row.fields
+    values = {name: _column_value(fields, mapping.get(name)) for name in CARD_FIELDS}
     if options.swap:
         values["front"], values["back"] = values["back"], values["front"]
     # A subdeck that does not become a deck is a tag, counted in the tags' length.
@@ -73,11 +99,11 @@ def map_row(row: Row, options: ImportOptions) -> dict | str:
     return values
 
 
-def _column_value(row: Row, index: int | None) -> str:
+def _column_value(fields: list[str], index: int | None) -> str:
     """The row's value in column `index`; empty when the field is not mapped or not there."""
-    if index is None or index >= len(row.fields):
+    if index is None or index >= len(fields):
         return ""
-    return row.fields[index].strip()
+    return fields[index].strip()
 
 
 def preview_rows(source: Source, options: ImportOptions, count: int = 5) -> list[dict]:
@@ -119,7 +145,7 @@ def deck_import(
 def _import(
     deck: Deck, source: Source, options: ImportOptions, job: ImportJob | None
 ) -> ImportReport:
-    report = ImportReport(skipped=list(source.skipped), media_count=source.media_count)
+    report = ImportReport(skipped=list(source.skipped), left_out=list(source.left_out))
     with transaction.atomic():
         _lock(deck)
         targets = _target_decks(deck, source, options, report)
@@ -128,26 +154,50 @@ def _import(
         )
     seen: dict[tuple[int, str], int] = {}  # (deck, front) → the line it was first on
     to_update: list[Phrase] = []
-    for start in range(0, len(source.rows), ROWS_PER_BATCH):
-        rows = source.rows[start : start + ROWS_PER_BATCH]
-        with transaction.atomic():
-            _lock(deck)
-            to_update += _import_rows(deck, rows, targets, options, report, seen, job)
-            _progress(job, start + len(rows))
+    try:
+        for start, rows in _batches(source.rows):
+            with transaction.atomic():
+                _lock(deck)
+                to_update += _import_rows(
+                    deck, rows, targets, options, report, seen, job, source.media
+                )
+                _progress(job, start + len(rows))
+    except BaseException:
+        # The phrases that took them are rolled back, or removed by the job's undo.
+        for name in report.media_stored:
+            delete(name)
+        raise
     with transaction.atomic():
         _lock(deck)
         Phrase.objects.bulk_update(to_update, _updated(options), batch_size=BATCH_SIZE)
         report.updated = len(to_update)
         report.skipped.sort(key=lambda item: item[0])
+        report.left_out.sort(key=lambda item: item[0])
         done = {"status": ImportJob.Status.DONE, "finished": timezone.now()}
         _progress(job, len(source.rows), report=_stored(report), **done)
     return report
 
 
+def _batches(rows: list[Row]) -> Iterator[tuple[int, list[Row]]]:
+    """(index of the first, rows) of ROWS_PER_BATCH rows, or fewer where they carry media:
+    re-encoding a sound takes a tenth of a second, and a batch must end well within the
+    job's lease."""
+    start = 0
+    while start < len(rows):
+        end, media = start, 0
+        while end < len(rows) and end - start < ROWS_PER_BATCH and media < MEDIA_PER_BATCH:
+            media += bool(rows[end].image) + bool(rows[end].audio)
+            end += 1
+        yield start, rows[start:end]
+        start = end
+
+
 def _stored(report: ImportReport) -> dict:
     """The report as the job keeps it: the count of skipped lines, the first of them only."""
     stored = asdict(report)
+    del stored["media_stored"]
     stored.update(skipped=report.skipped[:SKIPPED_KEPT], skipped_count=len(report.skipped))
+    stored.update(left_out=report.left_out[:SKIPPED_KEPT], left_out_count=len(report.left_out))
     return stored
 
 
@@ -173,6 +223,7 @@ def _import_rows(
     report: ImportReport,
     seen: dict[tuple[int, str], int],
     job: ImportJob | None,
+    media: MediaFiles | None = None,
 ) -> list[Phrase]:
     """Add one batch of rows, each a phrase with a card for each of its deck's directions;
     the existing phrases they would update are returned."""
@@ -206,14 +257,13 @@ def _import_rows(
         phrase = existing.get(key)
         if phrase is None:
             phrase = Phrase(owner_id=deck.owner_id, deck=target, import_job=job, **values)
-            new = phrase.new_cards(target.new_phrase_directions)
-            for card in new:
-                card.suspended = row.suspended
-            if options.keep_scheduling and row.history:
-                # The history goes to the first direction (recognition, when the deck has it):
-                # due when it was first reviewed, the first review's "before" is that moment.
-                new[0].due = row.history[0][0]
-                logs += new[0].replay(row.history, learner=deck.owner)
+            if media is not None:
+                _attach_media(phrase, row, media, report)
+            if row.cards:
+                new, card_logs = _anki_cards(phrase, row.cards, options, deck.owner)
+                logs += card_logs
+            else:
+                new = phrase.new_cards(target.new_phrase_directions)
             to_create.append(phrase)
             cards += new
         elif not options.update_duplicates:
@@ -231,6 +281,64 @@ def _import_rows(
     report.cards_added += len(cards)
     report.reviews += len(logs)
     return to_update
+
+
+def _anki_cards(
+    phrase: Phrase, imported: list[ImportedCard], options: ImportOptions, learner: User
+) -> tuple[list[Card], list[ReviewLog]]:
+    """A card for each of an Anki note's cards, in its direction. With `keep_scheduling` a
+    whole history is replayed; one that is partial starts from the FSRS memory state of
+    Anki's SM-2 interval and ease before it; a review card without history gets the state of
+    its interval and ease now, and Anki's due date."""
+    cards: list[Card] = []
+    logs: list[ReviewLog] = []
+    for anki in imported:
+        if any(card.direction == anki.direction for card in cards):
+            continue
+        card = phrase.new_cards([anki.direction])[0]
+        card.suspended = anki.suspended
+        cards.append(card)
+        if not options.keep_scheduling:
+            continue
+        if anki.sm2_interval:
+            card.stability, card.difficulty = scheduling.memory_state_from_sm2(
+                learner, ease=anki.sm2_ease, interval=anki.sm2_interval
+            )
+            card.state, card.step = State.REVIEW, None
+            card.due = anki.history[0][0] if anki.history else anki.due or card.due
+            card.last_review = card.due - timedelta(days=anki.sm2_interval)
+        elif anki.history:
+            # Due when it was first reviewed: the first review's "before" is that moment.
+            card.due = anki.history[0][0]
+        logs += card.replay(anki.history, learner=learner)
+    return cards, logs
+
+
+def _attach_media(phrase: Phrase, row: Row, media: MediaFiles, report: ImportReport) -> None:
+    """The note's picture and sound, checked and re-encoded as an upload would be; one that
+    cannot be is left out with a line in the report. A failed import's undo removes the
+    stored files (cards.importing.jobs)."""
+    for kind, name in (("image", row.image), ("audio", row.audio)):
+        if not name:
+            continue
+        try:
+            data = media.read(name)
+            if data is None:  # not in the package: the reader has reported it
+                continue
+            if kind == "image":
+                picture = reencode(data)
+                extension, content, folder = picture.extension, picture.content, "images"
+            else:
+                sound = to_mp3(data, max_seconds=settings.AUDIO_MAX_SECONDS)
+                extension, content, folder = "mp3", sound.mp3, "sounds"
+        except (MediaRefused, ToolFailed) as refused:
+            reason = _("%(name)s is left out: %(reason)s") % {"name": name, "reason": refused}
+            report.left_out.append((row.line, reason))
+            continue
+        stored = store(owner_prefix(phrase.owner_id, folder), extension, content)
+        setattr(phrase, kind, stored)
+        report.media_stored.append(stored)
+        report.media_count += 1
 
 
 def _updated(options: ImportOptions) -> list[str]:

@@ -18,10 +18,13 @@ class MediaRefused(Exception):
 
 def check_upload_size(upload: File) -> None:
     if upload.size is None or upload.size > settings.MEDIA_UPLOAD_MAX_BYTES:
-        raise MediaRefused(
-            _("The file is larger than %(size)s.")
-            % {"size": filesizeformat(settings.MEDIA_UPLOAD_MAX_BYTES)}
-        )
+        raise MediaRefused(too_large_media())
+
+
+def too_large_media() -> str:
+    return _("The file is larger than %(size)s.") % {
+        "size": filesizeformat(settings.MEDIA_UPLOAD_MAX_BYTES)
+    }
 
 
 def read_upload(upload: File) -> bytes:

@@ -13,7 +13,6 @@ import fsrs
 
 from accounts.models import User
 from cards.models import Deck, ReviewLog
-from conftest import make_cards
 
 START = datetime(2025, 1, 1, 8, 0, tzinfo=UTC)
 # A learner who forgets faster than FSRS's defaults assume, and one who remembers longer.
@@ -55,6 +54,8 @@ def give_history(
     learner: User, true_parameters: tuple[float, ...], *, cards: int, days: int, seed: int
 ) -> int:
     """Store a simulated history as the learner's review logs; how many there are."""
+    from conftest import make_cards
+
     deck = Deck.objects.create(owner=learner, name=f"Simulated {seed}")
     made = make_cards(deck, cards)
     logs = [
@@ -72,3 +73,51 @@ def give_history(
     ]
     ReviewLog.objects.bulk_create(logs, batch_size=1000)
     return len(logs)
+
+
+def simulate_days(
+    learner: User,
+    deck: Deck,
+    *,
+    days: int,
+    new_days: int,
+    new_per_day: int,
+    seed: int,
+    start: datetime = START,
+) -> list[int]:
+    """A learner who studies every morning for `days` days through Card.review, as the app
+    grades: every card due, remembered nine times in ten (else Again, and Good ten minutes
+    later), and on the first `new_days` days `new_per_day` new cards (Good, Good). How many
+    cards were due each morning."""
+    from cards.models import Card, Phrase, bulk_add_phrases, siblings
+
+    rnd = random.Random(seed)
+    random.seed(seed)  # fsrs's fuzz and the load balancer draw from the module's generator
+    learner.refresh_from_db()
+    workload = []
+    for day in range(days):
+        now = start + timedelta(days=day)
+        due = Card.objects.filter(
+            owner=learner, suspended=False, last_review__isnull=False, due__lte=now
+        )
+        due = due.select_related("deck", "phrase").annotate(has_siblings=siblings())
+        cards = list(due.order_by("due", "id"))
+        workload.append(len(cards))
+        for card in cards:
+            if rnd.random() < 0.9:
+                card.review(3, learner=learner, now=now)
+            else:
+                card.review(1, learner=learner, now=now)
+                if not card.suspended:
+                    card.review(3, learner=learner, now=now + timedelta(minutes=10))
+        if day >= new_days:
+            continue
+        phrases = [
+            Phrase(deck=deck, owner=learner, front=f"day {day} phrase {i}", back="b")
+            for i in range(new_per_day)
+        ]
+        for card in bulk_add_phrases(phrases, ["recognition"]):
+            card.deck, card.has_siblings = deck, False
+            card.review(3, learner=learner, now=now)
+            card.review(3, learner=learner, now=now + timedelta(minutes=10))
+    return workload

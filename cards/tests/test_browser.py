@@ -19,7 +19,9 @@ from django.utils import formats, timezone, translation
 from playwright.sync_api import expect, sync_playwright
 
 from accounts.models import User
+from bot.tests.conftest import telegram  # noqa: F401 (the local Bot API server, a fixture)
 from cards.models import Card, Deck, Direction, ImportJob, Phrase, ReviewLog
+from cards.sharing import deck_share
 from cards.tests.simulated_learner import FORGETFUL, give_history
 from conftest import make_card, sign_for
 
@@ -659,7 +661,8 @@ def test_telegram_shows_its_own_sheets_dialogs_and_requests(mini_app, make_user)
     gus = make_user(5008, "Gus")
     deck = seed_deck(gus, "Spanish", ["hola", "gracias"])
 
-    app.open(gus, path=f"/decks/{deck.pk}/share/")
+    # A client before Bot API 8.0 has no shareMessage: the share sheet's link.
+    app.open(gus, path=f"/decks/{deck.pk}/share/", version="7.10")
     app.tap("#share button[type=submit]")  # Create a share link
     app.forget_events()
     app.tap("[data-tg-share-url]")
@@ -690,6 +693,44 @@ def test_telegram_shows_its_own_sheets_dialogs_and_requests(mini_app, make_user)
         "window.Telegram.WebView.receiveEvent('write_access_requested', {status: 'cancelled'})"
     )
     expect(page.locator("[data-tg-request-write-access]")).not_to_be_checked()
+
+
+def test_from_bot_api_8_the_share_screen_sends_a_message_the_bot_prepared(
+    mini_app,
+    make_user,
+    telegram,  # noqa: F811
+):
+    """shareMessage with the id savePreparedInlineMessage gave; the link if the bot cannot."""
+    app, page = mini_app, mini_app.page
+    gus = make_user(5012, "Gus")
+    deck = seed_deck(gus, "Spanish", ["hola"])
+    token = deck_share(deck=deck).token
+
+    app.open(gus, path=f"/decks/{deck.pk}/share/")
+    app.forget_events()
+    app.tap("[data-tg-share-url]")
+    page.wait_for_function(
+        "() => window.__telegramEvents.some(e => e.type === 'web_app_send_prepared_message')"
+    )
+
+    [prepared] = telegram.calls("savePreparedInlineMessage")
+    assert prepared["user_id"] == 5012
+    [[button]] = prepared["result"]["reply_markup"]["inline_keyboard"]
+    assert button["url"] == f"https://t.me/PhraseWeaverBot/study?startapp=deck_{token}"
+    (sent,) = app.events("web_app_send_prepared_message")
+    assert sent["data"] == {"id": "prepared1001"}  # the fake Bot API's first prepared message
+    assert app.events("web_app_open_tg_link") == []
+
+    telegram.fail(500, method="savePreparedInlineMessage")
+    page.evaluate("window.Telegram.WebView.receiveEvent('prepared_message_sent')")
+    app.forget_events()
+    app.tap("[data-tg-share-url]")
+    page.wait_for_function(
+        "() => window.__telegramEvents.some(e => e.type === 'web_app_open_tg_link')"
+    )
+    (opened,) = app.events("web_app_open_tg_link")
+    assert opened["data"]["path_full"].startswith("/share/url?url=")
+    app.expect_errors("502")
 
 
 class HeldRequests:

@@ -80,8 +80,8 @@ SCHEMA_18 = (
     INSERT INTO decks VALUES (1, 'Default'), (5, 'Words');
     INSERT INTO notes VALUES (100, 10, 'a', 'uno' || char(31) || 'one'),
                              (101, 10, '', 'dos' || char(31) || 'two');
-    INSERT INTO cards VALUES (1000, 100, 5, 0, 0), (1001, 101, 5, 0, 0);
-    INSERT INTO revlog VALUES (1700000000000, 1000, 3, 8000, 0);
+    INSERT INTO cards (id, nid, did, ord, queue) VALUES (1000, 100, 5, 0, 0), (1001, 101, 5, 0, 0);
+    INSERT INTO revlog (id, cid, ease, time, type) VALUES (1700000000000, 1000, 3, 8000, 0);
 """
 )
 
@@ -357,3 +357,14 @@ def test_a_cloze_note_too_long_for_its_clozes_is_skipped(deck):
     )
     source, report = imported(deck, package)
     assert report.skipped[0] == (1, "the note is too long for its 2000 clozes")
+
+
+def test_a_card_whose_ord_is_not_a_number_is_no_card(deck):
+    package = modern_package(
+        "INSERT INTO cards (id, nid, did, ord, queue) VALUES (1002, 100, 5, 'two', 0)",
+        "INSERT INTO cards (id, nid, did, ord, queue) VALUES (1003, 100, 5, 7, 0)",
+    )
+    source = read_source(package)
+    report = deck_import(deck=deck, source=source, options=ImportOptions(mapping=source.mapping))
+    assert report.added == 2
+    assert [line for line, _reason in report.left_out] == [1]

@@ -4,7 +4,7 @@ outcome is exactly what Card.review, called review by review, makes of the same 
 from datetime import UTC, datetime, timedelta
 
 from cards.importing import ImportOptions, deck_import
-from cards.importing.formats import Row, Source
+from cards.importing.formats import ImportedCard, Row, Source
 from cards.models import Card, Deck, ReviewLog
 from conftest import make_card
 
@@ -50,7 +50,9 @@ def test_the_replayed_history_equals_card_review_called_review_by_review(alice):
     imported = Deck.objects.create(owner=alice, name="imported")
     source = Source(format="apkg", rows=[], mapping={"front": 0, "back": 1})
     for line, (front, reviews) in enumerate(HISTORIES.items(), start=1):
-        source.rows.append(Row(line=line, fields=[front, "x"], history=reviews))
+        source.rows.append(
+            Row(line=line, fields=[front, "x"], cards=[ImportedCard("recognition", reviews)])
+        )
     report = deck_import(deck=imported, source=source, options=ImportOptions(keep_scheduling=True))
     assert report.reviews == sum(len(reviews) for reviews in HISTORIES.values())
 
@@ -60,10 +62,9 @@ def test_the_replayed_history_equals_card_review_called_review_by_review(alice):
         for when, rating, duration_ms in reviews:
             card.review(rating, learner=alice, now=when, duration_ms=duration_ms)
 
-        # The imported deck learns both ways: the history goes to the recognition card, and
-        # the production card starts new.
+        # The imported deck learns both ways, but the note had one card: one card comes in.
         replayed = imported.cards.get(phrase__front=front, direction="recognition")
-        assert imported.cards.get(phrase__front=front, direction="production").is_new
+        assert imported.cards.filter(phrase__front=front).count() == 1
         expected = reviewed.cards.get(phrase__front=front, direction="recognition")
         assert card_state(replayed) == card_state(expected), front
         assert replayed.version == len(reviews)
@@ -76,7 +77,13 @@ def test_replaying_writes_in_bulk_not_two_statements_per_review(
     source = Source(format="apkg", rows=[], mapping={"front": 0, "back": 1})
     steps = [(day * 3.0, 3) for day in range(50)]
     for line in range(1, 5):
-        source.rows.append(Row(line=line, fields=[f"front {line}", "x"], history=history(*steps)))
+        source.rows.append(
+            Row(
+                line=line,
+                fields=[f"front {line}", "x"],
+                cards=[ImportedCard("recognition", history(*steps))],
+            )
+        )
 
     # 200 reviews: the cards, then their logs in a few INSERTs (SQLite takes ~90 rows in one).
     with django_assert_max_num_queries(20):

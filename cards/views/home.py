@@ -9,7 +9,7 @@ from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.day import LearnerDay
 from cards.models import Deck, DeckShare, Phrase
 from cards.search import matching
-from cards.sharing import parse_start_param
+from cards.sharing import parse_start_param, shared_phrase_id
 from cards.views.helpers import PHRASES_PER_PAGE, render_deck
 from phraseweaver.htmx import page_or_part
 
@@ -50,6 +50,8 @@ def _launch_screen(request: LearnerRequest) -> HttpResponse | None:
     start = request.telegram.start_param if request.telegram else ""
     if not start or request.GET.get("tgWebAppStartParam") != start:
         return None
+    if shared_phrase_id(start) is not None:
+        return _go(request, reverse("shared_phrase", args=[start]))
     launch = parse_start_param(start)
     if launch is None:
         return None
@@ -62,5 +64,8 @@ def _launch_screen(request: LearnerRequest) -> HttpResponse | None:
     # A shared deck opens its preview, unless it is the learner's own deck.
     if DeckShare.objects.filter(token=launch.share_token, deck__owner=request.user).exists():
         return None
-    url = reverse("shared_deck", args=[launch.share_token])
+    return _go(request, reverse("shared_deck", args=[launch.share_token]))
+
+
+def _go(request: LearnerRequest, url: str) -> HttpResponse:
     return HttpResponseLocation(url, target="#app") if request.htmx else redirect(url)

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.importing import ImportOptions, Source, preview_rows
 from cards.importing.formats import CARD_FIELDS
-from cards.importing.forms import ImportForm
+from cards.importing.forms import NOTE_FIELDS, ImportForm, notetype_field
 from cards.importing.jobs import fail_abandoned_jobs, start_import
 from cards.importing.service import map_row, model_field
 from cards.models import Deck, ImportJob, Phrase, get_deck_for_user
@@ -90,6 +90,7 @@ def import_preview(request: LearnerRequest, deck_id: int) -> HttpResponse:
             options=options,
             rows=preview_rows(source, options, count=PREVIEW_ROWS),
             pickers=_column_pickers(source, options, columns),
+            notetype_pickers=_notetype_pickers(source, options),
             columns_left_out=_columns_left_out(source, columns),
         )
         will_skip = _will_skip(deck, source, options)
@@ -152,6 +153,34 @@ def _will_skip(deck: Deck, source: Source, options: ImportOptions) -> list[dict]
         }
         for reason, lines in groups
     ]
+
+
+def _notetype_pickers(source: Source, options: ImportOptions) -> list[dict]:
+    """For each note type of an Anki package, a <select> per card field listing its fields
+    with a sample value from its first note."""
+    first: dict[str, list[str]] = {}
+    for row in source.rows:
+        if row.notetype and row.notetype not in first:
+            first[row.notetype] = row.note_fields
+    found = []
+    for key, notetype in source.notetypes.items():
+        sample = first.get(key, [])
+        columns = []
+        for index, name in enumerate(notetype.columns):
+            value = sample[index][:30] if index < len(sample) else ""
+            columns.append({"index": index, "label": f"{name}: {value}" if value else name})
+        mapping = options.notetype_mappings.get(key, notetype.mapping)
+        pickers = [
+            {
+                "field": notetype_field(key, name),
+                "label": capfirst(model_field(Phrase, name).verbose_name),
+                "selected": mapping.get(name),
+                "columns": columns,
+            }
+            for name in NOTE_FIELDS
+        ]
+        found.append({"name": notetype.name, "pickers": pickers})
+    return found
 
 
 def _column_pickers(source: Source, options: ImportOptions, offered: list[int]) -> list[dict]:

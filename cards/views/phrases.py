@@ -1,5 +1,5 @@
 """A deck's phrases (add, edit, delete), the directions each is practised in, and suspending
-one card (one direction) of a phrase."""
+or resetting one card (one direction) of a phrase."""
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -10,6 +10,7 @@ from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.forms import PhraseForm, PhraseMediaForm
 from cards.media.speech import request_for_phrases
 from cards.models import (
+    Card,
     LastDirection,
     Phrase,
     get_card_for_user,
@@ -141,12 +142,26 @@ def card_suspend(request: LearnerRequest, card_id: int) -> HttpResponse:
     card = get_card_for_user(request.user, card_id)
     card.suspended = not card.suspended
     card.save(update_fields=["suspended", "updated"])
+    return _card_changed(request, card)
+
+
+def _card_changed(request: LearnerRequest, card: Card) -> HttpResponse:
+    """The phrase's row again, and the deck's counts."""
     if not request.htmx:
         return redirect(card.deck)
     phrase = Phrase.objects.prefetch_related("cards").select_related("deck").get(pk=card.phrase_id)
     deck = deck_today(request, card.deck_id)
     context = {"phrase": phrase, "deck": deck, "oob": True}
     return render(request, "cards/phrase.html#phrase-changed", context)
+
+
+@require_POST
+@telegram_user_required
+def card_reset(request: LearnerRequest, card_id: int) -> HttpResponse:
+    """Starts one card of a phrase again as new (a leech, say); its history stays."""
+    card = get_card_for_user(request.user, card_id)
+    card.reset()
+    return _card_changed(request, card)
 
 
 @require_POST

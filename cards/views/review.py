@@ -64,9 +64,10 @@ def render_screen(
     card: Card | None = None,
     show_answer: bool = False,
     typed: TypedAnswerForm | None = None,
+    leech: Card | None = None,
 ) -> HttpResponse:
     """The review screen: `card` (or the next one in the queue), or the session's summary;
-    `typed`, the answer typed on it."""
+    `typed`, the answer typed on it; `leech`, the card the grade just made a leech."""
     next_card, left = session.next_card()
     card = card or next_card
     context: dict[str, object] = {
@@ -74,6 +75,7 @@ def render_screen(
         "card": card,
         "left": left,
         "show_answer": show_answer,
+        "leech": leech,
     }
     if card is None:
         upcoming = session.next_due()
@@ -154,17 +156,19 @@ def grade(request: LearnerRequest, card_id: int) -> HttpResponse:
     with transaction.atomic():
         # A stale grade (a double tap, a retried request, another device) changes nothing:
         # the learner gets the current state, the next card.
+        leech = None
         with suppress(StaleReview):
-            card.review(
+            log = card.review(
                 form.cleaned_data["rating"],
                 learner=request.user,
                 now=session.now,
                 duration_ms=form.cleaned_data["duration_ms"],
                 version=form.cleaned_data["version"],
             )
+            leech = card if log.made_leech else None
         if not request.htmx:
             return redirect(session.url)
-        return render_screen(request, session)
+        return render_screen(request, session, leech=leech)
 
 
 @require_POST

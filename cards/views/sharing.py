@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards import sharing
-from cards.models import Deck, DeckShare, get_deck_for_user
+from cards.models import Deck, DeckShare, Phrase, get_deck_for_user
 from phraseweaver.htmx import error_page, navigate, page_or_part
 
 PREVIEW_CARDS = 5
@@ -97,4 +97,27 @@ def shared_deck(request: LearnerRequest, token: str) -> HttpResponse:
         context["phrases"] = found.deck.phrases.order_by("id")[:PREVIEW_CARDS]
         context["more"] = max(found.card_count - PREVIEW_CARDS, 0)
     template = page_or_part(request, "cards/shared.html", "shared")
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@telegram_user_required
+def shared_phrase(request: LearnerRequest, param: str) -> HttpResponse:
+    """GET: a phrase someone sent through the bot's inline mode. POST: copy it into one of the
+    learner's decks (the form's `deck`); the same front already there is not added again."""
+    phrase_id = sharing.shared_phrase_id(param)
+    source = None if phrase_id is None else Phrase.objects.filter(pk=phrase_id).first()
+    if source is None:  # a forged link, or the phrase was deleted since
+        return render_missing(request)
+    decks = Deck.objects.for_user(request.user)
+    context: dict[str, object] = {"param": param, "phrase": source, "decks": decks}
+    if request.method == "POST":
+        deck = decks.filter(pk=request.POST.get("deck", "")).first()
+        if deck is None:
+            context["error"] = gettext("Choose one of your decks.")
+        else:
+            context["added"], context["created"] = sharing.phrase_copy(source=source, deck=deck)
+    else:
+        context["is_own"] = source.owner_id == request.user.pk
+    template = page_or_part(request, "cards/shared_phrase.html", "shared-phrase")
     return render(request, template, context)

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
+from bot.models import CardDraft
 from cards.models import Card, Deck, ExportJob, ImportJob, ReviewLog
 from cards.scheduling import Rating
 from conftest import auth_headers, htmx, make_card
@@ -76,6 +77,7 @@ def bobs(bob, alice):
         "job_id": job.pk,
     }
     ids["export_id"] = export.pk
+    ids["draft_id"] = CardDraft.objects.create(owner=bob, message_id=1, front="bob's", deck=deck).pk
     ids["media_token"] = forged_media_token(alice, bob)
     return ids | {"card": card, "log": log}
 
@@ -93,7 +95,7 @@ def forged_media_token(alice, bob) -> str:
 def snapshot(user):
     """Everything of bob's that a request could change."""
     rows = [model_to_dict(user)]
-    for model in (Deck, Card, ReviewLog, ImportJob, ExportJob):
+    for model in (Deck, Card, ReviewLog, ImportJob, ExportJob, CardDraft):
         owner = "user" if model is ReviewLog else "owner"
         rows += [model_to_dict(obj) for obj in model.objects.filter(**{owner: user}).order_by("pk")]
     return rows

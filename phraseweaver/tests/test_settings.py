@@ -61,6 +61,7 @@ def test_a_missing_secret_stops_start_up_with_one_line_naming_it(variable):
         ("PUBLIC_URL", "http://phraseweaver.fly.dev"),
         ("TASKS_BACKEND", "celery"),
         ("IMPORT_JOB_LEASE_SECONDS", "0"),
+        ("DATABASE_POOL_SIZE", "-1"),
     ],
 )
 def test_a_malformed_value_stops_start_up_with_one_line_naming_it(variable, value):
@@ -91,6 +92,25 @@ def test_every_postgres_url_form_selects_psycopg(url):
     assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5433, "phraseweaver")
     assert (config["USER"], config["PASSWORD"]) == ("pw", "secret")
     assert config["CONN_HEALTH_CHECKS"] is True
+
+
+def test_without_a_pool_size_each_thread_keeps_its_own_connection():
+    config = database_config("postgres://u:p@db.internal:5432/pw")
+    assert config["CONN_MAX_AGE"] == 600
+    assert "pool" not in config["OPTIONS"]
+
+
+def test_a_pool_size_hands_connections_from_djangos_pool_capped_per_process():
+    config = database_config("postgres://u:p@db.internal:5432/pw", pool_size=3)
+    # Django refuses a pool beside persistent connections.
+    assert config["CONN_MAX_AGE"] == 0
+    assert config["OPTIONS"]["pool"]["max_size"] == 3
+    # A thread that finds every connection taken waits less than gunicorn's 30 s timeout.
+    assert config["OPTIONS"]["pool"]["timeout"] < 30
+
+
+def test_sqlite_has_no_pool_whatever_the_pool_size():
+    assert "pool" not in database_config("sqlite:///tmp/x.sqlite3", pool_size=3)["OPTIONS"]
 
 
 def test_flys_attach_url_keeps_its_sslmode():

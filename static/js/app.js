@@ -310,6 +310,26 @@
     button.form.elements.duration_ms.value = String(spent);
   }
 
+  // The bot prepares the message (savePreparedInlineMessage) and Telegram shows its chat
+  // picker; if the bot cannot, the share sheet's link does the job.
+  function sharePrepared(url, fallback) {
+    fetch(url, { method: "POST", headers: { Authorization: "tma " + initData() } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (answer) {
+        try {
+          tg.shareMessage(answer.id);
+        } catch (error) {
+          // Telegram's picker is open already (a second tap): it carries on.
+        }
+      })
+      .catch(function () {
+        tg.openTelegramLink(fallback);
+      });
+  }
+
   // --- Clicks -----------------------------------------------------------------------------
   // What a click on (or inside) an element matching each selector does. Every matching row
   // runs, in this order.
@@ -321,11 +341,17 @@
       if (tg) tg.close();
     }],
     // Telegram's share sheet through the client, so the Mini App stays open; in a plain
-    // browser the link is followed as usual.
+    // browser the link is followed as usual. From Bot API 8.0, a message the bot prepared
+    // (data-tg-share-prepared answers its id) goes through Telegram's own chat picker.
     ["[data-tg-share-url]", function (link, event) {
       if (!tg || !tg.initData) return;
       event.preventDefault();
-      tg.openTelegramLink(link.getAttribute("data-tg-share-url"));
+      var prepared = link.getAttribute("data-tg-share-prepared");
+      if (prepared && since("8.0")) {
+        sharePrepared(prepared, link.getAttribute("data-tg-share-url"));
+      } else {
+        tg.openTelegramLink(link.getAttribute("data-tg-share-url"));
+      }
     }],
     // Telegram (Bot API 8.0+) shows its own download dialog for a signed link; older clients
     // and plain browsers follow the link.

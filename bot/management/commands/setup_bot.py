@@ -15,8 +15,9 @@ SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook accepts
 
 class Command(BaseCommand):
     help = (
-        "Point the bot at this deployment: the webhook (PUBLIC_URL + /telegram/webhook/), the "
-        "menu button that opens the Mini App, and the command list in English and Russian. "
+        "Point the bot at this deployment: the webhook (PUBLIC_URL + /telegram/webhook/, with "
+        "messages, button taps and inline queries), the menu button that opens the Mini App, "
+        "and the command list in English and Russian; then say what to switch on in BotFather. "
         "Safe to run again."
     )
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 "setWebhook",
                 url=webhook,
                 secret_token=secret,
-                allowed_updates=["message", "callback_query"],
+                allowed_updates=["message", "callback_query", "inline_query"],
             )
             self.stdout.write(f"Webhook: {webhook}")
             # Without chat_id this is every chat's default menu button.
@@ -60,3 +61,9 @@ class Command(BaseCommand):
             raise CommandError(f"Telegram refused: {error}") from None
         if settings.TELEGRAM_BOT_USERNAME and settings.TELEGRAM_APP_NAME:
             self.stdout.write(f"Mini App link: {mini_app_link()}")
+        # The Bot API cannot switch these on: only BotFather can.
+        self.stdout.write(
+            "In @BotFather, once: /setinline (inline mode, for @bot searches and for sharing "
+            "from the Mini App; placeholder e.g. 'phrase or deck'); inline feedback "
+            "(/setinlinefeedback) is not needed."
+        )

@@ -57,8 +57,10 @@ class Command(BaseCommand):
         if report.reviews:
             self.stdout.write(f"Reviews replayed: {report.reviews}")
         if report.media_count:
-            self.stdout.write(f"Media files not imported: {report.media_count}")
+            self.stdout.write(f"Pictures and sounds: {report.media_count}")
         for name in report.decks_created:
             self.stdout.write(f"New deck: {name}")
         for line, reason in report.skipped:
             self.stdout.write(f"Line {line}: {reason}")
+        for line, reason in report.left_out:
+            self.stdout.write(f"Line {line} without: {reason}")
