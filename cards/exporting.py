@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import genanki
 from django.core.files.storage import default_storage
-from django.db.models import Count, Exists, FloatField, Func, Min, OuterRef, Q
+from django.db.models import Count, Exists, FloatField, Func, Min, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
@@ -275,11 +275,10 @@ class _AnkiCollection:
         return notes, media
 
     def _cards(self, cursor: sqlite3.Cursor, notes: dict[int, int]) -> None:
-        lapse = Q(reviews__rating=1, reviews__state_before=State.REVIEW)
         cards = (
             self.deck.cards.exclude(direction=Direction.LISTENING)
             .order_by("phrase_id", "id")
-            .annotate(reps=Count("reviews"), lapses=Count("reviews", filter=lapse))
+            .annotate(reps=Count("reviews"))
         )
         columns = (
             "pk", "phrase_id", "direction", "created", "suspended", "state", "stability",
