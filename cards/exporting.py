@@ -338,14 +338,10 @@ class _AnkiCollection:
         """Anki's (type, queue, due, interval, ease factor, data) for one card."""
         if last_review is None:
             return 0, 0, 0, 0, 0, "{}"
-        memory = {}
+        # Anki's last review time, in seconds: every reviewed card has it, memory state or not.
+        memory: dict[str, float] = {"lrt": _epoch(last_review)}
         if stability is not None and difficulty is not None:
-            memory = {
-                "s": round(stability, 3),
-                "d": round(difficulty, 3),
-                "dr": self.retention,
-                "lrt": _epoch(last_review),  # Anki's last review time, in seconds
-            }
+            memory.update(s=round(stability, 3), d=round(difficulty, 3), dr=self.retention)
         data = json.dumps(memory, separators=(",", ":"))
         due_day = (timezone.localtime(due, self.tz).date() - self.crt_day).days
         days = (
@@ -410,7 +406,8 @@ class _Ids:
 
     def next(self, moment: datetime | float) -> int:
         seconds = moment.timestamp() if isinstance(moment, datetime) else moment
-        self.last = max(int(seconds * 1000), self.last + 1)
+        # Rounded: SQLite's julianday() arithmetic gives 10:00:00 as 09:59:59.9999…
+        self.last = max(round(seconds * 1000), self.last + 1)
         return self.last
 
 

@@ -5,6 +5,7 @@ Marker `anki`: `pytest -m anki` runs this tier alone (well under a minute once t
 is cached); the set-up installs the virtualenv the first time (about 15 s)."""
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -195,3 +196,47 @@ def test_anki_reads_the_text_export_without_guessing_the_separator_or_the_html(a
         },
     ]
     assert facts["check_database"] == []
+
+
+@pytest.mark.parametrize("fixture", ["spanish.apkg", "spanish-legacy.apkg", "spanish.colpkg"])
+def test_a_package_written_by_current_anki_comes_back_with_its_cards_media_and_history(
+    alice, anki, fixture
+):
+    """Anki → here → Anki on the packages Anki's engine wrote (cards/tests/fixtures/): the
+    current format, the legacy one and a backup. Basic and reversed notes keep their cards,
+    suspension and history; pictures and sounds come back (under our names)."""
+    package = (Path(__file__).with_name("fixtures") / fixture).read_bytes()
+    before = anki("facts", (Path(__file__).with_name("fixtures") / "spanish.apkg").read_bytes())
+    deck = Deck.objects.create(owner=alice, name="Spanish")
+    source = read_source(package)
+    deck_import(
+        deck=deck,
+        source=source,
+        options=ImportOptions(mapping=source.mapping, keep_scheduling=True),
+    )
+
+    after = anki("facts", deck_apkg(deck))
+
+    assert after["check_database"] == []
+    assert after["check_database_package"] == []
+    assert after["missing_media"] == []
+
+    def text(field):
+        return re.split(r"<|\[", field)[0]
+
+    def cards(facts, front):
+        [note] = [n for n in facts["notes"] if text(next(iter(n["fields"].values()))) == front]
+        return [(card["ord"], card["suspended"], card["revlog"]) for card in note["cards"]]
+
+    for front in ("hola", "gracias", "adiós", "sí", "pan", "leche"):
+        assert cards(after, front) == cards(before, front), front
+    # Anki's "set due date" is a revlog entry of its own (manual), not a review: only the
+    # reviews come back.
+    assert cards(before, "casa") == [(0, False, 1)]
+    assert cards(after, "casa") == [(0, False, 0)]
+    assert cards(before, "agua") == [(0, False, 3)]
+    assert cards(after, "agua") == [(0, False, 2)]
+    # The picture of "pan" and the sound of "perro" came along; "gato"'s sound never existed.
+    assert len(after["media"]) == 2
+    [bread] = [note for note in after["notes"] if text(note["fields"]["Front"]) == "pan"]
+    assert "<img src=" in bread["fields"]["Front"] + bread["fields"]["Back"]
