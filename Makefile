@@ -14,6 +14,7 @@ run: $(VENV)/.app-installed translations
 test: $(VENV)/.dev-installed translations
 	scripts/system-packages.sh --browser
 	scripts/fetch-telegram-js.sh
+	scripts/anki-venv.sh
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.dev-installed

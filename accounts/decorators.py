@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponseForbidden
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -30,7 +31,8 @@ class LearnerRequest(HtmxHttpRequest):
 
 
 P = ParamSpec("P")
-LearnerView: TypeAlias = Callable[Concatenate[LearnerRequest, P], HttpResponse]
+# A response of any kind: a download streams (FileResponse).
+LearnerView: TypeAlias = Callable[Concatenate[LearnerRequest, P], HttpResponseBase]
 
 
 def telegram_user_required(view: LearnerView[P]) -> LearnerView[P]:
@@ -42,7 +44,7 @@ def telegram_user_required(view: LearnerView[P]) -> LearnerView[P]:
     """
 
     @wraps(view)
-    def wrapper(request: LearnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: LearnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if request.telegram is not None:
             return view(request, *args, **kwargs)
         if request.method == "GET" and not request.htmx:
@@ -93,7 +95,7 @@ def signed_link_or_telegram_user(view: LearnerView[P]) -> LearnerView[P]:
     """Like telegram_user_required, but also accepts a link from signed_link() for the path."""
 
     @wraps(view)
-    def wrapper(request: LearnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapper(request: LearnerRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
         if request.telegram is None and "token" in request.GET:
             user = _signed_link_user(request)
             if user is None:

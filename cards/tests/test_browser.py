@@ -673,10 +673,10 @@ def test_telegram_shows_its_own_sheets_dialogs_and_requests(mini_app, make_user)
 
     app.open(gus, path=f"/decks/{deck.pk}/export/")
     # Telegram downloads only over HTTPS; the test server speaks HTTP.
-    page.eval_on_selector("a[data-tg-download]", "a => { a.href = 'https://example.com/x.csv'; }")
+    page.eval_on_selector("a[data-tg-download]", "a => { a.href = 'https://example.com/x.apkg'; }")
     app.tap("a[data-tg-download]")
     (download,) = app.events("web_app_request_file_download")
-    assert download["data"] == {"url": "https://example.com/x.csv", "file_name": "Spanish.csv"}
+    assert download["data"] == {"url": "https://example.com/x.apkg", "file_name": "Spanish.apkg"}
 
     app.open(gus, path=f"/decks/{deck.pk}/")
     app.tap("#card-list li:first-child button.danger")

@@ -17,7 +17,14 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
-from cards.exporting import deck_apkg, deck_csv, neutralise, user_archive
+from cards.exporting import (
+    deck_anki_text,
+    deck_apkg,
+    deck_csv,
+    download_name,
+    neutralise,
+    user_archive,
+)
 from cards.importing import ImportOptions, deck_import, read_source
 from cards.models import Deck, ExportJob, ReviewLog
 from conftest import auth_headers, htmx, make_card, make_cards, sign_for
@@ -155,13 +162,18 @@ def test_the_export_page_renders_in_full_and_as_a_partial(as_alice, deck):
     assert b"format=csv&amp;token=" in partial.content
 
 
-def test_a_deck_downloads_as_csv_and_apkg(as_alice, deck):
+def test_a_deck_downloads_as_csv_anki_text_and_apkg(as_alice, deck):
     response = as_alice.get(f"/decks/{deck.pk}/export/?format=csv")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="Spanish__Verbs.csv"'
-    assert response.content == deck_csv(deck)
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"Spanish_Verbs.csv\"; filename*=UTF-8''Spanish%20Verbs.csv"
+    )
+    assert b"".join(response.streaming_content) == deck_csv(deck)
+    response = as_alice.get(f"/decks/{deck.pk}/export/?format=anki")
+    assert response["Content-Disposition"].endswith("filename*=UTF-8''Spanish%20Verbs.txt")
+    assert b"".join(response.streaming_content) == deck_anki_text(deck)
     response = as_alice.get(f"/decks/{deck.pk}/export/?format=apkg")
-    assert response.content.startswith(b"PK\x03\x04")
+    assert b"".join(response.streaming_content).startswith(b"PK\x03\x04")
     assert as_alice.get(f"/decks/{deck.pk}/export/?format=xls").status_code == 400
 
 
@@ -171,7 +183,7 @@ def test_a_signed_link_downloads_without_init_data_for_ten_minutes(as_alice, cli
     client.defaults.pop("HTTP_AUTHORIZATION")
     response = client.get(link)
     assert response.status_code == 200
-    assert response.content == deck_csv(deck)
+    assert b"".join(response.streaming_content) == deck_csv(deck)
     # Another deck's path, or a forged token, gets nothing.
     other = Deck.objects.create(owner=deck.owner, name="Other")
     moved = link.replace(f"/decks/{deck.pk}/", f"/decks/{other.pk}/")
@@ -210,7 +222,7 @@ def test_a_signed_deck_link_works_at_nine_minutes_and_is_refused_at_eleven(as_al
     with minutes_later(9):
         response = as_alice.get(link)
     assert response.status_code == 200
-    assert response.content == deck_csv(deck)
+    assert b"".join(response.streaming_content) == deck_csv(deck)
     with minutes_later(11):
         response = as_alice.get(link)
     assert response.status_code == 403
@@ -307,9 +319,10 @@ def test_exports_take_a_constant_number_of_queries(
         card.owner = alice
         card.review(3, learner=alice)
     assert ReviewLog.objects.count() == count
-    for url in (f"/decks/{deck.pk}/export/?format=csv", f"/decks/{deck.pk}/export/?format=apkg"):
-        with django_assert_max_num_queries(4):
-            as_alice.get(url)
+    for format, queries in (("csv", 4), ("anki", 4), ("apkg", 7)):
+        with django_assert_max_num_queries(queries):
+            response = as_alice.get(f"/decks/{deck.pk}/export/?format={format}")
+        assert response.status_code == 200
     # Preparing it (the immediate backend runs the task in the request; one query is the
     # phrases' media files) and downloading it.
     with django_assert_max_num_queries(21):
@@ -338,7 +351,7 @@ def test_a_signed_link_is_good_for_its_one_format_only(as_alice, deck):
     response = as_alice.get(f"/decks/{deck.pk}/export/?format=csv&token={token_of(apkg_link)}")
     assert response.status_code == 403
     assert b"comer" not in response.content
-    assert as_alice.get(csv_link).content == deck_csv(deck)
+    assert b"".join(as_alice.get(csv_link).streaming_content) == deck_csv(deck)
 
 
 @pytest.mark.parametrize("page", ["/decks/{}/export/", "/settings/export/"])
@@ -416,3 +429,41 @@ def test_no_token_or_init_data_reaches_a_log_line(as_alice, client, alice, deck,
     assert init_data not in lines
     assert dict(parse_qsl(init_data))["hash"] not in lines
     assert f"GET /decks/{deck.pk}/export/?format=csv&token=" in lines
+
+
+def test_the_text_for_anki_says_its_separator_html_columns_tags_and_deck(deck):
+    lines = deck_anki_text(deck).decode().split("\n")
+    assert lines[:5] == [
+        "#separator:tab",
+        "#html:true",
+        "#columns:Front\tBack\tExample\tNotes\tTags",
+        "#tags column:5",
+        "#deck:Spanish / Verbs",
+    ]
+    assert lines[5] == "comer\tto eat\tComo pan.\t\tverb"
+    # HTML-escaped (Anki reads the fields as HTML), line breaks as <br>, no formula guard.
+    assert lines[6] == "=1+1\t-formula\t\t@mention<br>second line\t"
+    assert lines[7] == '&lt;b&gt;tag&lt;/b&gt; &amp; &quot;quotes&quot;, commas\t"+plus\ttab"\t\t\t'
+
+
+@pytest.mark.parametrize(
+    ("name", "readable", "plain"),
+    [
+        ("Español: año", "Español año.apkg", "Espanol_ano.apkg"),
+        ("Русский язык", "Русский язык.apkg", "deck.apkg"),
+        ("Emoji 🇪🇸 deck", "Emoji 🇪🇸 deck.apkg", "Emoji_deck.apkg"),
+        ('../a\\b"c\n', "a b c.apkg", "a_b_c.apkg"),
+    ],
+)
+def test_download_names_stay_readable_with_an_ascii_stand_in(name, readable, plain):
+    assert download_name(name, "apkg") == (readable, plain)
+
+
+def test_the_download_header_carries_the_readable_name_as_rfc_6266_filename_star(as_alice, alice):
+    deck = Deck.objects.create(owner=alice, name="Русский 🇷🇺")
+    response = as_alice.get(f"/decks/{deck.pk}/export/?format=apkg")
+    assert response["Content-Disposition"] == (
+        'attachment; filename="deck.apkg"; '
+        "filename*=UTF-8''%D0%A0%D1%83%D1%81%D1%81%D0%BA%D0%B8%D0%B9%20%F0%9F%87%B7%F0%9F%87%BA.apkg"
+    )
+    assert unquote(response["Content-Disposition"].split("''")[1]) == "Русский 🇷🇺.apkg"

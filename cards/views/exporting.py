@@ -1,5 +1,8 @@
+import tempfile
+
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.text import get_valid_filename
@@ -17,10 +20,7 @@ from cards.models import ExportJob, get_deck_for_user
 from phraseweaver.htmx import page_or_part
 
 TEMPLATE = "cards/export.html"
-FORMATS = {
-    "csv": ("text/csv; charset=utf-8", "csv", exporting.deck_csv),
-    "apkg": ("application/octet-stream", "apkg", exporting.deck_apkg),
-}
+FORMATS = exporting.DECK_FORMATS
 
 
 def attachment(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -34,19 +34,30 @@ def attachment(content: bytes, content_type: str, filename: str) -> HttpResponse
 
 @require_GET
 @signed_link_or_telegram_user
-def deck_export(request: LearnerRequest, deck_id: int) -> HttpResponse:
+def deck_export(request: LearnerRequest, deck_id: int) -> HttpResponseBase:
     deck = get_deck_for_user(request.user, deck_id)
     chosen = request.GET.get("format")
     if chosen is None:
         # Downloads leave htmx (the WebView or Telegram's downloadFile fetches them) and so
         # lose the initData header: the links are signed instead.
         links = {name: signed_link(request, format=name) for name in FORMATS}
-        context = {"deck": deck, "links": links}
+        names = {
+            name: exporting.download_name(deck.name, extension)[0]
+            for name, (_type, extension, _write) in FORMATS.items()
+        }
+        context = {"deck": deck, "links": links, "names": names}
         return render(request, page_or_part(request, TEMPLATE, "export"), context)
     if chosen not in FORMATS:
         return HttpResponseBadRequest(_("Unknown export format."))
-    content_type, extension, export = FORMATS[chosen]
-    return attachment(export(deck), content_type, f"{deck.name}.{extension}")
+    content_type, extension, write = FORMATS[chosen]
+    # Written to a temporary file and streamed from it: a large deck is never in memory whole.
+    # FileResponse closes the file when the response is sent, and the system deletes it.
+    out = tempfile.TemporaryFile()  # noqa: SIM115
+    write(deck, out)
+    out.seek(0)
+    response = FileResponse(out, content_type=content_type)
+    response["Content-Disposition"] = exporting.content_disposition(deck.name, extension)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
