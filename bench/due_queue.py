@@ -50,7 +50,7 @@ WITH decks AS (
 )
 INSERT INTO cards_card (owner_id, deck_id, phrase_id, direction, suspended,
                         created, updated, state, step, stability, difficulty, due,
-                        last_review, version)
+                        last_review, version, lapses)
 SELECT d.owner_id, d.id, g, 'recognition', kind >= 0.98, created, created,
        CASE WHEN kind < 0.35 THEN 1 WHEN kind < 0.93 THEN 2 WHEN kind < 0.98 THEN 3 ELSE 2 END,
        CASE WHEN kind < 0.30 THEN 0 WHEN kind < 0.35 THEN (r1 * 2)::int
@@ -67,7 +67,7 @@ SELECT d.owner_id, d.id, g, 'recognition', kind >= 0.98, created, created,
             WHEN kind < 0.35 OR (kind >= 0.93 AND kind < 0.98)
                 THEN now() - r2 * interval '60 minutes'
             ELSE now() - 2 * r2 * exp(r1 * 5.7) * interval '1 day' END,
-       CASE WHEN kind < 0.30 THEN 0 ELSE 1 + (r2 * 20)::int END
+       CASE WHEN kind < 0.30 THEN 0 ELSE 1 + (r2 * 20)::int END, 0
 FROM drawn JOIN decks d ON d.n = drawn.deck_n
 """
 

@@ -56,13 +56,13 @@ FROM cards_deck d CROSS JOIN generate_series(1, %(cards)s) AS g
 """
 SEED_CARDS = """
 INSERT INTO cards_card (owner_id, deck_id, phrase_id, direction, suspended, created, updated,
-                        state, step, stability, difficulty, due, last_review, version)
+                        state, step, stability, difficulty, due, last_review, version, lapses)
 SELECT p.owner_id, p.deck_id, p.id, 'recognition', false,
        now() - interval '40 days', now() - interval '40 days', 2, NULL,
        3 + random() * 20, 2 + random() * 6,
        CASE WHEN substr(p.front, 7)::int <= %(due)s THEN now() - random() * interval '3 days'
             ELSE now() + (1 + random() * 60) * interval '1 day' END,
-       now() - interval '12 days', 3
+       now() - interval '12 days', 3, 0
 FROM cards_phrase p
 """
 
