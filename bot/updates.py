@@ -113,8 +113,11 @@ def _on_message(message: dict, api: BotAPI) -> None:
         return
     text, reply_to = message.get("text"), message.get("reply_to_message")
     # A reply to a review card is its typed answer; a reply to anything else goes on below.
-    replied = isinstance(text, str) and isinstance(reply_to, dict)
-    if replied and _on_typed_answer(user, message, reply_to, text, api):
+    if (
+        isinstance(text, str)
+        and isinstance(reply_to, dict)
+        and _on_typed_answer(user, message, reply_to, text, api)
+    ):
         return
     with translation.override(user.language):
         answer = _answer(user, message)

@@ -343,6 +343,7 @@ def _rows(
         for ords, fields in made:
             row = Row(line=number, fields=fields, tags=" ".join(tags.split()))
             row.image, row.audio = image, audio
+            row.image_side = _image_side(values, None if is_cloze else mappings.get(mid), image)
             if key:
                 row.notetype, row.note_fields = key, [html_to_text(value) for value in values]
                 if key not in source.notetypes:
@@ -425,6 +426,20 @@ def _media_names(values: list[str], source: Source, number: int) -> tuple[str, s
             elif not found[slot]:
                 found[slot] = name
     return found[0], found[1]
+
+
+def _image_side(values: list[str], mapping: ColumnMapping | None, image: str) -> str:
+    """The side to show the picture on: "back" when the note's picture sits in the field its
+    back comes from and not in the front's (Anki's Basic notes carry pictures on either side),
+    else "front"."""
+    if not image or mapping is None:
+        return "front"
+
+    def holds(name: str) -> bool:
+        index = mapping.get(name)
+        return index is not None and index < len(values) and image in unescape(values[index])
+
+    return "back" if holds("back") and not holds("front") else "front"
 
 
 def _history(

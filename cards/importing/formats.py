@@ -98,6 +98,7 @@ class Row:
     # An Anki note's cards; empty for text, whose phrases get their deck's directions.
     cards: list[ImportedCard] = field(default_factory=list)
     image: str = ""  # the names of the package's media files the note refers to
+    image_side: str = "front"  # where the note showed its picture: "back" from its back field
     audio: str = ""
     # An Anki note's own fields and the key of its note type in Source.notetypes: what a
     # mapping the learner chose for that note type reads (`fields` are by the default one).

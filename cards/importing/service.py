@@ -259,6 +259,8 @@ def _import_rows(
             phrase = Phrase(owner_id=deck.owner_id, deck=target, import_job=job, **values)
             if media is not None:
                 _attach_media(phrase, row, media, report)
+                if phrase.image:
+                    phrase.image_side = row.image_side
             if row.cards:
                 new, card_logs = _anki_cards(phrase, row.cards, options, deck.owner)
                 logs += card_logs

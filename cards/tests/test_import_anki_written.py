@@ -96,6 +96,7 @@ def test_sounds_and_pictures_become_the_phrases_media(deck, name):
     pan, perro = deck.phrases.get(front="pan"), deck.phrases.get(front="perro")
     assert pan.back == "bread"
     assert default_storage.exists(pan.image)
+    assert pan.image_side == "back"  # as in the note: 'bread <img src="bread.png">'
     assert perro.audio.endswith(".mp3") and default_storage.exists(perro.audio)
     assert default_storage.open(perro.audio).read(3) in (b"ID3", b"\xff\xfb", b"\xff\xf3")
 
