@@ -881,11 +881,10 @@ class ExportJob(models.Model):
         return self.status in self.ACTIVE
 
 
-class ParameterFit(models.Model):
-    """One fit of a learner's personal FSRS parameters (cards.parameter_jobs), kept as their
-    history: the job's status (or why it failed), how many reviews it read, the parameters it
-    found and how well they and the learner's parameters of the time predicted the held-out
-    reviews, and whether they were adopted."""
+class ComputingJob(models.Model):
+    """What a learner's computation in the background keeps (a parameter fit, a retention
+    simulation): its status or why it failed, its task, and the lease — a job still running
+    long after it started was left by a dead worker (phraseweaver.tasks.claim_job)."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Waiting to start")
@@ -900,9 +899,23 @@ class ParameterFit(models.Model):
     error = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
-    # The lease: a fit still running this long after it started was left by a dead worker.
     started = models.DateTimeField(null=True)
     finished = models.DateTimeField(null=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class ParameterFit(ComputingJob):
+    """One fit of a learner's personal FSRS parameters (cards.parameter_jobs), kept as their
+    history: the job's status (or why it failed), how many reviews it read, the parameters it
+    found and how well they and the learner's parameters of the time predicted the held-out
+    reviews, and whether they were adopted."""
+
     # Reviews on a different day from the card's previous review: what a fit learns from.
     reviews = models.PositiveIntegerField(default=0)
     # Empty when there was not enough history to fit.
@@ -919,10 +932,6 @@ class ParameterFit(models.Model):
 
     def __str__(self) -> str:
         return f"parameter fit {self.pk} of {self.owner_id} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
 
 
 def siblings() -> Exists:
@@ -960,27 +969,11 @@ def get_phrase_for_user(user: User, phrase_id: int) -> Phrase:
     return get_object_or_404(Phrase.objects.for_user(user).select_related("deck"), pk=phrase_id)
 
 
-class RetentionSimulation(models.Model):
+class RetentionSimulation(ComputingJob):
     """One run of the retention helper (cards.retention): a year of reviews simulated with the
     learner's FSRS parameters at several desired retentions, what the simulator was told about
     the learner, and the retention optimal_retention suggests. The latest run is shown."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Waiting to start")
-        RUNNING = "running", _("Computing")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
-
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
-
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    error = models.TextField(blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    # The lease: a run still running this long after it started was left by a dead worker.
-    started = models.DateTimeField(null=True)
-    finished = models.DateTimeField(null=True)
     # What the simulator was told: the learner's retention and parameters of the time, the
     # cards (not suspended), the decks' daily limits, and how many timed reviews gave the
     # seconds a review takes (0: FSRS's default times).
@@ -1000,7 +993,3 @@ class RetentionSimulation(models.Model):
 
     def __str__(self) -> str:
         return f"retention simulation {self.pk} of {self.owner_id} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE

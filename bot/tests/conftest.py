@@ -1,6 +1,8 @@
 """Fixtures for the bot's tests (test_bot_api, test_webhook, test_reminders, test_chat_review,
 test_setup_bot)."""
 
+import json
+
 import pytest
 
 from bot.tests.fake_telegram import FakeTelegramServer
@@ -24,3 +26,14 @@ def telegram(settings):
         yield fake
     if fake.problems:
         pytest.fail("Bot API requests with problems:\n" + "\n".join(fake.problems))
+
+
+def post_update(client, update: dict) -> None:
+    """Deliver an update to the webhook as Telegram does (with the secret token)."""
+    response = client.post(
+        "/telegram/webhook/",
+        data=json.dumps(update),
+        content_type="application/json",
+        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
+    )
+    assert response.status_code == 200

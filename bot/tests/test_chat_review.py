@@ -1,6 +1,5 @@
 """Review in the bot's chat: the buttons' callback queries, through the webhook."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -8,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from bot.chat_review import BATCH, answer_message, front_message
-from bot.tests.conftest import WEBHOOK_SECRET
+from bot.tests.conftest import post_update
 from bot.tests.fake_telegram import TEXT_LIMIT, callback_update, sender, visible_text
 from cards.models import Card, Deck, Phrase, ReviewLog, State
 from cards.scheduling import Rating
@@ -46,13 +45,7 @@ class Chat:
 
     def press(self, data: str):
         self.update_id += 1
-        response = self.client.post(
-            "/telegram/webhook/",
-            data=json.dumps(callback_update(self.update_id, data, sender(self.user))),
-            content_type="application/json",
-            HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
-        )
-        assert response.status_code == 200
+        post_update(self.client, callback_update(self.update_id, data, sender(self.user)))
 
     @property
     def notices(self) -> list:

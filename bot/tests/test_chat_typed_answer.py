@@ -1,14 +1,13 @@
 """The in-chat review's production cards: the learner replies to the card's message with the
 phrase typed and gets the Mini App's comparison and suggested grade."""
 
-import json
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from bot.chat_review import front_message
-from bot.tests.conftest import WEBHOOK_SECRET
+from bot.tests.conftest import post_update
 from bot.tests.fake_telegram import callback_update, message_update, sender, visible_text
 from cards.models import Deck, State
 from cards.scheduling import Rating
@@ -32,13 +31,7 @@ def production_card(deck, front="¿Qué tal?", back="How are you?", **fields):
 
 
 def post(client, update):
-    response = client.post(
-        "/telegram/webhook/",
-        data=json.dumps(update),
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
-    )
-    assert response.status_code == 200
+    post_update(client, update)
 
 
 def reply(client, user, typed, card_message, update_id=1):

@@ -1,15 +1,13 @@
 """The in-chat review's 🔊 button: the phrase's sound as an OGG/Opus voice note, encoded once
 by the worker and kept beside the MP3."""
 
-import json
-
 import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from bot import voice
 from bot.chat_review import answer_message, front_message
-from bot.tests.conftest import WEBHOOK_SECRET
+from bot.tests.conftest import post_update
 from bot.tests.fake_telegram import callback_update, sender
 from cards.media import audio, files, speech
 from cards.models import Deck
@@ -47,13 +45,7 @@ def encodings(monkeypatch):
 
 def press(client, data, user, update_id=1):
     update = callback_update(update_id, data, sender(user))
-    response = client.post(
-        "/telegram/webhook/",
-        data=json.dumps(update),
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
-    )
-    assert response.status_code == 200
+    post_update(client, update)
 
 
 def buttons(message: dict) -> list[dict]:

@@ -1,7 +1,6 @@
 """Cards from messages: the bot reads phrases in the learner's messages and keeps them as
 drafts until the learner adds them, in the chat or in the Mini App."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -9,7 +8,7 @@ from django.utils import timezone
 
 from bot.drafts import MAX_DRAFTS, split_line
 from bot.models import CardDraft
-from bot.tests.conftest import WEBHOOK_SECRET
+from bot.tests.conftest import post_update
 from bot.tests.fake_telegram import callback_update, message_update, sender, visible_text
 from cards.models import Card, Deck, Phrase
 from conftest import htmx, make_card, sign_for
@@ -25,13 +24,7 @@ class Chat:
         self.update_id = 200
 
     def post(self, update: dict):
-        response = self.client.post(
-            "/telegram/webhook/",
-            data=json.dumps(update),
-            content_type="application/json",
-            HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
-        )
-        assert response.status_code == 200
+        post_update(self.client, update)
 
     def send(self, text: str | None, **fields) -> dict:
         self.update_id += 1

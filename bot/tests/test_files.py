@@ -2,7 +2,6 @@
 and .apkg or CSV files sent to the bot imported through the Mini App."""
 
 import io
-import json
 import zipfile
 from datetime import timedelta
 
@@ -12,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from bot import files
 from bot.models import ReceivedFile
-from bot.tests.conftest import WEBHOOK_SECRET
+from bot.tests.conftest import post_update
 from bot.tests.fake_telegram import message_update, sender
 from cards import exporting
 from cards.models import Deck, ExportJob, ImportJob, Phrase
@@ -163,13 +162,7 @@ def document_update(update_id, user, *, file_id="F1", name="words.csv", size=Non
 
 
 def send(client, update):
-    response = client.post(
-        "/telegram/webhook/",
-        data=json.dumps(update),
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
-    )
-    assert response.status_code == 200
+    post_update(client, update)
 
 
 def test_a_csv_sent_to_the_bot_is_fetched_read_and_offered_for_import_in_the_app(

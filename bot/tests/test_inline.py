@@ -1,14 +1,13 @@
 """Inline mode: `@bot words` in any chat, answered with the learner's decks and phrases; and the
 phrase a receiver opens from such a message."""
 
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from accounts.models import User
 from bot.inline import CACHE_TIME, MAX_RESULTS
-from bot.tests.conftest import WEBHOOK_SECRET
+from bot.tests.conftest import post_update
 from bot.tests.fake_telegram import sender, visible_text
 from cards.models import Card, Deck, DeckShare, Phrase
 from cards.sharing import deck_share, deck_share_revoke, phrase_start_param
@@ -22,13 +21,7 @@ def inline_query(client, frm: dict, words: str, *, update_id: int = 1) -> None:
         "update_id": update_id,
         "inline_query": {"id": f"iq{update_id}", "from": frm, "query": words, "offset": ""},
     }
-    response = client.post(
-        "/telegram/webhook/",
-        data=json.dumps(update),
-        content_type="application/json",
-        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=WEBHOOK_SECRET,
-    )
-    assert response.status_code == 200
+    post_update(client, update)
 
 
 @pytest.fixture
