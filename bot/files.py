@@ -41,11 +41,8 @@ RECEIVED_KEPT = timedelta(days=1)
 IMPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".apkg", ".colpkg")
 # Up to 50 MB each way: the worker waits longer than a webhook's short calls.
 TRANSFER_TIMEOUT = 120
-# What the bot sends, by the export screen's name for it: (extension, MIME type).
-DECK_FORMATS = {
-    "csv": ("csv", "text/csv"),
-    "apkg": ("apkg", "application/octet-stream"),
-}
+# The deck exports (cards.exporting.DECK_FORMATS) the export screen offers to send.
+DECK_FORMATS = ("csv", "apkg")
 
 
 def request_sending(user: User, kind: str, object_id: int) -> None:
@@ -63,10 +60,9 @@ def _document(user: User, kind: str, object_id: int) -> Upload | None:
     deck = Deck.objects.for_user(user).filter(pk=object_id).first()
     if deck is None or kind not in DECK_FORMATS:
         return None
-    extension, content_type = DECK_FORMATS[kind]
-    content = exporting.deck_csv(deck) if kind == "csv" else exporting.deck_apkg(deck)
+    content_type, extension, _write = exporting.DECK_FORMATS[kind]
     name = get_valid_filename(f"{deck.name}.{extension}") or f"export.{extension}"
-    return Upload(name, content, content_type)
+    return Upload(name, exporting.deck_file(deck, kind), content_type)
 
 
 @task()

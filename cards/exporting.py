@@ -86,12 +86,6 @@ def neutralise(value: object) -> object:
     return value
 
 
-def deck_csv(deck: Deck) -> bytes:
-    out = io.BytesIO()
-    write_deck_csv(deck, out)
-    return out.getvalue()
-
-
 def write_deck_csv(deck: Deck, out: IO[bytes]) -> None:
     """UTF-8 CSV for spreadsheets, with a header, a phrase a row, formulas neutralised;
     importing it into a deck gives the same phrases back."""
@@ -102,12 +96,6 @@ def write_deck_csv(deck: Deck, out: IO[bytes]) -> None:
     for row in rows:
         writer.writerow([neutralise(value) for value in row])
     text.detach()  # `out` stays open for the caller
-
-
-def deck_anki_text(deck: Deck) -> bytes:
-    out = io.BytesIO()
-    write_deck_anki_text(deck, out)
-    return out.getvalue()
 
 
 def write_deck_anki_text(deck: Deck, out: IO[bytes]) -> None:
@@ -150,12 +138,6 @@ def content_disposition(name: str, extension: str) -> str:
     """An attachment header with both names (RFC 6266, RFC 5987 encoding)."""
     readable, plain = download_name(name, extension)
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(readable, safe='')}"
-
-
-def deck_apkg(deck: Deck) -> bytes:
-    out = io.BytesIO()
-    write_deck_apkg(deck, out)
-    return out.getvalue()
 
 
 def write_deck_apkg(deck: Deck, out: IO[bytes], *, now: datetime | None = None) -> None:
@@ -448,6 +430,14 @@ DECK_FORMATS: dict[str, tuple[str, str, Callable[[Deck, IO[bytes]], None]]] = {
     "anki": ("text/plain; charset=utf-8", "txt", write_deck_anki_text),
     "apkg": ("application/octet-stream", "apkg", write_deck_apkg),
 }
+
+
+def deck_file(deck: Deck, kind: str) -> bytes:
+    """The deck's export of `kind` (a key of DECK_FORMATS), in memory."""
+    _content_type, _extension, write = DECK_FORMATS[kind]
+    out = io.BytesIO()
+    write(deck, out)
+    return out.getvalue()
 
 
 def user_archive(user: User) -> bytes:

@@ -56,7 +56,7 @@ def test_the_bot_sends_a_decks_export_to_the_learners_chat(
     document = sent["document"]
     assert document.filename == f"Spanish_1.{kind}"
     if kind == "csv":
-        assert document.content == exporting.deck_csv(deck)
+        assert document.content == exporting.deck_file(deck, "csv")
     else:
         assert zipfile.ZipFile(io.BytesIO(document.content)).namelist() == [
             "collection.anki2",

@@ -15,7 +15,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from cards.exporting import deck_anki_text, deck_apkg
+from cards.exporting import deck_file
 from cards.importing import ImportOptions, deck_import, read_source
 from cards.models import Card, Deck, Direction, Phrase, ReviewLog
 from conftest import make_card
@@ -74,7 +74,7 @@ def test_anki_reads_a_phrase_learned_both_ways_as_one_reversed_note_with_its_sch
     make_card(deck=deck, front="hablar", back="to speak", direction=Direction.PRODUCTION)
     make_card(deck=deck, front="oír", back="to hear", direction=Direction.LISTENING)
 
-    facts = anki("facts", deck_apkg(deck))
+    facts = anki("facts", deck_file(deck, "apkg"))
 
     assert facts["check_database"] == []
     assert facts["check_database_package"] == []
@@ -124,7 +124,7 @@ def test_anki_gets_the_pictures_and_sounds_of_the_phrases(alice, anki):
     audio = default_storage.save("users/1/audio/gato.mp3", ContentFile(b"ID3 fake"))
     Phrase.objects.filter(pk=card.phrase_id).update(image=image, image_side="back", audio=audio)
 
-    facts = anki("facts", deck_apkg(deck))
+    facts = anki("facts", deck_file(deck, "apkg"))
 
     image_name, audio_name = image.rsplit("/", 1)[1], audio.rsplit("/", 1)[1]
     assert facts["media"] == sorted([image_name, audio_name])
@@ -149,7 +149,7 @@ def test_a_package_made_by_anki_comes_back_to_anki_with_its_notes_and_progress(a
     )
     assert report.skipped == []
 
-    after = anki("facts", deck_apkg(deck))
+    after = anki("facts", deck_file(deck, "apkg"))
 
     assert after["check_database"] == []
     assert after["check_database_package"] == []
@@ -176,7 +176,7 @@ def test_anki_reads_the_text_export_without_guessing_the_separator_or_the_html(a
     make_card(deck=deck, front="<b>читать</b>\tвслух", back='to read; "aloud"', tags="verb")
     make_card(deck=deck, front="a, b", back="first line\nsecond & last")
 
-    facts = anki("text", deck_anki_text(deck), suffix=".txt")
+    facts = anki("text", deck_file(deck, "anki"), suffix=".txt")
 
     assert facts["html"] is True
     assert facts["columns"] == ["Front", "Back", "Example", "Notes", "Tags"]
@@ -215,7 +215,7 @@ def test_a_package_written_by_current_anki_comes_back_with_its_cards_media_and_h
         options=ImportOptions(mapping=source.mapping, keep_scheduling=True),
     )
 
-    after = anki("facts", deck_apkg(deck))
+    after = anki("facts", deck_file(deck, "apkg"))
 
     assert after["check_database"] == []
     assert after["check_database_package"] == []

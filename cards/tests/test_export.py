@@ -18,9 +18,7 @@ from django.core import signing
 from django.utils import timezone
 
 from cards.exporting import (
-    deck_anki_text,
-    deck_apkg,
-    deck_csv,
+    deck_file,
     download_name,
     neutralise,
     user_archive,
@@ -70,7 +68,7 @@ def test_it_neutralises_spreadsheet_formulas(value, expected):
 
 
 def test_the_csv_has_a_header_and_no_live_formulas(deck):
-    data = deck_csv(deck)
+    data = deck_file(deck, "csv")
     records = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     assert records[0] == list(FIELDS)
     assert records[1] == ["comer", "to eat", "Como pan.", "", "verb"]
@@ -81,20 +79,20 @@ def test_the_csv_has_a_header_and_no_live_formulas(deck):
 
 def test_a_csv_round_trip_gives_the_same_cards(deck, alice):
     copy = Deck.objects.create(owner=alice, name="Copy")
-    report = import_all(copy, deck_csv(deck))
+    report = import_all(copy, deck_file(deck, "csv"))
     assert (report.added, report.skipped) == (4, [])
     assert cards_of(copy) == cards_of(deck)
 
 
 def test_the_anki_package_is_one_anki_opens(deck):
-    archive = zipfile.ZipFile(io.BytesIO(deck_apkg(deck)))
+    archive = zipfile.ZipFile(io.BytesIO(deck_file(deck, "apkg")))
     assert sorted(archive.namelist()) == ["collection.anki2", "media"]
     assert archive.read("collection.anki2").startswith(b"SQLite format 3\x00")
 
 
 def test_an_anki_round_trip_gives_the_same_cards(deck, alice):
     copy = Deck.objects.create(owner=alice, name="Copy")
-    report = import_all(copy, deck_apkg(deck))
+    report = import_all(copy, deck_file(deck, "apkg"))
     assert (report.added, report.skipped) == (4, [])
     assert cards_of(copy) == cards_of(deck)
 
@@ -168,10 +166,10 @@ def test_a_deck_downloads_as_csv_anki_text_and_apkg(as_alice, deck):
     assert response["Content-Disposition"] == (
         "attachment; filename=\"Spanish_Verbs.csv\"; filename*=UTF-8''Spanish%20Verbs.csv"
     )
-    assert b"".join(response.streaming_content) == deck_csv(deck)
+    assert b"".join(response.streaming_content) == deck_file(deck, "csv")
     response = as_alice.get(f"/decks/{deck.pk}/export/?format=anki")
     assert response["Content-Disposition"].endswith("filename*=UTF-8''Spanish%20Verbs.txt")
-    assert b"".join(response.streaming_content) == deck_anki_text(deck)
+    assert b"".join(response.streaming_content) == deck_file(deck, "anki")
     response = as_alice.get(f"/decks/{deck.pk}/export/?format=apkg")
     assert b"".join(response.streaming_content).startswith(b"PK\x03\x04")
     assert as_alice.get(f"/decks/{deck.pk}/export/?format=xls").status_code == 400
@@ -183,7 +181,7 @@ def test_a_signed_link_downloads_without_init_data_for_ten_minutes(as_alice, cli
     client.defaults.pop("HTTP_AUTHORIZATION")
     response = client.get(link)
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == deck_csv(deck)
+    assert b"".join(response.streaming_content) == deck_file(deck, "csv")
     # Another deck's path, or a forged token, gets nothing.
     other = Deck.objects.create(owner=deck.owner, name="Other")
     moved = link.replace(f"/decks/{deck.pk}/", f"/decks/{other.pk}/")
@@ -222,7 +220,7 @@ def test_a_signed_deck_link_works_at_nine_minutes_and_is_refused_at_eleven(as_al
     with minutes_later(9):
         response = as_alice.get(link)
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == deck_csv(deck)
+    assert b"".join(response.streaming_content) == deck_file(deck, "csv")
     with minutes_later(11):
         response = as_alice.get(link)
     assert response.status_code == 403
@@ -351,7 +349,7 @@ def test_a_signed_link_is_good_for_its_one_format_only(as_alice, deck):
     response = as_alice.get(f"/decks/{deck.pk}/export/?format=csv&token={token_of(apkg_link)}")
     assert response.status_code == 403
     assert b"comer" not in response.content
-    assert b"".join(as_alice.get(csv_link).streaming_content) == deck_csv(deck)
+    assert b"".join(as_alice.get(csv_link).streaming_content) == deck_file(deck, "csv")
 
 
 @pytest.mark.parametrize("page", ["/decks/{}/export/", "/settings/export/"])
@@ -432,7 +430,7 @@ def test_no_token_or_init_data_reaches_a_log_line(as_alice, client, alice, deck,
 
 
 def test_the_text_for_anki_says_its_separator_html_columns_tags_and_deck(deck):
-    lines = deck_anki_text(deck).decode().split("\n")
+    lines = deck_file(deck, "anki").decode().split("\n")
     assert lines[:5] == [
         "#separator:tab",
         "#html:true",
