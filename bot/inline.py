@@ -23,7 +23,7 @@ from bot.chat_review import html_lines
 from bot.telegram_api import BotAPI
 from cards.models import Deck, Phrase
 from cards.search import matching
-from cards.sharing import deck_share, mini_app_link, phrase_start_param, start_param_for
+from cards.sharing import mini_app_link, phrase_start_param, start_param_for
 
 MAX_RESULTS = 50  # Telegram's limit
 MAX_DECKS = 5
@@ -67,7 +67,7 @@ def inline_results(user: User, words: str) -> list[dict]:
     phrases = matching(Phrase.objects.for_user(user), words).order_by("-id")
     found_decks = list(decks.order_by("-id")[:MAX_DECKS])
     found_phrases = list(phrases[: MAX_RESULTS - len(found_decks)])
-    return [deck_result(deck) for deck in found_decks] + [
+    return [deck_result(deck, deck.share.token) for deck in found_decks] + [
         phrase_result(phrase) for phrase in found_phrases
     ]
 
@@ -88,22 +88,23 @@ def _article(kind: str, instance: Model, text: str, buttons: list[dict], **field
     return result
 
 
-def deck_link(deck: Deck) -> str:
-    token = deck_share(deck=deck).token
+def deck_link(token: str) -> str:
+    """The share link of the deck shared with `token`."""
     return mini_app_link(start_param_for(token)) or settings.PUBLIC_URL + reverse(
         "shared_deck", args=[token]
     )
 
 
-def deck_result(deck: Deck) -> dict:
-    """An inline result (an article) that sends a deck with its "Open deck" button."""
+def deck_result(deck: Deck, token: str) -> dict:
+    """An inline result (an article) that sends a deck with its "Open deck" button: the link
+    of its share `token`."""
     count = getattr(deck, "phrase_count", None)
     if count is None:
         count = deck.phrases.count()
     counted = ngettext("%(count)d phrase", "%(count)d phrases", count) % {"count": count}
     lines = [(deck.name, "b"), (deck.description, ""), (counted, "i")]
     text, _shortened = html_lines([line for line in lines if line[0]])
-    button = _url_button(gettext("Open deck"), deck_link(deck))
+    button = _url_button(gettext("Open deck"), deck_link(token))
     return _article("d", deck, text, [button], title=deck.name, description=counted)
 
 

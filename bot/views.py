@@ -32,6 +32,7 @@ from cards.importing import ImportOptions, ImportRefused, preview_rows, read_sou
 from cards.importing.forms import ImportForm
 from cards.importing.jobs import start_import
 from cards.models import Deck, ExportJob, Phrase, get_deck_for_user
+from cards.sharing import deck_share
 from cards.views.importing import FORMAT_NAMES
 from phraseweaver.htmx import page_or_part
 
@@ -124,7 +125,7 @@ def deck_share_prepared(request: LearnerRequest, deck_id: int) -> JsonResponse:
         prepared = bot_api(timeout=5, retries=1, max_retry_after=2).call(
             "savePreparedInlineMessage",
             user_id=request.user.telegram_id,
-            result=inline.deck_result(deck),
+            result=inline.deck_result(deck, deck_share(deck=deck).token),
             allow_user_chats=True,
             allow_group_chats=True,
             allow_channel_chats=True,

@@ -4,6 +4,8 @@ phrase a receiver opens from such a message."""
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from bot.inline import CACHE_TIME, MAX_RESULTS
@@ -79,6 +81,17 @@ def test_a_deck_is_offered_only_while_the_learner_shares_it(client, telegram, al
     [answer] = telegram.calls("answerInlineQuery")
     assert [result["id"] for result in answer["results"]] == []
     assert not DeckShare.objects.exists()
+
+
+def test_the_decks_offered_cost_no_query_each(client, telegram, alice):
+    def queries_with(decks: int) -> int:
+        for n in range(decks):
+            deck_share(deck=Deck.objects.create(owner=alice, name=f"Deck {decks}-{n}"))
+        with CaptureQueriesContext(connection) as queries:
+            inline_query(client, sender(alice), f"Deck {decks}-", update_id=decks)
+        return len(queries.captured_queries)
+
+    assert queries_with(1) == queries_with(5)
 
 
 def test_an_empty_query_offers_the_newest_and_never_more_than_telegram_takes(
