@@ -13,35 +13,22 @@ decks. When nothing else is left, learning cards due within the learn-ahead wind
 due now.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypedDict, cast
 
-from django.db.models import (
-    Count,
-    Exists,
-    Expression,
-    F,
-    IntegerField,
-    Min,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Window,
-)
+from django.db.models import Count, Min, QuerySet, Window
 from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from cards.models import IS_NEW, Card, Deck, Phrase, ReviewLog, State, local_day_start
+from cards import queries
+from cards.models import IS_NEW, Card, Deck, ReviewLog, State, local_day_start
 
 if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
-    from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
+    from django.db.models.query import RawQuerySet
     from django_stubs_ext import WithAnnotations
 
 
@@ -53,7 +40,7 @@ class DeckCounts(TypedDict):
     new_count: int
     ahead_count: int
     buried: bool
-    new_done: int  # None from the database for no review: _limit() makes it 0
+    new_done: int
     reviews_done: int
     session_last_id: int | None
 
@@ -61,7 +48,7 @@ class DeckCounts(TypedDict):
 class DeckTotals(TypedDict):
     """What decks(totals=True) adds: the deck's size, all its phrases and cards."""
 
-    phrase_count: int  # None from the database for none: _limit() makes it 0
+    phrase_count: int
     card_count: int
     seen: bool  # a card in it has been reviewed before, and so can be reviewed ahead
 
@@ -86,43 +73,6 @@ DeckToday: TypeAlias = "WithAnnotations[Deck, DeckDay]"
 # The ceiling when the learner has none.
 UNLIMITED = 10**9
 LEARNING_STATES = [State.LEARNING, State.RELEARNING]
-
-
-def _count(logs: QuerySet[ReviewLog]) -> Subquery:
-    """The number of `logs` (correlated with the deck) as a subquery: None for none. Not
-    wrapped in Coalesce, which Django would add to the GROUP BY, making the database run the
-    subquery once for each of the deck's cards instead of once for the deck."""
-    return Subquery(logs.values("card__deck").annotate(n=Count("id")).values("n"))
-
-
-class CappedCount(Subquery):
-    """How many rows `queryset` has, counting no further than `cap`, an expression on the outer
-    query's row. On PostgreSQL a LIMIT: a learner back from a holiday with 10,000 due cards
-    reads no more of them than the deck's limits could let through today. SQLite's LIMIT
-    cannot name the outer row, so there the count is capped after counting."""
-
-    output_field = IntegerField()
-
-    def __init__(self, queryset: QuerySet, cap: Expression) -> None:
-        super().__init__(queryset.values("pk"))
-        self.cap = cap
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.query, self.cap]
-
-    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
-        self.query, self.cap = exprs
-
-    def as_sql(self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper") -> "_AsSqlType":
-        rows, params = self.query.as_sql(compiler, connection)  # "(SELECT …)"
-        cap, cap_params = compiler.compile(self.cap)
-        sql = f"(SELECT COUNT(*) FROM ({rows[1:-1]} LIMIT {cap}) AS capped)"
-        return sql, (*params, *cap_params)
-
-    def as_sqlite(self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper") -> "_AsSqlType":
-        rows, params = self.query.as_sql(compiler, connection)
-        cap, cap_params = compiler.compile(self.cap)
-        return f"(SELECT MIN(COUNT(*), {cap}) FROM {rows} AS capped)", (*cap_params, *params)
 
 
 def streaks(days: set[date], today: date) -> tuple[int, int]:
@@ -188,54 +138,25 @@ class LearnerDay:
 
     # --- what is waiting, and what has been done today, deck by deck -----------------------
 
-    def decks(self) -> QuerySet[CountedDeck]:
+    def decks(self) -> "RawQuerySet[CountedDeck]":
         """The learner's decks, each with its due, new and learn-ahead counts and today's
-        reviews of new and of seen cards in it (one query).
+        reviews of new and of seen cards in it (one query: cards.queries).
 
         Each count stops at what the deck's own limits could let through today (one more, so
         that "held back by a limit" still shows): the counts are read off the study queue's
         index, however many cards are due.
         """
-        cards = Card.objects.filter(deck=OuterRef("pk")).order_by()
-        # A card whose sibling was reviewed today waits for tomorrow ("bury siblings").
-        waiting = cards.filter(suspended=False).filter(
-            Q(buried_until__isnull=True) | Q(buried_until__lte=self.now)
-        )
-        seen = waiting.filter(last_review__isnull=False)
-        reviews_cap = F("reviews_per_day") + 1
-        logs = ReviewLog.objects.filter(user=self.user, card__deck=OuterRef("pk")).order_by()
-        today = logs.filter(reviewed_at__gte=self.day_start)
-        session = logs.filter(reviewed_at__gte=self.since or self.day_start).order_by("-id")
-        # As a plain QuerySet, whose annotate() django-stubs checks against DeckCounts; it
-        # cannot match one on DeckQuerySet (typeddjango/django-stubs#1190).
-        decks: QuerySet[Deck] = Deck.objects.for_user(self.user)
-        if self.totals:
-            phrases = Phrase.objects.filter(deck=OuterRef("pk")).order_by().values("deck")
-            every_card = Card.objects.filter(deck=OuterRef("pk")).order_by().values("deck")
-            decks = decks.annotate(
-                # Subqueries, as _count's, so that the phrases do not multiply the cards' rows.
-                phrase_count=Subquery(phrases.annotate(n=Count("id")).values("n")),
-                card_count=Subquery(every_card.annotate(n=Count("id")).values("n")),
-                seen=Exists(seen),
-            )
-        return decks.annotate(
-            due_count=CappedCount(seen.filter(due__lte=self.now), reviews_cap),
-            new_count=CappedCount(
-                # In the order of card_study_queue, whose range of the learner's new cards
-                # PostgreSQL then reads up to the cap.
-                waiting.filter(owner=OuterRef("owner"), last_review__isnull=True).order_by(
-                    "due", "id"
-                ),
-                F("new_cards_per_day") + F("extra_new") + 1,
-            ),
-            ahead_count=CappedCount(
-                seen.filter(due__gt=self.now, due__lte=self.ahead_until, state__in=LEARNING_STATES),
-                reviews_cap,
-            ),
-            buried=Exists(cards.filter(suspended=False, buried_until__gt=self.now)),
-            new_done=_count(today.filter(last_review_before__isnull=True)),
-            reviews_done=_count(today.filter(last_review_before__isnull=False)),
-            session_last_id=Subquery(session.values("id")[:1]),
+        sql, params = self.decks_sql()
+        return cast("RawQuerySet[CountedDeck]", Deck.objects.raw(sql, params))
+
+    def decks_sql(self) -> tuple[str, dict[str, Any]]:
+        return queries.deck_counts(
+            user_id=self.user.pk,
+            now=self.now,
+            ahead_until=self.ahead_until,
+            day_start=self.day_start,
+            since=self.since or self.day_start,
+            totals=self.totals,
         )
 
     @cached_property
@@ -266,11 +187,10 @@ class LearnerDay:
 
     def _limit(self, deck: CountedDeck) -> DeckToday:
         today = cast(DeckToday, deck)  # the same object, which gains today's numbers here
-        today.new_done, today.reviews_done = deck.new_done or 0, deck.reviews_done or 0
+        # SQLite answers EXISTS with 0 or 1.
+        today.buried = bool(deck.buried)
         if self.totals:
-            # None from the database for a deck without any: 0.
-            today.phrase_count = today.phrase_count or 0
-            today.card_count = today.card_count or 0
+            today.seen = bool(today.seen)
         today.new_left = max(deck.new_limit_on(self.today) - deck.new_done, 0)
         today.reviews_left = max(deck.reviews_per_day - deck.reviews_done, 0)
         return today
@@ -336,42 +256,41 @@ class LearnerDay:
         learner study now: over all decks, what glance() says."""
         decks = self._scope(deck)
         due, new = self._now_studyable(decks)
-        card = self.queue(deck=deck).first()
+        card = next(iter(self.queue(deck=deck, limit=1)), None)
         if card is not None:
             # The card's deck is one of those counted: no join, no second copy of its row.
             card.deck = next(d for d in decks if d.pk == card.deck_id)
         return card, due, new
 
-    def queue(self, *, deck: Deck | None = None) -> QuerySet[Card]:
-        """The cards to study now, in order: due cards first (oldest first), then new cards;
-        when neither is left, learning cards due within the learn-ahead window.
+    def queue(self, *, deck: Deck | None = None, limit: int | None = None) -> list[Card]:
+        """The cards to study now, in order, each with its phrase: due cards first (oldest
+        first), then new cards; when neither is left, learning cards due within the
+        learn-ahead window.
 
         One query, read off the card_study_queue index, and none when nothing is left.
         Respects suspension, each deck's limits and the overall ceiling.
         """
+        statement = self.queue_sql(deck=deck, limit=limit)
+        return [] if statement is None else queries.cards_with_phrases(*statement)
+
+    def queue_sql(
+        self, *, deck: Deck | None = None, limit: int | None = None
+    ) -> tuple[str, dict[str, Any]] | None:
+        """queue()'s statement and its parameters; None when nothing is left to study."""
         decks = self._scope(deck)
         due, new, ahead = self._waiting(decks)
         if not self.ceiling_left or not (due or new or ahead):
-            return Card.objects.none()
+            return None
         with_reviews = [d.pk for d in decks if d.reviews_left]
-        if due or new:
-            wanted = Q(pk__in=[])
-            if due:
-                wanted |= Q(last_review__isnull=False, due__lte=self.now, deck__in=with_reviews)
-            if new:
-                wanted |= Q(last_review__isnull=True, deck__in=[d.pk for d in decks if d.new_left])
-        else:
-            wanted = Q(
-                last_review__isnull=False,
-                due__lte=self.ahead_until,
-                state__in=LEARNING_STATES,
-                deck__in=with_reviews,
-            )
-        return (
-            self._cards(deck)
-            .filter(wanted)
-            .select_related("phrase__speech")
-            .order_by(IS_NEW, "due", "id")
+        return queries.study_queue(
+            user_id=self.user.pk,
+            now=self.now,
+            ahead_until=self.ahead_until,
+            deck_id=None if deck is None else deck.pk,
+            due_decks=with_reviews if due else [],
+            new_decks=[d.pk for d in decks if d.new_left] if new else [],
+            ahead_decks=with_reviews,
+            limit=limit,
         )
 
     def review_ahead(

@@ -951,20 +951,6 @@ def get_deck_for_user(user: User, deck_id: int) -> Deck:
     return get_object_or_404(Deck.objects.for_user(user), pk=deck_id)
 
 
-def get_card_for_user(user: User, card_id: int) -> Card:
-    """The user's card with its deck and phrase (to show it), or 404."""
-    cards = Card.objects.for_user(user).select_related("deck", "phrase__speech")
-    return get_object_or_404(cards, pk=card_id)
-
-
-def get_card_to_grade(user: User, card_id: int) -> Card:
-    """The user's card with its deck, or 404; with `has_siblings`, so that grading a phrase's
-    only card does not look for siblings to bury. The next screen shows another card: the
-    phrase is not read."""
-    cards = Card.objects.for_user(user).select_related("deck").annotate(has_siblings=siblings())
-    return get_object_or_404(cards, pk=card_id)
-
-
 def get_phrase_for_user(user: User, phrase_id: int) -> Phrase:
     return get_object_or_404(Phrase.objects.for_user(user).select_related("deck"), pk=phrase_id)
 

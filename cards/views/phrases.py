@@ -13,10 +13,10 @@ from cards.models import (
     Card,
     LastDirection,
     Phrase,
-    get_card_for_user,
     get_deck_for_user,
     get_phrase_for_user,
 )
+from cards.queries import get_card_for_user
 from cards.search import same_front
 from cards.views.helpers import deck_today, phrase_page, render_deck
 from phraseweaver.htmx import is_fragment, page_or_part, posted

@@ -20,10 +20,9 @@ from cards.models import (
     Card,
     Deck,
     StaleReview,
-    get_card_for_user,
-    get_card_to_grade,
     get_deck_for_user,
 )
+from cards.queries import get_card_for_user, get_card_to_grade
 from cards.review_forms import (
     GradeForm,
     ScopeForm,

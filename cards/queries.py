@@ -1,0 +1,243 @@
+"""The statements of the review loop, written out by hand: the day's deck counts, the study
+queue, and a card fetched to be shown or graded.
+
+Every review screen runs them. Built with the ORM, each cost more Python to build and compile
+than the database spent running it (bench/README.md, "The review loop": the deck counts alone
+were five times their SQL). Their shapes do not change from one request to the next: here each
+is written once (per database vendor where SQLite differs), and only the parameters change.
+What each count and card means is cards.day's to say; this module says how the database finds
+it. Each statement keeps to the indexes that cards.models declares for it, which
+cards/tests/test_due_queue.py checks on PostgreSQL's plans.
+"""
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.http import Http404
+
+from accounts.models import User
+from cards.media.models import Speech
+from cards.models import Card, Deck, Phrase, State
+from phraseweaver.rows import columns, instances
+
+# A card that can be studied now: not suspended, not buried until tomorrow.
+WAITING = "NOT c.suspended AND (c.buried_until IS NULL OR c.buried_until <= %(now)s)"
+LEARNING = f"c.state IN ({State.LEARNING.value}, {State.RELEARNING.value})"
+
+
+def capped(rows: str, cap: str, vendor: str) -> str:
+    """The number of `rows` (a SELECT), counted no further than `cap` (an expression on the
+    deck's row). On PostgreSQL a LIMIT: a learner back from a holiday with 10,000 due cards
+    reads no more of them than the deck's limits could let through today. SQLite's LIMIT cannot
+    name the outer row, so there the count is capped after counting."""
+    if vendor == "postgresql":
+        return f"(SELECT COUNT(*) FROM ({rows} LIMIT {cap}) AS capped)"
+    return f"(SELECT MIN(COUNT(*), {cap}) FROM ({rows}) AS capped)"
+
+
+@cache
+def deck_counts_sql(vendor: str, totals: bool) -> str:
+    """The learner's decks, each with its waiting cards counted up to its limits, whether cards
+    are buried in it, and today's and the session's reviews in it; with `totals`, its size."""
+    cards = "SELECT c.id FROM cards_card c WHERE c.deck_id = d.id AND " + WAITING
+    seen = f"{cards} AND c.last_review IS NOT NULL"
+    reviews_cap = "d.reviews_per_day + 1"
+    counts = {
+        "due_count": capped(f"{seen} AND c.due <= %(now)s", reviews_cap, vendor),
+        # In the order of card_study_queue, whose range of the learner's new cards PostgreSQL
+        # then reads up to the cap.
+        "new_count": capped(
+            f"{cards} AND c.last_review IS NULL AND c.owner_id = d.owner_id ORDER BY c.due, c.id",
+            "d.new_cards_per_day + d.extra_new + 1",
+            vendor,
+        ),
+        "ahead_count": capped(
+            f"{seen} AND c.due > %(now)s AND c.due <= %(ahead_until)s AND {LEARNING}",
+            reviews_cap,
+            vendor,
+        ),
+        "buried": "EXISTS (SELECT 1 FROM cards_card c WHERE c.deck_id = d.id"
+        " AND c.buried_until > %(now)s AND NOT c.suspended)",
+        "new_done": "COALESCE(logs.new_done, 0)",
+        "reviews_done": "COALESCE(logs.reviews_done, 0)",
+        "session_last_id": "logs.session_last_id",
+    }
+    if totals:
+        counts |= {
+            "phrase_count": "(SELECT COUNT(*) FROM cards_phrase p WHERE p.deck_id = d.id)",
+            "card_count": "(SELECT COUNT(*) FROM cards_card c WHERE c.deck_id = d.id)",
+            "seen": f"EXISTS ({seen})",
+        }
+    columns = ",\n  ".join(f"{sql} AS {name}" for name, sql in counts.items())
+    # Today's reviews (and the session's, which may have begun yesterday), read once and
+    # grouped by deck: as many rows as the learner reviewed today, whatever the decks' sizes.
+    return f"""SELECT d.*,
+  {columns}
+FROM cards_deck d
+LEFT JOIN (
+  SELECT c.deck_id,
+    COUNT(CASE WHEN l.reviewed_at >= %(day_start)s AND l.last_review_before IS NULL
+      THEN 1 END) AS new_done,
+    COUNT(CASE WHEN l.reviewed_at >= %(day_start)s AND l.last_review_before IS NOT NULL
+      THEN 1 END) AS reviews_done,
+    MAX(CASE WHEN l.reviewed_at >= %(since)s THEN l.id END) AS session_last_id
+  FROM cards_reviewlog l INNER JOIN cards_card c ON c.id = l.card_id
+  WHERE l.user_id = %(user)s AND l.reviewed_at >= %(logs_from)s
+  GROUP BY c.deck_id
+) logs ON logs.deck_id = d.id
+WHERE d.owner_id = %(user)s
+ORDER BY d.name, d.id"""
+
+
+def deck_counts(
+    *,
+    user_id: int,
+    now: datetime,
+    ahead_until: datetime,
+    day_start: datetime,
+    since: datetime,
+    totals: bool,
+) -> tuple[str, dict[str, Any]]:
+    """The statement for this database, and its parameters."""
+    moment = connection.ops.adapt_datetimefield_value
+    params = {
+        "user": user_id,
+        "now": moment(now),
+        "ahead_until": moment(ahead_until),
+        "day_start": moment(day_start),
+        "since": moment(since),
+        "logs_from": moment(min(since, day_start)),
+    }
+    return deck_counts_sql(connection.vendor, totals), params
+
+
+# --- one card -------------------------------------------------------------------------------
+
+
+@cache
+def _card_sql(shown: bool) -> str:
+    if shown:  # with its deck, phrase and the phrase's speech, to show it
+        return (
+            f"SELECT {columns(Card, 'c')}, {columns(Deck, 'd')}, {columns(Phrase, 'p')},"
+            f" {columns(Speech, 's')} FROM cards_card c"
+            " INNER JOIN cards_deck d ON d.id = c.deck_id"
+            " INNER JOIN cards_phrase p ON p.id = c.phrase_id"
+            " LEFT JOIN cards_speech s ON s.id = p.speech_id"
+            " WHERE c.id = %(card)s AND c.owner_id = %(user)s"
+        )
+    # with its deck (leeches, the next screen) and whether its phrase has other cards to bury
+    return (
+        f"SELECT {columns(Card, 'c')}, {columns(Deck, 'd')},"
+        " EXISTS (SELECT 1 FROM cards_card o WHERE o.phrase_id = c.phrase_id AND o.id <> c.id)"
+        " FROM cards_card c INNER JOIN cards_deck d ON d.id = c.deck_id"
+        " WHERE c.id = %(card)s AND c.owner_id = %(user)s"
+    )
+
+
+def _fetch_card(user: User, card_id: int, *, shown: bool) -> list[Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(_card_sql(shown), {"card": card_id, "user": user.pk})
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No such card")
+    return row
+
+
+def get_card_for_user(user: User, card_id: int) -> Card:
+    """The user's card with its deck, phrase and speech (to show it), or 404."""
+    row = _fetch_card(user, card_id, shown=True)
+    card, deck, phrase, speech = instances(row, Card, Deck, Phrase, Speech)
+    assert isinstance(card, Card) and isinstance(deck, Deck) and isinstance(phrase, Phrase)
+    phrase.speech = speech  # type: ignore[assignment]  # None: no speech
+    card.deck, card.phrase = deck, phrase
+    return card
+
+
+def get_card_to_grade(user: User, card_id: int) -> Card:
+    """The user's card with its deck, or 404; with `has_siblings`, so that grading a phrase's
+    only card does not look for siblings to bury. The next screen shows another card: the
+    phrase is not read."""
+    row = _fetch_card(user, card_id, shown=False)
+    card, deck = instances(row[:-1], Card, Deck)
+    assert isinstance(card, Card) and isinstance(deck, Deck)
+    card.deck = deck
+    card.has_siblings = bool(row[-1])  # type: ignore[attr-defined]
+    return card
+
+
+# --- the study queue ------------------------------------------------------------------------
+
+
+def study_queue(
+    *,
+    user_id: int,
+    now: datetime,
+    ahead_until: datetime,
+    deck_id: int | None,
+    due_decks: list[int],
+    new_decks: list[int],
+    ahead_decks: list[int],
+    limit: int | None,
+) -> tuple[str, dict[str, Any]]:
+    """The statement that reads the study queue off card_study_queue, in its order: cards seen
+    before and due now in `due_decks`, new cards in `new_decks`, or (when both are empty) cards
+    being learned due before `ahead_until` in `ahead_decks`; each with its phrase and speech."""
+    moment = connection.ops.adapt_datetimefield_value
+    params: dict[str, Any] = {"user": user_id, "now": moment(now)}
+
+    def among(decks: list[int], name: str) -> str:
+        names = [f"{name}_{i}" for i in range(len(decks))]
+        params.update(zip(names, decks, strict=True))
+        return "c.deck_id IN (" + ", ".join(f"%({n})s" for n in names) + ")"
+
+    wanted = []
+    if due_decks:
+        seen_due = "c.last_review IS NOT NULL AND c.due <= %(now)s"
+        wanted.append(f"({among(due_decks, 'due')} AND {seen_due})")
+    if new_decks:
+        wanted.append(f"({among(new_decks, 'new')} AND c.last_review IS NULL)")
+    if not wanted:
+        params["ahead_until"] = moment(ahead_until)
+        wanted.append(
+            f"({among(ahead_decks, 'ahead')} AND c.last_review IS NOT NULL"
+            f" AND c.due <= %(ahead_until)s AND {LEARNING})"
+        )
+    in_deck = ""
+    if deck_id is not None:
+        params["deck"] = deck_id
+        in_deck = " AND c.deck_id = %(deck)s"
+    sql = (
+        f"{_shown_cards_sql()} WHERE c.owner_id = %(user)s AND {WAITING}{in_deck}"
+        f" AND ({' OR '.join(wanted)})"
+        " ORDER BY c.last_review IS NULL, c.due, c.id"
+    )
+    if limit is not None:
+        params["limit"] = limit
+        sql += " LIMIT %(limit)s"
+    return sql, params
+
+
+@cache
+def _shown_cards_sql() -> str:
+    return (
+        f"SELECT {columns(Card, 'c')}, {columns(Phrase, 'p')}, {columns(Speech, 's')}"
+        " FROM cards_card c INNER JOIN cards_phrase p ON p.id = c.phrase_id"
+        " LEFT JOIN cards_speech s ON s.id = p.speech_id"
+    )
+
+
+def cards_with_phrases(sql: str, params: dict[str, Any]) -> list[Card]:
+    """The cards a study_queue() statement finds, each with its phrase and speech."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = []
+    for row in rows:
+        card, phrase, speech = instances(row, Card, Phrase, Speech)
+        assert isinstance(card, Card) and isinstance(phrase, Phrase)
+        phrase.speech = speech  # type: ignore[assignment]
+        card.phrase = phrase
+        found.append(card)
+    return found

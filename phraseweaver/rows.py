@@ -1,0 +1,67 @@
+"""Model instances from a hand-written join: what select_related() gives, without the ORM
+building and compiling the query on every request.
+
+For the few statements that run on every screen (cards.queries). The SELECT list names every
+concrete column of each model in field order (`columns`); `instances` cuts a row into one
+instance per model, with the same conversions Django applies to a query's results (SQLite's
+dates and booleans, JSON), so the instances are as the ORM would have made them.
+"""
+
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connection
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
+Converter = Callable[[Any, Any, Any], Any]
+
+
+def columns(model: type[Model], alias: str) -> str:
+    """Every concrete column of `model`, in field order, from the table named `alias`."""
+    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+
+
+@cache
+def _converters(model: type[Model], vendor: str) -> tuple[tuple[int, list, Any], ...]:
+    """For each column of `model` that the database returns in another form: its position,
+    the converters Django's query compiler would apply, and the expression they expect."""
+    found = []
+    for position, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        # django-stubs does not declare Field.get_db_converters.
+        own = field.get_db_converters(connection)  # type: ignore[attr-defined]
+        functions = connection.ops.get_db_converters(column) + own
+        if functions:
+            found.append((position, functions, column))
+    return tuple(found)
+
+
+@cache
+def _pk_position(model: type[Model]) -> int:
+    return model._meta.concrete_fields.index(model._meta.pk)
+
+
+def instance(model: type[M], values: Sequence[Any]) -> M | None:
+    """An instance of `model` from its columns' values as `columns` lists them; None for a
+    LEFT JOIN that found no row."""
+    values = list(values)
+    if values[_pk_position(model)] is None:
+        return None
+    for position, functions, column in _converters(model, connection.vendor):
+        for convert in functions:
+            values[position] = convert(values[position], column, connection)
+    names = [field.attname for field in model._meta.concrete_fields]
+    return model.from_db(connection.alias, names, values)
+
+
+def instances(row: Sequence[Any], *models: type[Model]) -> list[Model | None]:
+    """One instance of each model, from consecutive slices of `row`."""
+    found: list[Model | None] = []
+    start = 0
+    for model in models:
+        end = start + len(model._meta.concrete_fields)
+        found.append(instance(model, row[start:end]))
+        start = end
+    return found
