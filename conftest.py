@@ -92,6 +92,19 @@ def _default_language_after_each_test():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: what one test's learner left there (load
+    balance's counts, keyed by the user's id, which the next test's learner may have again)
+    must not reach another test. Only this run's keys (CACHE_KEY_PREFIX) on a shared Redis."""
+    from django.core.cache import cache
+
+    if hasattr(cache, "delete_pattern"):  # django-redis
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture(scope="session")
 def s3_server():
     """A real S3-compatible HTTP server on a free loopback port (moto's), for the whole run."""

@@ -8,7 +8,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import (
     BooleanField,
-    Count,
     Exists,
     ExpressionWrapper,
     F,
@@ -16,7 +15,7 @@ from django.db.models import (
     Q,
     Value,
 )
-from django.db.models.functions import Greatest, TruncDate
+from django.db.models.functions import Greatest
 from django.db.models.lookups import Exact
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -27,7 +26,7 @@ if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
     from django_stubs_ext import StrOrPromise
 
 from accounts.models import User
-from cards import scheduling, search
+from cards import load, scheduling, search
 from cards.media import files
 from cards.media.models import Speech
 from cards.media.voices import voice_for
@@ -530,6 +529,7 @@ class Card(models.Model):
             )
             if updated:
                 log.save(force_insert=True)
+                self._move_load(learner, now, fields)
                 if log.made_leech:
                     self.phrase.tag_leech()
                 # Cards fetched with get_card_to_grade know whether they have siblings.
@@ -542,6 +542,16 @@ class Card(models.Model):
         self.version = expected + 1
         self.updated = now
         return log
+
+    def _move_load(self, learner: User, now: datetime, fields: dict[str, Any]) -> None:
+        """Keep load balance's counts of the learner's days (cards.load) true: this card left
+        the day it was due on for its new due day. At once, not at commit (cards.load says why
+        a count may then be one off)."""
+        if not (settings.FSRS_ENABLE_FUZZING and settings.LOAD_BALANCE):
+            return  # the counts are read only to balance
+        suspended = fields.get("suspended", self.suspended)
+        after = None if suspended else load.local_date(learner, fields["due"])
+        load.due_move(learner, now, before=self._counted_on(learner), after=after)
 
     def _bury_siblings(self, *, until: datetime) -> None:
         """The phrase's other cards wait for the next day (one UPDATE)."""
@@ -599,33 +609,26 @@ class Card(models.Model):
         if days > scheduling.MAX_BALANCED_INTERVAL:
             return now + timedelta(days=scheduling.fuzzed_days(shortest, longest))
         offsets = range(shortest, longest + 1)
-        local_days = [
-            timezone.localtime(now + timedelta(days=k), learner.tz).date() for k in offsets
-        ]
-        loads = self._due_counts(learner, now, shortest, longest)
+        local_days = [load.local_date(learner, now + timedelta(days=k)) for k in offsets]
+        seen = Card.objects.filter(SEEN, owner_id=self.owner_id, suspended=False)
+        loads = load.due_counts(learner, now, local_days, seen)
+        # This card's own due day counts it too, and it is leaving that day.
+        own = self._counted_on(learner)
+        if own in loads:
+            loads[own] = max(loads[own] - 1, 0)
         easy = set(learner.easy_days)
         chosen = scheduling.balanced_days(
             shortest,
-            [loads.get(day, 0) for day in local_days],
+            [loads[day] for day in local_days],
             [day.weekday() in easy for day in local_days],
         )
         return now + timedelta(days=chosen)
 
-    def _due_counts(self, learner: User, now: datetime, shortest: int, longest: int) -> dict:
-        """How many of the learner's other cards fall due on each local day from `shortest`
-        to `longest` days after `now` (one GROUP BY over a range of the study queue index)."""
-        start = local_day_start(learner, now + timedelta(days=shortest))
-        end = local_day_start(learner, now + timedelta(days=longest)) + timedelta(days=1)
-        rows = (
-            Card.objects.filter(SEEN, owner_id=self.owner_id, suspended=False)
-            .filter(due__gte=start, due__lt=end)
-            .exclude(pk=self.pk)
-            .annotate(day=TruncDate("due", tzinfo=learner.tz))
-            .values("day")
-            .annotate(cards=Count("id"))
-            .order_by()
-        )
-        return {row["day"]: row["cards"] for row in rows}
+    def _counted_on(self, learner: User) -> date | None:
+        """The local day whose load counts this card: its due day, if seen and not suspended."""
+        if self.last_review is None or self.suspended:
+            return None
+        return load.local_date(learner, self.due)
 
     def reset(self) -> None:
         """Back to new, as if never studied (Anki's "forget", lapses included); the history
@@ -751,6 +754,7 @@ class ReviewLog(models.Model):
         if not updated:
             raise ValueError("only the card's latest review can be undone")
         self.delete()
+        load.due_counts_forget(learner)
         if made_leech and lapses == threshold:
             Phrase.objects.get(pk=phrase_id).untag_leech()
         if has_siblings:

@@ -23,6 +23,7 @@ from django_tasks import task
 from cards.importing.formats import ImportRefused, Source
 from cards.importing.forms import ImportForm
 from cards.importing.service import JobAbandoned, deck_import
+from cards.load import due_counts_forget
 from cards.media.files import delete_on_commit
 from cards.models import Deck, ImportJob, Phrase
 from phraseweaver.tasks import claim_job, enqueue_job, fail_task_result
@@ -75,6 +76,8 @@ def run_import(job_id: int) -> None:
         except Exception:
             logger.exception("Import %s failed", job.pk)
             _fail(job, _("Something went wrong on our side."))
+    # Kept or undone, the cards it brought moved the learner's days (load balance).
+    due_counts_forget(job.deck.owner)
 
 
 def _read(job: ImportJob) -> tuple[ImportForm, Source]:
@@ -130,6 +133,7 @@ def fail_abandoned_jobs(
         "pk",
         "owner__language_code",
         "owner__interface_language",
+        "owner__time_zone",
         "created_decks",
         "task_id",
     )
@@ -148,6 +152,7 @@ def fail_abandoned_jobs(
             if not failed:
                 continue
             _undo(job)
+            due_counts_forget(job.owner)
             fail_task_result(job.task_id, now)
             count += 1
     return count

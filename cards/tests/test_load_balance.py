@@ -1,15 +1,18 @@
 import random
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from cards import scheduling
-from cards.models import Card, Deck
+from cards import load, scheduling
+from cards.models import SEEN, Card, Deck
 from cards.scheduling import Rating
 from cards.tests.simulated_learner import simulate_days
-from conftest import make_card, make_cards
+from conftest import htmx, make_card, make_cards
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -63,18 +66,54 @@ def test_a_due_date_moves_to_the_empty_day_in_the_fuzz_range(deck, alice, fuzzin
     assert Card.objects.get(pk=card.pk).due == T0 + timedelta(days=empty)
 
 
+def learners_days(learner, now, first, last):
+    seen = Card.objects.filter(SEEN, owner=learner, suspended=False)
+    days = [(now + timedelta(days=k)).date() for k in range(first, last + 1)]
+    return load.due_counts(learner, now, days, seen)
+
+
 def test_the_load_counts_only_the_learners_unsuspended_cards_seen_before(deck, alice, bob):
-    card = review_card(deck, alice)
     in_range = T0 + timedelta(days=30)
     make_cards(deck, 3, due=in_range, last_review=T0)
     make_cards(deck, 4, due=in_range, last_review=T0, suspended=True)
     make_cards(deck, 5, due=in_range)  # new cards
     make_cards(Deck.objects.create(owner=bob, name="Bob's"), 6, due=in_range, last_review=T0)
 
-    assert card._due_counts(alice, T0, 29, 31) == {in_range.date(): 3}
+    counts = learners_days(alice, T0, 29, 31)
+
+    assert counts == {(T0 + timedelta(days=d)).date(): 3 if d == 30 else 0 for d in (29, 30, 31)}
 
 
-def test_a_grade_costs_one_query_more_with_load_balance(deck, alice, settings):
+def test_a_learners_days_are_counted_once_then_read_from_the_cache(deck, alice, fuzzing):
+    first, second = review_card(deck, alice), review_card(deck, alice)
+    with CaptureQueriesContext(connection) as queries:
+        first.review(Rating.GOOD, learner=alice, now=T0)
+    assert sum("GROUP BY" in q["sql"] for q in queries.captured_queries) == 1
+    # The second grade's range is the same days: no query more than without load balance.
+    with CaptureQueriesContext(connection) as queries:
+        second.review(Rating.GOOD, learner=alice, now=T0 + timedelta(seconds=5))
+    assert not any("GROUP BY" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_grade_moves_its_card_between_the_cached_days(deck, alice, fuzzing):
+    card = review_card(deck, alice)
+    later = make_card(deck=deck, due=T0 + timedelta(days=25), last_review=T0 - timedelta(days=5))
+    Card.objects.filter(pk=later.pk).update(state=2, step=None, stability=30.0, difficulty=5.0)
+    counted_from = learners_days(alice, T0, 1, 365)
+    card.review(Rating.GOOD, learner=alice, now=T0)
+    later = Card.objects.select_related("deck").get(pk=later.pk)
+    later.review(Rating.EASY, learner=alice, now=T0 + timedelta(hours=1))
+
+    cached = learners_days(alice, T0, 1, 365)
+    load.due_counts_forget(alice, T0)
+
+    assert cached == learners_days(alice, T0, 1, 365)
+    assert sum(cached.values()) == sum(counted_from.values()) + 1  # the first card came in
+
+
+def test_a_grade_costs_one_query_more_with_load_balance_on_its_learners_first_day(
+    deck, alice, settings
+):
     counts = []
     for fuzz in (False, True):
         settings.FSRS_ENABLE_FUZZING = fuzz
@@ -89,22 +128,21 @@ def test_a_grade_costs_one_query_more_with_load_balance(deck, alice, settings):
 def test_a_grade_in_the_review_screen_stays_within_its_query_budget(
     as_alice, deck, alice, fuzzing, django_assert_max_num_queries
 ):
-    from conftest import htmx
-
-    card = review_card(deck, alice)
+    first, card = review_card(deck, alice), review_card(deck, alice)
     make_cards(deck, 3, due=T0 - timedelta(days=1), last_review=T0 - timedelta(days=9))
-    url = f"/review/cards/{card.pk}/grade/"
-    # The review loop's 8 (cards/tests/test_review.py), and the load balancer's GROUP BY.
-    with django_assert_max_num_queries(9):
-        as_alice.post(url, {"rating": Rating.GOOD, "version": card.version}, **htmx())
-    assert Card.objects.get(pk=card.pk).last_review is not None
+    # The review loop's 8 (cards/tests/test_review.py), and on the learner's first grade of
+    # the day in these days, the load balancer's GROUP BY; then the cached counts.
+    for graded, budget in ((first, 9), (card, 8)):
+        url = f"/review/cards/{graded.pk}/grade/"
+        with django_assert_max_num_queries(budget):
+            as_alice.post(url, {"rating": Rating.GOOD, "version": graded.version}, **htmx())
+        assert Card.objects.get(pk=graded.pk).last_review is not None
 
 
 def test_the_load_is_read_off_the_study_queue_index(deck, alice):
-    card = review_card(deck, alice)
-    start = T0
+    review_card(deck, alice)
     with CaptureQueriesContext(connection) as queries:
-        card._due_counts(alice, start, 0, 5)
+        learners_days(alice, T0, 0, 5)
     sql = queries.captured_queries[0]["sql"]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -185,3 +223,60 @@ def test_turning_fuzzing_on_is_heeded_by_a_scheduler_made_while_it_was_off(alice
     assert not scheduling.scheduler_for(alice).enable_fuzzing
     settings.FSRS_ENABLE_FUZZING = True
     assert scheduling.scheduler_for(alice).enable_fuzzing
+
+
+def seen_cards(deck, count, *, now):
+    """`count` review cards due in 20 days, one phrase each."""
+    cards = make_cards(deck, count, due=now + timedelta(days=20), last_review=now)
+    Card.objects.filter(pk__in=[c.pk for c in cards]).update(state=2, step=None, stability=20.0)
+    return cards
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda client, card, deck: client.post(f"/cards/{card.pk}/suspend/", **htmx()),
+        lambda client, card, deck: client.post(f"/cards/{card.pk}/reset/", **htmx()),
+        lambda client, card, deck: client.post(f"/phrases/{card.phrase_id}/delete/", **htmx()),
+        lambda client, card, deck: client.post(f"/decks/{deck.pk}/delete/", **htmx()),
+    ],
+    ids=["suspend", "reset", "delete the phrase", "delete the deck"],
+)
+def test_cards_moved_outside_a_grade_are_counted_again(as_alice, alice, deck, change):
+    now = timezone.now()
+    cards = seen_cards(deck, 3, now=now)
+    before = learners_days(alice, now, 1, 40)
+
+    response = change(as_alice, cards[0], deck)
+
+    assert response.status_code == 200
+    assert sum(learners_days(alice, now, 1, 40).values()) < sum(before.values())
+
+
+def test_an_undone_grade_is_counted_again(as_alice, alice, deck, fuzzing):
+    now = timezone.now()
+    card = review_card(deck, alice, now=now)
+    screen = as_alice.post(
+        f"/review/cards/{card.pk}/grade/",
+        {"rating": Rating.GOOD, "version": card.version},
+        **htmx(),
+    ).content.decode()
+    graded = sum(learners_days(alice, now, 1, 365).values())
+    review = re.search(r'name="review" value="(\d+)"', screen).group(1)
+
+    as_alice.post("/review/undo/", {"review": review}, **htmx())
+
+    assert sum(learners_days(alice, now, 1, 365).values()) == graded - 1
+
+
+def test_an_import_has_the_learners_days_counted_again(as_alice, alice, deck):
+    now = timezone.now()
+    learners_days(alice, now, 1, 40)
+    # Cards with a schedule, as an Anki package with "keep scheduling" brings.
+    seen_cards(deck, 2, now=now)
+    content = SimpleUploadedFile("words.txt", b"uno\tone\n")
+
+    as_alice.post(f"/decks/{deck.pk}/import/", {"file": content}, follow=True, **htmx())
+
+    assert deck.cards.count() == 3
+    assert sum(learners_days(alice, now, 1, 40).values()) == 2

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.forms import DeckForm
+from cards.load import due_counts_forget
 from cards.models import Deck, get_deck_for_user
 from cards.views.helpers import render_deck
 from phraseweaver.htmx import navigate, page_or_part, posted
@@ -48,4 +49,5 @@ def _deck_form(request: LearnerRequest, form: DeckForm) -> HttpResponse:
 @telegram_user_required
 def deck_delete(request: LearnerRequest, deck_id: int) -> HttpResponse:
     get_deck_for_user(request.user, deck_id).delete()
+    due_counts_forget(request.user)
     return navigate(request, reverse("home"))

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import LearnerRequest, telegram_user_required
 from cards.forms import PhraseForm, PhraseMediaForm
+from cards.load import due_counts_forget
 from cards.media.speech import request_for_phrases
 from cards.models import (
     Card,
@@ -124,6 +125,7 @@ def card_delete(request: LearnerRequest, card_id: int) -> HttpResponse:
     error = ""
     try:
         card.phrase.drop_direction(card.direction)
+        due_counts_forget(request.user)
     except LastDirection:
         error = _("A phrase needs at least one direction: delete the phrase instead.")
     return _directions(request, card.phrase, error=error)
@@ -142,6 +144,7 @@ def card_suspend(request: LearnerRequest, card_id: int) -> HttpResponse:
     card = get_card_for_user(request.user, card_id)
     card.suspended = not card.suspended
     card.save(update_fields=["suspended", "updated"])
+    due_counts_forget(request.user)
     return _card_changed(request, card)
 
 
@@ -161,6 +164,7 @@ def card_reset(request: LearnerRequest, card_id: int) -> HttpResponse:
     """Starts one card of a phrase again as new (a leech, say); its history stays."""
     card = get_card_for_user(request.user, card_id)
     card.reset()
+    due_counts_forget(request.user)
     return _card_changed(request, card)
 
 
@@ -170,6 +174,7 @@ def phrase_delete(request: LearnerRequest, phrase_id: int) -> HttpResponse:
     """Deletes the phrase with every card of it and their history."""
     phrase = get_phrase_for_user(request.user, phrase_id)
     phrase.delete()
+    due_counts_forget(request.user)
     if not request.htmx:
         return redirect(phrase.deck)
     # The row disappears (an empty swap); the counts follow, and the empty list's message when

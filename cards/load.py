@@ -1,0 +1,85 @@
+"""How many of a learner's cards fall due on each coming day: the load that load balance spreads
+(Card._balanced_due), read on every grade it places.
+
+Between two grades the counts change only by what the learner does, so they are kept in the
+cache (Redis in production) per learner and local day: a day is counted from the database the
+first time a grade asks for it, and every grade after that moves its card from one day's count
+to another's. Writes that move cards in other ways (undo, reset, suspension, deletion, imports)
+forget the learner's counts, which are counted again when next asked for; the key names the
+learner's day and time zone, so a new day or another zone starts afresh.
+
+The counts only weigh the draw of a due date inside fsrs's fuzz range, never a limit: one that
+is off by a card (two grades of one learner at the same moment, a grade whose transaction then
+failed, or processes that share no Redis) changes a weight for the rest of that day, no more.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from accounts.models import User
+
+# The key names the day; two days covers a clock on either side of midnight.
+TIMEOUT = 2 * 24 * 3600
+
+
+def _key(learner: User, now: datetime) -> str:
+    today = timezone.localtime(now, learner.tz).date()
+    return f"due-days:{learner.pk}:{learner.time_zone}:{today.isoformat()}"
+
+
+def local_date(learner: User, moment: datetime) -> date:
+    return timezone.localtime(moment, learner.tz).date()
+
+
+def due_counts(learner: User, now: datetime, days: list[date], seen: QuerySet) -> dict[date, int]:
+    """How many of `seen` (the learner's unsuspended cards seen before) fall due on each of
+    `days`, the learner's local dates. Days the cache lacks are counted in one query over the
+    range they span, and kept."""
+    key = _key(learner, now)
+    counts: dict[date, int] = cache.get(key) or {}
+    missing = [day for day in days if day not in counts]
+    if missing:
+        counts |= _count(learner, seen, min(missing), max(missing))
+        cache.set(key, counts, TIMEOUT)
+    return {day: counts[day] for day in days}
+
+
+def _count(learner: User, seen: QuerySet, first: date, last: date) -> dict[date, int]:
+    """Every day from `first` to `last`, with the cards due on it (one GROUP BY over a range of
+    the study queue's index)."""
+    start = datetime.combine(first, time.min, tzinfo=learner.tz)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=learner.tz)
+    rows = (
+        seen.filter(due__gte=start, due__lt=end)
+        .annotate(day=TruncDate("due", tzinfo=learner.tz))
+        .values("day")
+        .annotate(cards=Count("id"))
+        .order_by()
+    )
+    found = {row["day"]: row["cards"] for row in rows}
+    days = (first + timedelta(days=k) for k in range((last - first).days + 1))
+    return {day: found.get(day, 0) for day in days}
+
+
+def due_move(learner: User, now: datetime, *, before: date | None, after: date | None) -> None:
+    """A grade moved a card from the day `before` to the day `after` (None: a day it was not
+    counted on, being new or suspended)."""
+    if before == after:
+        return
+    key = _key(learner, now)
+    counts: dict[date, int] | None = cache.get(key)
+    changes = [(day, step) for day, step in ((before, -1), (after, 1)) if day in (counts or {})]
+    if counts is None or not changes:
+        return
+    for day, step in changes:
+        counts[day] = max(counts[day] + step, 0)
+    cache.set(key, counts, TIMEOUT)
+
+
+def due_counts_forget(learner: User, now: datetime | None = None) -> None:
+    """The learner's cards moved other than by a grade: count their days again."""
+    cache.delete(_key(learner, now or timezone.now()))
