@@ -13,6 +13,7 @@ is off by a card (two grades of one learner at the same moment, a grade whose tr
 failed, or processes that share no Redis) changes a weight for the rest of that day, no more.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
@@ -35,15 +36,17 @@ def local_date(learner: User, moment: datetime) -> date:
     return timezone.localtime(moment, learner.tz).date()
 
 
-def due_counts(learner: User, now: datetime, days: list[date], seen: QuerySet) -> dict[date, int]:
-    """How many of `seen` (the learner's unsuspended cards seen before) fall due on each of
+def due_counts(
+    learner: User, now: datetime, days: list[date], seen: Callable[[], QuerySet]
+) -> dict[date, int]:
+    """How many of `seen()` (the learner's unsuspended cards seen before) fall due on each of
     `days`, the learner's local dates. Days the cache lacks are counted in one query over the
     range they span, and kept."""
     key = _key(learner, now)
     counts: dict[date, int] = cache.get(key) or {}
     missing = [day for day in days if day not in counts]
     if missing:
-        counts |= _count(learner, seen, min(missing), max(missing))
+        counts |= _count(learner, seen(), min(missing), max(missing))
         cache.set(key, counts, TIMEOUT)
     return {day: counts[day] for day in days}
 

@@ -610,8 +610,7 @@ class Card(models.Model):
             return now + timedelta(days=scheduling.fuzzed_days(shortest, longest))
         offsets = range(shortest, longest + 1)
         local_days = [load.local_date(learner, now + timedelta(days=k)) for k in offsets]
-        seen = Card.objects.filter(SEEN, owner_id=self.owner_id, suspended=False)
-        loads = load.due_counts(learner, now, local_days, seen)
+        loads = load.due_counts(learner, now, local_days, self._counted_cards)
         # This card's own due day counts it too, and it is leaving that day.
         own = self._counted_on(learner)
         if own in loads:
@@ -623,6 +622,10 @@ class Card(models.Model):
             [day.weekday() in easy for day in local_days],
         )
         return now + timedelta(days=chosen)
+
+    def _counted_cards(self) -> "CardQuerySet":
+        """The cards whose due days load balance counts: the owner's, seen, not suspended."""
+        return Card.objects.filter(SEEN, owner_id=self.owner_id, suspended=False)
 
     def _counted_on(self, learner: User) -> date | None:
         """The local day whose load counts this card: its due day, if seen and not suspended."""

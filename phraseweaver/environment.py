@@ -93,9 +93,12 @@ def public_url(*, debug: bool) -> str:
     return url
 
 
-def database_config(url: str, *, pool_size: int = 0) -> dj_database_url.DBConfig:
+def database_config(
+    url: str, *, pool_size: int = 0, prepared_statements: bool = True
+) -> dj_database_url.DBConfig:
     """Django's settings for DATABASE_URL; with `pool_size`, PostgreSQL connections come from
-    Django's psycopg pool, at most that many per process."""
+    Django's psycopg pool, at most that many per process; with `prepared_statements`, a query
+    run five times on a connection is prepared there (PostgreSQL plans it no more)."""
     for alias in POSTGRES_ALIASES:
         if url.startswith(alias):
             url = "postgres://" + url.removeprefix(alias)
@@ -112,6 +115,14 @@ def database_config(url: str, *, pool_size: int = 0) -> dj_database_url.DBConfig
         # A database that stops answering must fail the request well within gunicorn's
         # timeout, not hang the worker thread (libpq waits forever by default).
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+        if prepared_statements:
+            # The parameters travel apart from the query's text, which is then the same on
+            # every request, and psycopg prepares it once it has run five times on the
+            # connection. Planning the review loop's statements cost as much as running them
+            # (bench/README.md). PgBouncer in transaction mode carries them from 1.21 on
+            # (max_prepared_statements); an older one needs this off (docs/deploy.md).
+            config["OPTIONS"]["server_side_binding"] = True
+            config["OPTIONS"]["prepare_threshold"] = 5
         if pool_size:
             # Without the pool every gunicorn thread keeps a connection of its own for
             # conn_max_age: machines x workers x threads of them, busy or not. The pool caps a

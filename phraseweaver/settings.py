@@ -112,6 +112,7 @@ DATABASES = {
         env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         # PostgreSQL connections per process from Django's pool; 0: one per thread (docs/deploy.md).
         pool_size=env_int("DATABASE_POOL_SIZE", 0, minimum=0),
+        prepared_statements=env_bool("DATABASE_PREPARED_STATEMENTS", True),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

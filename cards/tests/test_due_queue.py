@@ -198,3 +198,16 @@ def test_the_deck_counts_read_no_more_cards_than_the_limits_let_through(deck, al
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             plan = "\n".join(str(row) for row in cursor.fetchall())
             assert "card_deck_seen_due" in plan
+
+
+def test_the_deck_counts_are_planned_once_per_connection(deck, alice):
+    add_cards(deck, 3)
+    for _ in range(6):  # psycopg prepares a statement on its fifth run
+        LearnerDay(alice).deck_list  # noqa: B018
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [row[0] for row in cursor.fetchall()]
+        assert any("FROM cards_deck d" in statement for statement in prepared)
+    else:  # SQLite plans nothing ahead; the settings ask it for nothing
+        assert "prepare_threshold" not in connection.settings_dict["OPTIONS"]

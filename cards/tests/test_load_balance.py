@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cards import load, scheduling
-from cards.models import SEEN, Card, Deck
+from cards.models import Card, Deck
 from cards.scheduling import Rating
 from cards.tests.simulated_learner import simulate_days
 from conftest import htmx, make_card, make_cards
@@ -67,9 +67,8 @@ def test_a_due_date_moves_to_the_empty_day_in_the_fuzz_range(deck, alice, fuzzin
 
 
 def learners_days(learner, now, first, last):
-    seen = Card.objects.filter(SEEN, owner=learner, suspended=False)
     days = [(now + timedelta(days=k)).date() for k in range(first, last + 1)]
-    return load.due_counts(learner, now, days, seen)
+    return load.due_counts(learner, now, days, Card(owner=learner)._counted_cards)
 
 
 def test_the_load_counts_only_the_learners_unsuspended_cards_seen_before(deck, alice, bob):

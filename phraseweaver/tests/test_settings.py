@@ -109,6 +109,16 @@ def test_a_pool_size_hands_connections_from_djangos_pool_capped_per_process():
     assert config["OPTIONS"]["pool"]["timeout"] < 30
 
 
+def test_postgresql_queries_are_prepared_unless_turned_off():
+    options = database_config("postgres://u:p@db.internal:5432/pw")["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    off = database_config("postgres://u:p@db.internal:5432/pw", prepared_statements=False)
+    assert "server_side_binding" not in off["OPTIONS"]
+    assert "prepare_threshold" not in off["OPTIONS"]
+    assert "prepare_threshold" not in database_config("sqlite:///tmp/x.sqlite3")["OPTIONS"]
+
+
 def test_sqlite_has_no_pool_whatever_the_pool_size():
     assert "pool" not in database_config("sqlite:///tmp/x.sqlite3", pool_size=3)["OPTIONS"]
 
