@@ -36,7 +36,7 @@ class DeckCounts(TypedDict):
     """What decks() annotates each deck with: its phrases and cards, and what was studied in it
     today."""
 
-    due_count: int  # the counts of cards stop at what the deck's limits could let through
+    due_count: int  # the counts of cards stop at what the deck's limits still let through
     new_count: int
     ahead_count: int
     buried: bool
@@ -142,7 +142,7 @@ class LearnerDay:
         """The learner's decks, each with its due, new and learn-ahead counts and today's
         reviews of new and of seen cards in it (one query: cards.queries).
 
-        Each count stops at what the deck's own limits could let through today (one more, so
+        Each count stops at what the deck's own limits still let through today (one more, so
         that "held back by a limit" still shows): the counts are read off the study queue's
         index, however many cards are due.
         """
@@ -154,6 +154,7 @@ class LearnerDay:
             user_id=self.user.pk,
             now=self.now,
             ahead_until=self.ahead_until,
+            today=self.today,
             day_start=self.day_start,
             since=self.since or self.day_start,
             totals=self.totals,

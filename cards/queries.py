@@ -10,7 +10,7 @@ it. Each statement keeps to the indexes that cards.models declares for it, which
 cards/tests/test_due_queue.py checks on PostgreSQL's plans.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -37,20 +37,31 @@ def capped(rows: str, cap: str, vendor: str) -> str:
     return f"(SELECT MIN(COUNT(*), {cap}) FROM ({rows}) AS capped)"
 
 
+def allowance(limit: str, done: str, vendor: str) -> str:
+    """What is left of a daily `limit` once `done` are done, and one more: counted that far, a
+    count still shows that the limit holds cards back."""
+    greatest = "GREATEST" if vendor == "postgresql" else "MAX"
+    return f"{greatest}({limit} - COALESCE({done}, 0), 0) + 1"
+
+
 @cache
 def deck_counts_sql(vendor: str, totals: bool) -> str:
-    """The learner's decks, each with its waiting cards counted up to its limits, whether cards
-    are buried in it, and today's and the session's reviews in it; with `totals`, its size."""
+    """The learner's decks, each with its waiting cards counted up to what its limits still let
+    through today, whether cards are buried in it, and today's and the session's reviews in it;
+    with `totals`, its size."""
     cards = "SELECT c.id FROM cards_card c WHERE c.deck_id = d.id AND " + WAITING
     seen = f"{cards} AND c.last_review IS NOT NULL"
-    reviews_cap = "d.reviews_per_day + 1"
+    reviews_cap = allowance("d.reviews_per_day", "logs.reviews_done", vendor)
+    new_limit = (
+        "d.new_cards_per_day + CASE WHEN d.extra_new_on = %(today)s THEN d.extra_new ELSE 0 END"
+    )
     counts = {
         "due_count": capped(f"{seen} AND c.due <= %(now)s", reviews_cap, vendor),
         # In the order of card_study_queue, whose range of the learner's new cards PostgreSQL
         # then reads up to the cap.
         "new_count": capped(
             f"{cards} AND c.last_review IS NULL AND c.owner_id = d.owner_id ORDER BY c.due, c.id",
-            "d.new_cards_per_day + d.extra_new + 1",
+            allowance(new_limit, "logs.new_done", vendor),
             vendor,
         ),
         "ahead_count": capped(
@@ -96,6 +107,7 @@ def deck_counts(
     user_id: int,
     now: datetime,
     ahead_until: datetime,
+    today: date,
     day_start: datetime,
     since: datetime,
     totals: bool,
@@ -104,6 +116,7 @@ def deck_counts(
     moment = connection.ops.adapt_datetimefield_value
     params = {
         "user": user_id,
+        "today": connection.ops.adapt_datefield_value(today),
         "now": moment(now),
         "ahead_until": moment(ahead_until),
         "day_start": moment(day_start),

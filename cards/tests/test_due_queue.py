@@ -211,3 +211,25 @@ def test_the_deck_counts_are_planned_once_per_connection(deck, alice):
         assert any("FROM cards_deck d" in statement for statement in prepared)
     else:  # SQLite plans nothing ahead; the settings ask it for nothing
         assert "prepare_threshold" not in connection.settings_dict["OPTIONS"]
+
+
+def test_the_counts_stop_at_what_is_left_of_todays_limits(deck, alice):
+    holiday_backlog(deck, TOKYO_LATE)  # 300 due and 100 new; 20 reviews and 5 new a day
+    due = deck.cards.filter(last_review__isnull=False)[:15]
+    new = deck.cards.filter(last_review__isnull=True)[:2]
+    for minutes, card in enumerate([*due, *new], start=1):
+        card.review(Rating.GOOD, learner=alice, now=TOKYO_LATE - timedelta(minutes=minutes))
+
+    day = LearnerDay(alice, TOKYO_LATE)
+    (counted,) = day.decks()
+
+    # 5 reviews and 3 new cards left today, and one more of each.
+    assert (counted.due_count, counted.new_count) == (6, 4)
+    if connection.vendor == "postgresql":
+        sql, params = day.decks_sql()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0][0]["Plan"]
+        scans = [n for n in plan_nodes(plan) if n.get("Index Name", "").startswith("card_")]
+        assert max(n["Actual Rows"] + n.get("Rows Removed by Filter", 0) for n in scans) <= 6
