@@ -27,28 +27,54 @@ from accounts.models import User
 TIMEOUT = 2 * 24 * 3600
 
 
-def _key(learner: User, now: datetime) -> str:
-    today = timezone.localtime(now, learner.tz).date()
-    return f"due-days:{learner.pk}:{learner.time_zone}:{today.isoformat()}"
-
-
 def local_date(learner: User, moment: datetime) -> date:
     return timezone.localtime(moment, learner.tz).date()
 
 
-def due_counts(
-    learner: User, now: datetime, days: list[date], seen: Callable[[], QuerySet]
-) -> dict[date, int]:
-    """How many of `seen()` (the learner's unsuspended cards seen before) fall due on each of
-    `days`, the learner's local dates. Days the cache lacks are counted in one query over the
-    range they span, and kept."""
-    key = _key(learner, now)
-    counts: dict[date, int] = cache.get(key) or {}
-    missing = [day for day in days if day not in counts]
-    if missing:
-        counts |= _count(learner, seen(), min(missing), max(missing))
-        cache.set(key, counts, TIMEOUT)
-    return {day: counts[day] for day in days}
+def _key(learner: User, now: datetime) -> str:
+    return f"due-days:{learner.pk}:{learner.time_zone}:{local_date(learner, now).isoformat()}"
+
+
+class LearnerLoad:
+    """One learner's counts as one grade sees them: read from the cache once (one round trip),
+    written back once with the grade's move."""
+
+    def __init__(self, learner: User, now: datetime):
+        self.learner = learner
+        self.key = _key(learner, now)
+        self.tomorrow = local_date(learner, now) + timedelta(days=1)
+        self.counts: dict[date, int] | None = None  # not read yet
+
+    def _read(self) -> dict[date, int]:
+        if self.counts is None:
+            self.counts = cache.get(self.key) or {}
+        return self.counts
+
+    def on(self, days: list[date], seen: Callable[[], QuerySet]) -> dict[date, int]:
+        """How many of `seen()` (the learner's unsuspended cards seen before) fall due on each
+        of `days`. Days the cache lacks are counted in one query over the range they span,
+        and kept."""
+        counts = self._read()
+        missing = [day for day in days if day not in counts]
+        if missing:
+            counts |= _count(self.learner, seen(), min(missing), max(missing))
+            cache.set(self.key, counts, TIMEOUT)
+        return {day: counts[day] for day in days}
+
+    def move(self, *, before: date | None, after: date | None) -> None:
+        """The grade moved its card from the day `before` to the day `after` (None: a day it
+        was not counted on, being new or suspended). Only days from tomorrow on are ever
+        counted: a card that stays within today (learning steps) costs no round trip."""
+        days = [day for day in (before, after) if day is not None and day >= self.tomorrow]
+        if before == after or not days:
+            return
+        counts = self._read()
+        changes = [(day, step) for day, step in ((before, -1), (after, 1)) if day in counts]
+        if not changes:
+            return
+        for day, step in changes:
+            counts[day] = max(counts[day] + step, 0)
+        cache.set(self.key, counts, TIMEOUT)
 
 
 def _count(learner: User, seen: QuerySet, first: date, last: date) -> dict[date, int]:
@@ -66,21 +92,6 @@ def _count(learner: User, seen: QuerySet, first: date, last: date) -> dict[date,
     found = {row["day"]: row["cards"] for row in rows}
     days = (first + timedelta(days=k) for k in range((last - first).days + 1))
     return {day: found.get(day, 0) for day in days}
-
-
-def due_move(learner: User, now: datetime, *, before: date | None, after: date | None) -> None:
-    """A grade moved a card from the day `before` to the day `after` (None: a day it was not
-    counted on, being new or suspended)."""
-    if before == after:
-        return
-    key = _key(learner, now)
-    counts: dict[date, int] | None = cache.get(key)
-    changes = [(day, step) for day, step in ((before, -1), (after, 1)) if day in (counts or {})]
-    if counts is None or not changes:
-        return
-    for day, step in changes:
-        counts[day] = max(counts[day] + step, 0)
-    cache.set(key, counts, TIMEOUT)
 
 
 def due_counts_forget(learner: User, now: datetime | None = None) -> None:

@@ -63,6 +63,11 @@ def default_directions() -> list[str]:
     return [Direction.RECOGNITION, Direction.PRODUCTION]
 
 
+def load_balance() -> bool:
+    """Due dates go to the lighter days of fsrs's fuzz range (Card._balanced_due)."""
+    return settings.FSRS_ENABLE_FUZZING and settings.LOAD_BALANCE
+
+
 def local_day_start(user: User, now: datetime) -> datetime:
     """Midnight of the user's current day, as an aware datetime."""
     local_now = timezone.localtime(now, user.tz)
@@ -509,8 +514,10 @@ class Card(models.Model):
         """
         now = now or timezone.now()
         expected = self.version if version is None else version
+        # Load balance's counts of the learner's days, read at most once and moved by this grade.
+        loads = load.LearnerLoad(learner, now) if load_balance() else None
         fields, log = self.graded(
-            rating, learner=learner, now=now, duration_ms=duration_ms, balance=True
+            rating, learner=learner, now=now, duration_ms=duration_ms, loads=loads
         )
         # The lapse that makes the card a leech tags its phrase, and suspends the card unless
         # the deck only tags (log.made_leech tells the review screen and the bot to say so).
@@ -529,7 +536,8 @@ class Card(models.Model):
             )
             if updated:
                 log.save(force_insert=True)
-                self._move_load(learner, now, fields)
+                if loads is not None:
+                    self._move_load(learner, loads, fields)
                 if log.made_leech:
                     self.phrase.tag_leech()
                 # Cards fetched with get_card_to_grade know whether they have siblings.
@@ -543,15 +551,13 @@ class Card(models.Model):
         self.updated = now
         return log
 
-    def _move_load(self, learner: User, now: datetime, fields: dict[str, Any]) -> None:
+    def _move_load(self, learner: User, loads: "load.LearnerLoad", fields: dict[str, Any]) -> None:
         """Keep load balance's counts of the learner's days (cards.load) true: this card left
         the day it was due on for its new due day. At once, not at commit (cards.load says why
         a count may then be one off)."""
-        if not (settings.FSRS_ENABLE_FUZZING and settings.LOAD_BALANCE):
-            return  # the counts are read only to balance
         suspended = fields.get("suspended", self.suspended)
         after = None if suspended else load.local_date(learner, fields["due"])
-        load.due_move(learner, now, before=self._counted_on(learner), after=after)
+        loads.move(before=self._counted_on(learner), after=after)
 
     def _bury_siblings(self, *, until: datetime) -> None:
         """The phrase's other cards wait for the next day (one UPDATE)."""
@@ -564,27 +570,26 @@ class Card(models.Model):
         learner: User,
         now: datetime,
         duration_ms: int | None = None,
-        balance: bool = False,
+        loads: "load.LearnerLoad | None" = None,
     ) -> tuple[dict[str, Any], "ReviewLog"]:
         """What a grade makes of the card, in memory: its new FSRS fields and lapse count, and
         the unsaved log (review() saves them; an import's replay applies them in a row and
         writes in bulk).
 
-        With `balance` (a grade made now, not a replayed one) and fuzzing on, the due day is
-        drawn from fsrs's fuzz range weighted by the learner's load (one query); with fuzzing
-        off, the due date is exactly fsrs's."""
+        With `loads` (a grade made now with load balance on, not a replayed one), the due day
+        is drawn from fsrs's fuzz range weighted by the learner's load; otherwise fsrs draws it
+        (with fuzzing off, the due date is exactly fsrs's)."""
         if rating not in scheduling.Rating.ALL:
             raise ValueError(f"rating must be 1-4, not {rating!r}")
-        balance = balance and settings.FSRS_ENABLE_FUZZING and settings.LOAD_BALANCE
-        sched = self._scheduler(learner, fuzzing=False if balance else None)
+        sched = self._scheduler(learner, fuzzing=False if loads is not None else None)
         fcard, _log = sched.review_card(
             scheduling.to_fsrs(self),
             scheduling.fsrs.Rating(rating),
             review_datetime=scheduling.utc(now),
             review_duration=duration_ms,
         )
-        if balance and fcard.state == fsrs.State.Review:
-            fcard.due = self._balanced_due(learner, now, fcard.due, sched.maximum_interval)
+        if loads is not None and fcard.state == fsrs.State.Review:
+            fcard.due = self._balanced_due(learner, now, fcard.due, sched.maximum_interval, loads)
         log = ReviewLog(
             card=self,
             user_id=self.owner_id,
@@ -597,7 +602,12 @@ class Card(models.Model):
         return {**scheduling.fsrs_fields(fcard), "lapses": self.lapses + lapse}, log
 
     def _balanced_due(
-        self, learner: User, now: datetime, due: datetime, maximum_interval: int
+        self,
+        learner: User,
+        now: datetime,
+        due: datetime,
+        maximum_interval: int,
+        loads: "load.LearnerLoad",
     ) -> datetime:
         """The due time fsrs gave (unfuzzed), moved to a day of its fuzz range drawn by the
         learner's load: likelier where fewer cards are due, and not on an easy weekday while
@@ -610,15 +620,15 @@ class Card(models.Model):
             return now + timedelta(days=scheduling.fuzzed_days(shortest, longest))
         offsets = range(shortest, longest + 1)
         local_days = [load.local_date(learner, now + timedelta(days=k)) for k in offsets]
-        loads = load.due_counts(learner, now, local_days, self._counted_cards)
+        counts = loads.on(local_days, self._counted_cards)
         # This card's own due day counts it too, and it is leaving that day.
         own = self._counted_on(learner)
-        if own in loads:
-            loads[own] = max(loads[own] - 1, 0)
+        if own in counts:
+            counts[own] = max(counts[own] - 1, 0)
         easy = set(learner.easy_days)
         chosen = scheduling.balanced_days(
             shortest,
-            [loads[day] for day in local_days],
+            [counts[day] for day in local_days],
             [day.weekday() in easy for day in local_days],
         )
         return now + timedelta(days=chosen)

@@ -68,7 +68,7 @@ def test_a_due_date_moves_to_the_empty_day_in_the_fuzz_range(deck, alice, fuzzin
 
 def learners_days(learner, now, first, last):
     days = [(now + timedelta(days=k)).date() for k in range(first, last + 1)]
-    return load.due_counts(learner, now, days, Card(owner=learner)._counted_cards)
+    return load.LearnerLoad(learner, now).on(days, Card(owner=learner)._counted_cards)
 
 
 def test_the_load_counts_only_the_learners_unsuspended_cards_seen_before(deck, alice, bob):
