@@ -30,6 +30,7 @@ from cards import load, scheduling, search
 from cards.media import files
 from cards.media.models import Speech
 from cards.media.voices import voice_for
+from phraseweaver import rows
 from phraseweaver.media import media_url
 
 # "Never reviewed": the study queue orders by it (seen cards first) and its index holds it.
@@ -531,11 +532,16 @@ class Card(models.Model):
         with transaction.atomic(savepoint=False):
             # A conditional UPDATE, not a read-then-write: of two concurrent grades of the same
             # version, the database lets exactly one through.
-            updated = Card.objects.filter(pk=self.pk, version=expected).update(
-                version=F("version") + 1, updated=now, **fields
+            # Both written by hand (phraseweaver.rows): the ORM spent several times the
+            # statements' own time building them, on every grade.
+            updated = rows.update(
+                Card,
+                {"updated": now, **fields},
+                where={"id": self.pk, "version": expected},
+                increment="version",
             )
             if updated:
-                log.save(force_insert=True)
+                rows.insert(log)
                 if loads is not None:
                     self._move_load(learner, loads, fields)
                 if log.made_leech:

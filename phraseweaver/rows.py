@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
@@ -65,3 +65,59 @@ def instances(row: Sequence[Any], *models: type[Model]) -> list[Model | None]:
         found.append(instance(model, row[start:end]))
         start = end
     return found
+
+
+# --- writes -------------------------------------------------------------------------------------
+
+
+def _field(model: type[Model], name: str) -> Field:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)  # a column, not a relation's other side
+    return field
+
+
+def _prepared(model: type[Model], values: dict[str, Any]) -> dict[str, Any]:
+    """By column, each value as Django would save it to its field."""
+    prepared = {}
+    for name, value in values.items():
+        field = _field(model, name)
+        prepared[field.column] = field.get_db_prep_save(value, connection)
+    return prepared
+
+
+def update(
+    model: type[Model], values: dict[str, Any], *, where: dict[str, Any], increment: str = ""
+) -> int:
+    """UPDATE the rows of `model` whose fields equal `where` to `values` (and one more in the
+    field `increment`); how many rows changed."""
+    new, old = _prepared(model, values), _prepared(model, where)
+    sets = [f"{column} = %(set_{column})s" for column in new]
+    if increment:
+        column = _field(model, increment).column
+        sets.append(f"{column} = {column} + 1")
+    conditions = [f"{column} = %(where_{column})s" for column in old]
+    params = {f"set_{column}": value for column, value in new.items()}
+    params |= {f"where_{column}": value for column, value in old.items()}
+    sql = (
+        f"UPDATE {model._meta.db_table} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def insert(obj: Model) -> None:
+    """INSERT a new instance (every concrete field but its automatic primary key, which comes
+    back and is set)."""
+    meta = obj._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    sql = (
+        f"INSERT INTO {meta.db_table} ({', '.join(field.column for field in fields)})"
+        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {meta.pk.column}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        obj.pk = cursor.fetchone()[0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
