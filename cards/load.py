@@ -2,11 +2,11 @@
 (Card._balanced_due), read on every grade it places.
 
 Between two grades the counts change only by what the learner does, so they are kept in the
-cache (Redis in production) per learner and local day: a day is counted from the database the
-first time a grade asks for it, and every grade after that moves its card from one day's count
-to another's. Writes that move cards in other ways (undo, reset, suspension, deletion, imports)
-forget the learner's counts, which are counted again when next asked for; the key names the
-learner's day and time zone, so a new day or another zone starts afresh.
+cache (Redis in production) per learner and local day: the first grade that asks counts the
+next three months (one query a learner's day), and every grade after that moves its card from
+one day's count to another's. Writes that move cards in other ways (undo, reset, suspension,
+deletion, imports) forget the learner's counts, which are counted again when next asked for;
+the key names the learner's day and time zone, so a new day or another zone starts afresh.
 
 The counts only weigh the draw of a due date inside fsrs's fuzz range, never a limit: one that
 is off by a card (two grades of one learner at the same moment, a grade whose transaction then
@@ -22,9 +22,13 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import User
+from cards import scheduling
 
 # The key names the day; two days covers a clock on either side of midnight.
 TIMEOUT = 2 * 24 * 3600
+# The days load balance may put a card on: up to fsrs's fuzz range of the longest interval
+# it balances (longer ones are drawn as fsrs draws them).
+WINDOW = timedelta(days=scheduling.fuzz_range(scheduling.MAX_BALANCED_INTERVAL, 36500)[1] + 1)
 
 
 def local_date(learner: User, moment: datetime) -> date:
@@ -58,12 +62,15 @@ class LearnerLoad:
 
     def on(self, days: list[date], seen: Callable[[], QuerySet]) -> dict[date, int]:
         """How many of `seen()` (the learner's unsuspended cards seen before) fall due on each
-        of `days`. Days the cache lacks are counted in one query over the range they span,
-        and kept."""
+        of `days`. When the cache lacks a day, every day of the WINDOW is counted (one query
+        over a range of the study queue's index) and kept."""
         counts = self._read()
         missing = [day for day in days if day not in counts]
         if missing:
-            counts |= _count(self.learner, seen(), min(missing), max(missing))
+            # Every day a grade can ask for, at once: one query a learner's day.
+            first = min(*missing, self.tomorrow)
+            last = max(*missing, self.tomorrow + WINDOW)
+            counts |= _count(self.learner, seen(), first, last)
             self._write()
         return {day: counts[day] for day in days}
 
