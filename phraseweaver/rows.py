@@ -98,9 +98,7 @@ def update(
     conditions = [f"{column} = %(where_{column})s" for column in old]
     params = {f"set_{column}": value for column, value in new.items()}
     params |= {f"where_{column}": value for column, value in old.items()}
-    sql = (
-        f"UPDATE {model._meta.db_table} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
-    )
+    sql = f"UPDATE {model._meta.db_table} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
