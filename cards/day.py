@@ -28,7 +28,6 @@ from cards import queries
 from cards.models import IS_NEW, Card, Deck, ReviewLog, State, local_day_start
 
 if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
-    from django.db.models.query import RawQuerySet
     from django_stubs_ext import WithAnnotations
 
 
@@ -138,7 +137,7 @@ class LearnerDay:
 
     # --- what is waiting, and what has been done today, deck by deck -----------------------
 
-    def decks(self) -> "RawQuerySet[CountedDeck]":
+    def decks(self) -> list[CountedDeck]:
         """The learner's decks, each with its due, new and learn-ahead counts and today's
         reviews of new and of seen cards in it (one query: cards.queries).
 
@@ -146,8 +145,7 @@ class LearnerDay:
         that "held back by a limit" still shows): the counts are read off the study queue's
         index, however many cards are due.
         """
-        sql, params = self.decks_sql()
-        return cast("RawQuerySet[CountedDeck]", Deck.objects.raw(sql, params))
+        return cast(list[CountedDeck], queries.counted_decks(*self.decks_sql()))
 
     def decks_sql(self) -> tuple[str, dict[str, Any]]:
         return queries.deck_counts(

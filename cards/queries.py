@@ -20,7 +20,7 @@ from django.http import Http404
 from accounts.models import User
 from cards.media.models import Speech
 from cards.models import Card, Deck, Phrase, State
-from phraseweaver.rows import columns, instances
+from phraseweaver.rows import columns, instance, instances
 
 # A card that can be studied now: not suspended, not buried until tomorrow.
 WAITING = "NOT c.suspended AND (c.buried_until IS NULL OR c.buried_until <= %(now)s)"
@@ -81,11 +81,11 @@ def deck_counts_sql(vendor: str, totals: bool) -> str:
             "card_count": "(SELECT COUNT(*) FROM cards_card c WHERE c.deck_id = d.id)",
             "seen": f"EXISTS ({seen})",
         }
-    columns = ",\n  ".join(f"{sql} AS {name}" for name, sql in counts.items())
+    counted = ",\n  ".join(f"{sql} AS {name}" for name, sql in counts.items())
     # Today's reviews (and the session's, which may have begun yesterday), read once and
     # grouped by deck: as many rows as the learner reviewed today, whatever the decks' sizes.
-    return f"""SELECT d.*,
-  {columns}
+    return f"""SELECT {columns(Deck, "d")},
+  {counted}
 FROM cards_deck d
 LEFT JOIN (
   SELECT c.deck_id,
@@ -124,6 +124,23 @@ def deck_counts(
         "logs_from": moment(min(since, day_start)),
     }
     return deck_counts_sql(connection.vendor, totals), params
+
+
+def counted_decks(sql: str, params: dict[str, Any]) -> list[Deck]:
+    """The decks a deck_counts() statement finds, each with its counts as attributes."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        found = cursor.fetchall()
+    width = len(Deck._meta.concrete_fields)
+    decks = []
+    for row in found:
+        deck = instance(Deck, row[:width])
+        assert deck is not None
+        for name, value in zip(names[width:], row[width:], strict=True):
+            setattr(deck, name, value)
+        decks.append(deck)
+    return decks
 
 
 # --- one card -------------------------------------------------------------------------------
