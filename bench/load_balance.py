@@ -30,7 +30,7 @@ from django.test import override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from cards.models import Card, Deck, Phrase, bulk_add_phrases, siblings  # noqa: E402
+from cards.models import Card, Deck, Phrase, bulk_add_phrases  # noqa: E402
 from cards.tests.simulated_learner import simulate_days  # noqa: E402
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -70,7 +70,7 @@ def grade_queries(*, balance: bool) -> int:
     Card.objects.filter(pk=card.pk).update(
         state=2, step=None, stability=8.0, difficulty=5.0, due=now, last_review=now - timedelta(8)
     )
-    cards = Card.objects.select_related("deck", "phrase").annotate(has_siblings=siblings())
+    cards = Card.objects.select_related("deck", "phrase")
     card = cards.get(pk=card.pk)
     reset_queries()  # DEBUG's log keeps the last 9,000 statements: make room
     with (

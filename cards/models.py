@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any, Self
 import fsrs
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import (
     BooleanField,
     Exists,
@@ -530,25 +530,15 @@ class Card(models.Model):
         # No savepoint: inside a caller's transaction (the grade view's) the card and its log
         # are part of that transaction, and a stale grade has written nothing to roll back.
         with transaction.atomic(savepoint=False):
-            # A conditional UPDATE, not a read-then-write: of two concurrent grades of the same
-            # version, the database lets exactly one through.
-            # Both written by hand (phraseweaver.rows): the ORM spent several times the
-            # statements' own time building them, on every grade.
-            updated = rows.update(
-                Card,
-                {"updated": now, **fields},
-                where={"id": self.pk, "version": expected},
-                increment="version",
-            )
+            tomorrow = local_day_start(learner, now) + timedelta(days=1)
+            updated = self._save_grade({"updated": now, **fields}, version=expected, bury=tomorrow)
             if updated:
+                # Written by hand too (phraseweaver.rows): save() cost twice the INSERT.
                 rows.insert(log)
                 if loads is not None:
                     self._move_load(learner, loads, fields)
                 if log.made_leech:
                     self.phrase.tag_leech()
-                # Cards fetched with get_card_to_grade know whether they have siblings.
-                if getattr(self, "has_siblings", True):
-                    self._bury_siblings(until=local_day_start(learner, now) + timedelta(days=1))
         if not updated:
             raise StaleReview(self.pk)
         for name, value in fields.items():
@@ -565,9 +555,36 @@ class Card(models.Model):
         after = None if suspended else load.local_date(learner, fields["due"])
         loads.move(before=self._counted_on(learner), after=after)
 
-    def _bury_siblings(self, *, until: datetime) -> None:
-        """The phrase's other cards wait for the next day (one UPDATE)."""
-        Card.objects.filter(phrase_id=self.phrase_id).exclude(pk=self.pk).update(buried_until=until)
+    def _save_grade(self, fields: dict[str, Any], *, version: int, bury: datetime) -> bool:
+        """The grade's one UPDATE: the card gets `fields` and its next version if it still has
+        `version`, and then, in the same statement, the phrase's other cards wait until `bury`
+        (Anki's "bury siblings"). Whether the card was graded.
+
+        A conditional UPDATE, not a read-then-write: of two concurrent grades of the same
+        version the database lets exactly one through, and a stale grade (a double tap, a
+        retry after an undo) buries nothing. Written by hand: the ORM's two UPDATEs cost
+        several times their SQL on every grade."""
+        values = rows.db_values(Card, fields)
+        graded = "id = %(card)s"
+        sets = [
+            f"{column} = CASE WHEN {graded} THEN %({column})s ELSE {column} END"
+            for column in values
+        ]
+        sets += [
+            f"version = CASE WHEN {graded} THEN version + 1 ELSE version END",
+            f"buried_until = CASE WHEN {graded} THEN buried_until ELSE %(bury)s END",
+        ]
+        sql = (
+            f"UPDATE cards_card SET {', '.join(sets)} WHERE phrase_id = %(phrase)s"
+            f" AND ({graded} AND version = %(version)s OR id <> %(card)s AND EXISTS ("
+            "SELECT 1 FROM cards_card g WHERE g.id = %(card)s AND g.version = %(version)s))"
+            " RETURNING id"
+        )
+        params = {**values, "card": self.pk, "phrase": self.phrase_id, "version": version}
+        params["bury"] = rows.db_values(Card, {"buried_until": bury})["buried_until"]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return any(pk == self.pk for (pk,) in cursor.fetchall())
 
     def graded(
         self,

@@ -157,10 +157,9 @@ def _card_sql(shown: bool) -> str:
             " LEFT JOIN cards_speech s ON s.id = p.speech_id"
             " WHERE c.id = %(card)s AND c.owner_id = %(user)s"
         )
-    # with its deck (leeches, the next screen) and whether its phrase has other cards to bury
+    # with its deck (leeches, the next screen)
     return (
-        f"SELECT {columns(Card, 'c')}, {columns(Deck, 'd')},"
-        " EXISTS (SELECT 1 FROM cards_card o WHERE o.phrase_id = c.phrase_id AND o.id <> c.id)"
+        f"SELECT {columns(Card, 'c')}, {columns(Deck, 'd')}"
         " FROM cards_card c INNER JOIN cards_deck d ON d.id = c.deck_id"
         " WHERE c.id = %(card)s AND c.owner_id = %(user)s"
     )
@@ -186,14 +185,12 @@ def get_card_for_user(user: User, card_id: int) -> Card:
 
 
 def get_card_to_grade(user: User, card_id: int) -> Card:
-    """The user's card with its deck, or 404; with `has_siblings`, so that grading a phrase's
-    only card does not look for siblings to bury. The next screen shows another card: the
-    phrase is not read."""
+    """The user's card with its deck, or 404. The next screen shows another card: the phrase
+    is not read."""
     row = _fetch_card(user, card_id, shown=False)
-    card, deck = instances(row[:-1], Card, Deck)
+    card, deck = instances(row, Card, Deck)
     assert isinstance(card, Card) and isinstance(deck, Deck)
     card.deck = deck
-    card.has_siblings = bool(row[-1])  # type: ignore[attr-defined]
     return card
 
 

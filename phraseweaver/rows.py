@@ -1,10 +1,12 @@
 """Model instances from a hand-written join: what select_related() gives, without the ORM
-building and compiling the query on every request.
+building and compiling the query on every request; and the values and INSERT of a row as the
+ORM would write them.
 
-For the few statements that run on every screen (cards.queries). The SELECT list names every
-concrete column of each model in field order (`columns`); `instances` cuts a row into one
-instance per model, with the same conversions Django applies to a query's results (SQLite's
-dates and booleans, JSON), so the instances are as the ORM would have made them.
+For the few statements that run on every screen and every grade (cards.queries, Card.review).
+The SELECT list names every concrete column of each model in field order (`columns`);
+`instances` cuts a row into one instance per model, with the same conversions Django applies
+to a query's results (SQLite's dates and booleans, JSON), so the instances are as the ORM
+would have made them; `db_values` and `insert` prepare each value as the ORM's save() does.
 """
 
 from collections.abc import Callable, Sequence
@@ -70,38 +72,14 @@ def instances(row: Sequence[Any], *models: type[Model]) -> list[Model | None]:
 # --- writes -------------------------------------------------------------------------------------
 
 
-def _field(model: type[Model], name: str) -> Field:
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field)  # a column, not a relation's other side
-    return field
-
-
-def _prepared(model: type[Model], values: dict[str, Any]) -> dict[str, Any]:
-    """By column, each value as Django would save it to its field."""
+def db_values(model: type[Model], values: dict[str, Any]) -> dict[str, Any]:
+    """By column, each of `values` (by field name) as Django would save it to its field."""
     prepared = {}
     for name, value in values.items():
-        field = _field(model, name)
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field)  # a column, not a relation's other side
         prepared[field.column] = field.get_db_prep_save(value, connection)
     return prepared
-
-
-def update(
-    model: type[Model], values: dict[str, Any], *, where: dict[str, Any], increment: str = ""
-) -> int:
-    """UPDATE the rows of `model` whose fields equal `where` to `values` (and one more in the
-    field `increment`); how many rows changed."""
-    new, old = _prepared(model, values), _prepared(model, where)
-    sets = [f"{column} = %(set_{column})s" for column in new]
-    if increment:
-        column = _field(model, increment).column
-        sets.append(f"{column} = {column} + 1")
-    conditions = [f"{column} = %(where_{column})s" for column in old]
-    params = {f"set_{column}": value for column, value in new.items()}
-    params |= {f"where_{column}": value for column, value in old.items()}
-    sql = f"UPDATE {model._meta.db_table} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
 
 
 def insert(obj: Model) -> None:

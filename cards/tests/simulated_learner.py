@@ -89,7 +89,7 @@ def simulate_days(
     grades: every card due, remembered nine times in ten (else Again, and Good ten minutes
     later), and on the first `new_days` days `new_per_day` new cards (Good, Good). How many
     cards were due each morning."""
-    from cards.models import Card, Phrase, bulk_add_phrases, siblings
+    from cards.models import Card, Phrase, bulk_add_phrases
 
     rnd = random.Random(seed)
     random.seed(seed)  # fsrs's fuzz and the load balancer draw from the module's generator
@@ -100,7 +100,7 @@ def simulate_days(
         due = Card.objects.filter(
             owner=learner, suspended=False, last_review__isnull=False, due__lte=now
         )
-        due = due.select_related("deck", "phrase").annotate(has_siblings=siblings())
+        due = due.select_related("deck", "phrase")
         cards = list(due.order_by("due", "id"))
         workload.append(len(cards))
         for card in cards:
@@ -117,7 +117,7 @@ def simulate_days(
             for i in range(new_per_day)
         ]
         for card in bulk_add_phrases(phrases, ["recognition"]):
-            card.deck, card.has_siblings = deck, False
+            card.deck = deck
             card.review(3, learner=learner, now=now)
             card.review(3, learner=learner, now=now + timedelta(minutes=10))
     return workload

@@ -5,11 +5,14 @@ day."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cards.day import LearnerDay
-from cards.models import Card, Deck, Direction, Phrase, ReviewLog
+from cards.models import Card, Deck, Direction, Phrase, ReviewLog, StaleReview
 from cards.review_session import ReviewSession
 from cards.scheduling import Rating
+from cards.tests.test_review import TRANSACTION
 from conftest import htmx
 
 # Noon in Madrid on 2 March; the learner's next day starts at 23:00 UTC.
@@ -237,3 +240,33 @@ def test_undoing_one_of_two_reviews_of_the_day_keeps_the_siblings_buried(learner
     latest = ReviewLog.objects.order_by("-id").first()
     latest.undo(learner=learner)
     assert phrase.cards.get(direction="production").buried_until is not None
+
+
+def test_a_grade_that_buries_a_sibling_costs_six_statements(as_alice, learner, both_ways):
+    phrase = add_phrase(both_ways)
+    add_phrase(both_ways, front="Hola", back="Hello")
+    recognition = phrase.cards.get(direction="recognition")
+    url = f"/review/cards/{recognition.pk}/grade/?deck={both_ways.pk}"
+    # The user, the card, one UPDATE of the card and its sibling, the review log, the deck
+    # counts, the next card.
+    with CaptureQueriesContext(connection) as queries:
+        as_alice.post(url, {"rating": Rating.GOOD, "version": recognition.version}, **htmx())
+    statements = [q["sql"] for q in queries.captured_queries if not TRANSACTION.match(q["sql"])]
+    assert len(statements) == 6, "\n".join(statements)
+    assert phrase.cards.get(direction="production").buried_until is not None
+
+
+def test_a_stale_grade_buries_no_sibling(learner, both_ways):
+    phrase = add_phrase(both_ways)
+    recognition = phrase.cards.get(direction="recognition")
+    production = phrase.cards.get(direction="production")
+    seen = recognition.version
+    recognition.review(Rating.GOOD, learner=learner, now=NOON)
+    ReviewLog.objects.get().undo(learner=learner)  # the sibling comes back
+
+    # The same grade again (a retry that arrives after the undo): it changes nothing.
+    with pytest.raises(StaleReview):
+        recognition.review(Rating.GOOD, learner=learner, now=NOON, version=seen)
+
+    production.refresh_from_db()
+    assert production.buried_until is None
