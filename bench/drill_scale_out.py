@@ -414,7 +414,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="pw-drill-scale-"))
     before, during_stop, during_kill, after = 20.0, 10.0, 10.0, 40.0
     total = before + during_stop + during_kill + after
-    init_data = seed(learners_for(args.users, int(150 * (total + 30))))
+    # Enough learners for 600 requests a second (the loop serves about 300 here): one who runs
+    # out of cards hands over to the next, and some must still be due a reminder at the end.
+    init_data = seed(learners_for(args.users, int(600 * (total + 30))))
     ports = {f"app{i}": free_port() for i in (1, 2, 3)}
     front = free_port()
     servers = "\n".join(f"    server {name} 127.0.0.1:{port}" for name, port in ports.items())

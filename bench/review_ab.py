@@ -24,13 +24,17 @@ from pathlib import Path
 
 from common import ROOT
 
+SEED = ROOT / "bench" / "review_load.py"
+
 WORKER = """
-import json, statistics, sys, time
+import importlib.util, json, statistics, sys, time
 sys.path.insert(0, "bench")
 from common import setup_django, ANSWER_URL, GRADE_URL, VERSION, found
 setup_django(sys.argv[1], FSRS_ENABLE_FUZZING="true", BENCHMARK_FLOOR_VIEW="true")
-import review_load
-from django.db import connection
+# The same learners for both trees: this checkout's seed, whatever the tree's bench says.
+spec = importlib.util.spec_from_file_location("review_load", sys.argv[4])
+review_load = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(review_load)
 from django.test import Client
 
 def learner():
@@ -78,7 +82,7 @@ def worktree(commit: str, into: Path) -> Path:
 def start(tree: Path, database: str, learners: int, due: int) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER, database, str(learners), str(due)],
+        [sys.executable, "-c", WORKER, database, str(learners), str(due), str(SEED)],
         cwd=tree,
         env=env,
         stdin=subprocess.PIPE,
