@@ -448,9 +448,7 @@ class Card(models.Model):
             ),
             models.Index(fields=["deck", "id"], name="card_deck_id"),
             # The day's counts (cards.day), which read no more rows than today's limits let
-            # through: seen cards by due date, cards buried until tomorrow. (New cards are
-            # counted off card_study_queue; an index of new cards by deck would draw the new
-            # cards' queue away from it, into a sort.)
+            # through: seen cards by due date, cards buried until tomorrow, new cards.
             models.Index(
                 fields=["deck", "due"],
                 condition=Q(suspended=False, last_review__isnull=False),
@@ -460,6 +458,14 @@ class Card(models.Model):
                 fields=["deck", "buried_until"],
                 condition=Q(buried_until__isnull=False),
                 name="card_deck_buried",
+            ),
+            # New cards by deck, for their count: card_study_queue cannot serve it (PostgreSQL
+            # never takes its "last_review IS NULL" column as a condition), and read through it
+            # a deck without new cards had every card of the learner read on every screen.
+            models.Index(
+                fields=["deck", "due", "id"],
+                condition=Q(suspended=False, last_review__isnull=True),
+                name="card_deck_new",
             ),
         ]
         constraints = [

@@ -57,10 +57,9 @@ def deck_counts_sql(vendor: str, totals: bool) -> str:
     )
     counts = {
         "due_count": capped(f"{seen} AND c.due <= %(now)s", reviews_cap, vendor),
-        # In the order of card_study_queue, whose range of the learner's new cards PostgreSQL
-        # then reads up to the cap.
+        # In card_deck_new's order, so that PostgreSQL reads that index up to the cap.
         "new_count": capped(
-            f"{cards} AND c.last_review IS NULL AND c.owner_id = d.owner_id ORDER BY c.due, c.id",
+            f"{cards} AND c.last_review IS NULL ORDER BY c.due, c.id",
             allowance(new_limit, "logs.new_done", vendor),
             vendor,
         ),
