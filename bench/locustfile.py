@@ -12,7 +12,7 @@ signed initData strings, one per seeded learner), BENCH_GRADE_LOG (optional: a f
 line per grade request, "<card id> <version> <status> <unix time>", for the fault drills'
 bookkeeping), BENCH_RETRY_GRADES (optional, "true": a grade that fails is sent again with the
 same version, as a learner taps again; the version makes a retry of a grade already saved
-change nothing).
+change nothing), BENCH_CONNECTION_CLOSE (optional, "true": a new connection for every request).
 """
 
 import itertools
@@ -30,6 +30,9 @@ MODE = os.environ.get("BENCH_MODE", "review")
 TOTAL = int(os.environ.get("BENCH_REQUESTS", "1000"))
 GRADE_LOG = os.environ.get("BENCH_GRADE_LOG")
 RETRY_GRADES = os.environ.get("BENCH_RETRY_GRADES") == "true"
+# A connection per request: kept alive, a learner's connection stays with the gunicorn worker
+# that accepted it, and eight of them all on one worker of two halve the throughput.
+CLOSE = os.environ.get("BENCH_CONNECTION_CLOSE") == "true"
 INIT_DATA = json.loads(Path(os.environ.get("BENCH_INIT_DATA", "init_data.json")).read_text())
 
 
@@ -61,6 +64,8 @@ class Learner(FastHttpUser):
         if init_data is None:
             return False
         self.headers = {"Authorization": f"tma {init_data}", "HX-Request": "true"}
+        if CLOSE:
+            self.headers["Connection"] = "close"
         self.answer_url = None  # the front on screen links to its answer
         self.grade = None  # the answer on screen: (grade URL, card version)
         return True
