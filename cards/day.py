@@ -142,8 +142,8 @@ class LearnerDay:
         reviews of new and of seen cards in it (one query: cards.queries).
 
         Each count stops at what the deck's own limits still let through today (one more, so
-        that "held back by a limit" still shows): the counts are read off the study queue's
-        index, however many cards are due.
+        that "held back by a limit" still shows): each is a range of a partial index read up
+        to that cap, however many cards are due.
         """
         return cast(list[CountedDeck], queries.counted_decks(*self.decks_sql()))
 
