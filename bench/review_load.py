@@ -129,7 +129,10 @@ def seed(learners: int, due_per_learner: int = DUE_CARDS, *, population: int = 0
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     # Load balance's counts are cached by user id, which the new learners have again.
-    cache.delete_pattern("*") if hasattr(cache, "delete_pattern") else cache.clear()
+    if hasattr(cache, "delete_pattern"):  # django-redis
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
     profile = {"last_name": "", "username": "", "language_code": "en"}
     return [
         initdata.sign_user(

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cards import queries
-from cards.models import IS_NEW, Card, Deck, ReviewLog, State, local_day_start
+from cards.models import IS_NEW, Card, Deck, ReviewLog, local_day_start
 
 if TYPE_CHECKING:  # django-stubs-ext is a development requirement only
     from django_stubs_ext import WithAnnotations
@@ -71,7 +71,6 @@ DeckToday: TypeAlias = "WithAnnotations[Deck, DeckDay]"
 
 # The ceiling when the learner has none.
 UNLIMITED = 10**9
-LEARNING_STATES = [State.LEARNING, State.RELEARNING]
 
 
 def streaks(days: set[date], today: date) -> tuple[int, int]:

@@ -146,27 +146,32 @@ def counted_decks(sql: str, params: dict[str, Any]) -> list[Deck]:
 
 
 @cache
-def _card_sql(shown: bool) -> str:
-    if shown:  # with its deck, phrase and the phrase's speech, to show it
-        return (
-            f"SELECT {columns(Card, 'c')}, {columns(Deck, 'd')}, {columns(Phrase, 'p')},"
-            f" {columns(Speech, 's')} FROM cards_card c"
-            " INNER JOIN cards_deck d ON d.id = c.deck_id"
-            " INNER JOIN cards_phrase p ON p.id = c.phrase_id"
-            " LEFT JOIN cards_speech s ON s.id = p.speech_id"
-            " WHERE c.id = %(card)s AND c.owner_id = %(user)s"
-        )
-    # with its deck (leeches, the next screen)
+def _shown_cards_sql(with_deck: bool) -> str:
+    """Cards with their phrase and its speech (to show them), and with their deck."""
+    deck_columns = f", {columns(Deck, 'd')}" if with_deck else ""
+    deck_join = " INNER JOIN cards_deck d ON d.id = c.deck_id" if with_deck else ""
     return (
-        f"SELECT {columns(Card, 'c')}, {columns(Deck, 'd')}"
-        " FROM cards_card c INNER JOIN cards_deck d ON d.id = c.deck_id"
-        " WHERE c.id = %(card)s AND c.owner_id = %(user)s"
+        f"SELECT {columns(Card, 'c')}{deck_columns}, {columns(Phrase, 'p')},"
+        f" {columns(Speech, 's')} FROM cards_card c{deck_join}"
+        " INNER JOIN cards_phrase p ON p.id = c.phrase_id"
+        " LEFT JOIN cards_speech s ON s.id = p.speech_id"
     )
 
 
-def _fetch_card(user: User, card_id: int, *, shown: bool) -> list[Any]:
+def _shown(card: Card, phrase: Phrase, speech: Speech | None) -> Card:
+    """The card with its phrase and the phrase with its speech (None: none), as
+    select_related("phrase__speech") gives them."""
+    phrase.speech = speech
+    card.phrase = phrase
+    return card
+
+
+def _fetch_card(sql: str, user: User, card_id: int) -> list[Any]:
     with connection.cursor() as cursor:
-        cursor.execute(_card_sql(shown), {"card": card_id, "user": user.pk})
+        cursor.execute(
+            f"{sql} WHERE c.id = %(card)s AND c.owner_id = %(user)s",
+            {"card": card_id, "user": user.pk},
+        )
         row = cursor.fetchone()
     if row is None:
         raise Http404("No such card")
@@ -175,18 +180,25 @@ def _fetch_card(user: User, card_id: int, *, shown: bool) -> list[Any]:
 
 def get_card_for_user(user: User, card_id: int) -> Card:
     """The user's card with its deck, phrase and speech (to show it), or 404."""
-    row = _fetch_card(user, card_id, shown=True)
+    row = _fetch_card(_shown_cards_sql(with_deck=True), user, card_id)
     card, deck, phrase, speech = instances(row, Card, Deck, Phrase, Speech)
     assert isinstance(card, Card) and isinstance(deck, Deck) and isinstance(phrase, Phrase)
-    phrase.speech = speech  # type: ignore[assignment]  # None: no speech
-    card.deck, card.phrase = deck, phrase
-    return card
+    assert speech is None or isinstance(speech, Speech)
+    card.deck = deck
+    return _shown(card, phrase, speech)
+
+
+# The card with its deck (leeches, the next screen).
+GRADED_CARD = (
+    f"SELECT {columns(Card, 'c')}, {columns(Deck, 'd')}"
+    " FROM cards_card c INNER JOIN cards_deck d ON d.id = c.deck_id"
+)
 
 
 def get_card_to_grade(user: User, card_id: int) -> Card:
     """The user's card with its deck, or 404. The next screen shows another card: the phrase
     is not read."""
-    row = _fetch_card(user, card_id, shown=False)
+    row = _fetch_card(GRADED_CARD, user, card_id)
     card, deck = instances(row, Card, Deck)
     assert isinstance(card, Card) and isinstance(deck, Deck)
     card.deck = deck
@@ -235,7 +247,7 @@ def study_queue(
         params["deck"] = deck_id
         in_deck = " AND c.deck_id = %(deck)s"
     sql = (
-        f"{_shown_cards_sql()} WHERE c.owner_id = %(user)s AND {WAITING}{in_deck}"
+        f"{_shown_cards_sql(with_deck=False)} WHERE c.owner_id = %(user)s AND {WAITING}{in_deck}"
         f" AND ({' OR '.join(wanted)})"
         " ORDER BY c.last_review IS NULL, c.due, c.id"
     )
@@ -243,15 +255,6 @@ def study_queue(
         params["limit"] = limit
         sql += " LIMIT %(limit)s"
     return sql, params
-
-
-@cache
-def _shown_cards_sql() -> str:
-    return (
-        f"SELECT {columns(Card, 'c')}, {columns(Phrase, 'p')}, {columns(Speech, 's')}"
-        " FROM cards_card c INNER JOIN cards_phrase p ON p.id = c.phrase_id"
-        " LEFT JOIN cards_speech s ON s.id = p.speech_id"
-    )
 
 
 def cards_with_phrases(sql: str, params: dict[str, Any]) -> list[Card]:
@@ -263,7 +266,6 @@ def cards_with_phrases(sql: str, params: dict[str, Any]) -> list[Card]:
     for row in rows:
         card, phrase, speech = instances(row, Card, Phrase, Speech)
         assert isinstance(card, Card) and isinstance(phrase, Phrase)
-        phrase.speech = speech  # type: ignore[assignment]
-        card.phrase = phrase
-        found.append(card)
+        assert speech is None or isinstance(speech, Speech)
+        found.append(_shown(card, phrase, speech))
     return found
