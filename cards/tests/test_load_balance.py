@@ -127,14 +127,16 @@ def test_a_grade_costs_one_query_more_with_load_balance_on_its_learners_first_da
 def test_a_grade_in_the_review_screen_stays_within_its_query_budget(
     as_alice, deck, alice, fuzzing, django_assert_max_num_queries
 ):
-    first, card = review_card(deck, alice), review_card(deck, alice)
-    make_cards(deck, 3, due=T0 - timedelta(days=1), last_review=T0 - timedelta(days=9))
+    now = timezone.now()
+    first, card = review_card(deck, alice, now=now), review_card(deck, alice, now=now)
+    make_cards(deck, 3, due=now - timedelta(days=1), last_review=now - timedelta(days=9))
     # The review loop's 8 (cards/tests/test_review.py), and on the learner's first grade of
-    # the day in these days, the load balancer's GROUP BY; then the cached counts.
-    for graded, budget in ((first, 9), (card, 8)):
+    # the day that load balance places, its GROUP BY of the learner's days; then the cache.
+    for graded, budget, counted in ((first, 9, 1), (card, 8, 0)):
         url = f"/review/cards/{graded.pk}/grade/"
-        with django_assert_max_num_queries(budget):
+        with django_assert_max_num_queries(budget) as queries:
             as_alice.post(url, {"rating": Rating.GOOD, "version": graded.version}, **htmx())
+        assert sum('AS "day"' in q["sql"] for q in queries.captured_queries) == counted
         assert Card.objects.get(pk=graded.pk).last_review is not None
 
 
