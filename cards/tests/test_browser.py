@@ -165,6 +165,14 @@ class MiniApp:
         self.idle()
         self.page.click(selector)
 
+    def fill(self, selector, value):
+        """Type into a field once the last swap has settled: htmx focuses a new [autofocus]
+        field when it settles, and Playwright's fill focuses the field, then types in a
+        second step, so the focus moving between the two sends the text to the other field
+        (a 20 ms window that a busy machine hit once)."""
+        self.idle()
+        self.page.fill(selector, value)
+
     def key(self, key):
         self.idle()
         self.page.keyboard.press(key)
@@ -238,7 +246,7 @@ def test_a_new_learner_creates_a_deck_adds_cards_and_studies_them(mini_app):
     app.press_main_button()
     expect(page.locator("h1")).to_have_text("New deck")
     assert app.back_button_visible()
-    page.fill("#id_name", "Spanish")
+    app.fill("#id_name", "Spanish")
     page.select_option("#id_front_lang", "es")
     page.select_option("#id_back_lang", "en")
     expect(page.locator("#id_directions_1")).to_be_checked()  # production, by default
@@ -246,8 +254,8 @@ def test_a_new_learner_creates_a_deck_adds_cards_and_studies_them(mini_app):
     app.press_main_button()  # Save
     expect(page.locator("h1")).to_have_text("Spanish")
     for front, back in [("hola", "hello"), ("gracias", "thank you"), ("adiós", "goodbye")]:
-        page.fill("#add-front", front)
-        page.fill("#add-back", back)
+        app.fill("#add-front", front)
+        app.fill("#add-back", back)
         app.tap("#card-add button[type=submit]")
         expect(page.locator("#card-list")).to_contain_text(front)
     expect(page.locator(".count.new")).to_have_text("3 new")
@@ -337,7 +345,7 @@ def test_a_deck_has_its_own_limits_and_the_learner_may_study_more(mini_app, make
     app.open(learner, path=f"/decks/{deck.pk}/edit/")
     expect(page.locator("#deck-limits legend")).to_have_text("Daily limits")
     expect(page.locator("#id_new_cards_per_day")).to_have_value("20")
-    page.fill("#id_new_cards_per_day", "1")
+    app.fill("#id_new_cards_per_day", "1")
     app.assert_fits()
     page.locator("#deck-limits").scroll_into_view_if_needed()
     app.screenshot("day-deck-limits")
@@ -350,7 +358,7 @@ def test_a_deck_has_its_own_limits_and_the_learner_may_study_more(mini_app, make
     app.tap('[data-review-grade="4"]')
     summary = page.locator("[data-review-summary]")
     expect(summary).to_contain_text("You have reached today's limit.")
-    page.fill(".study-more input[name=new]", "2")
+    app.fill(".study-more input[name=new]", "2")
     app.assert_fits()
     app.screenshot("day-summary-study-more")
     app.tap(".study-more button >> text=Study")
@@ -483,18 +491,18 @@ def test_the_first_launch_takes_the_devices_time_zone_and_the_list_is_searchable
     zones = page.locator("#id_time_zone")
     expect(zones).to_have_value("Asia/Tokyo")
     expect(zones.locator("option:checked")).to_have_text("Asia/Tokyo (UTC+9)")
-    page.fill("[data-filter-options]", "kolkata")
+    app.fill("[data-filter-options]", "kolkata")
     expect(zones).to_have_value("Asia/Kolkata")
     expect(zones.locator("option:not([hidden])")).to_have_count(1)
-    page.fill("[data-filter-options]", "america new")  # every word, "_" read as a space
+    app.fill("[data-filter-options]", "america new")  # every word, "_" read as a space
     expect(zones.locator("option:not([hidden])")).to_contain_text(["America/New York"])
-    page.fill("[data-filter-options]", "kolkata")
+    app.fill("[data-filter-options]", "kolkata")
     app.press_main_button()  # Save
     expect(page.locator(".status")).to_have_text("Settings saved.")
     yui = User.objects.get(telegram_id=5010)
     assert (yui.time_zone, yui.time_zone_chosen) == ("Asia/Kolkata", True)
 
-    page.fill("[data-filter-options]", "utc+8:45")  # the offset finds a zone too
+    app.fill("[data-filter-options]", "utc+8:45")  # the offset finds a zone too
     expect(zones).to_have_value("Australia/Eucla")
     app.assert_fits()
     app.screenshot("day-settings-time-zone")  # last: a screenshot leaves style="" behind
@@ -568,8 +576,8 @@ def test_a_front_already_in_the_deck_is_added_only_on_add_anyway(mini_app, make_
     ana = make_user(5014, "Ana")
     deck = seed_deck(ana, "Spanish", ["hola"])
     app.open(ana, path=f"/decks/{deck.pk}/")
-    page.fill("#add-front", "Hola")
-    page.fill("#add-back", "hi")
+    app.fill("#add-front", "Hola")
+    app.fill("#add-back", "hi")
     app.tap("#card-add button[type=submit]")
     expect(page.locator("#card-add .notice")).to_contain_text("This deck already has this front:")
     assert deck.phrases.count() == 1
@@ -596,7 +604,7 @@ def test_a_phone_previews_an_import_as_cards_and_says_what_it_will_skip(mini_app
         ("gracias", "спасибо", "Muchas gracias, amigo.", "вежливость"),
         ("perro", "", "", ""),
     ]
-    page.fill("#import-text", "\n".join("\t".join(row) for row in rows))
+    app.fill("#import-text", "\n".join("\t".join(row) for row in rows))
     page.dispatch_event("#import-text", "change")
     cards = page.locator(".import-row")
     expect(cards).to_have_count(4)
@@ -767,8 +775,8 @@ def test_a_card_typed_while_the_previous_one_is_being_added_is_saved_too(mini_ap
     deck = seed_deck(ana, "Spanish", [])
     app.open(ana, path=f"/decks/{deck.pk}/")
     slow = HeldRequests(page, f"**/decks/{deck.pk}/phrases/add/")
-    page.fill("#add-front", "uno")
-    page.fill("#add-back", "one")
+    app.fill("#add-front", "uno")
+    app.fill("#add-back", "one")
     app.tap("#card-add button[type=submit]")
     slow.wait()
 
@@ -826,7 +834,7 @@ def test_telegrams_buttons_and_closing_keep_an_unsaved_edit(mini_app, make_user)
     app.open(ida, path=f"/decks/{deck.pk}/")
     assert app.main_button()["text"] == "Study"
     app.tap(f"#phrase-{card.phrase_id} >> text=Edit")
-    page.fill(f"#phrase{card.phrase_id}-front", "hola!")
+    app.fill(f"#phrase{card.phrase_id}-front", "hola!")
 
     # Closing asks first; the MainButton saves the edit instead of studying.
     assert app.events("web_app_setup_closing_behavior")[-1]["data"] == {"need_confirmation": True}
@@ -854,7 +862,7 @@ def test_leaving_an_unsaved_form_by_the_back_button_asks_and_goes_on_ok(mini_app
     app, page = mini_app, mini_app.page
     ugo = make_user(5013, "Ugo")
     app.open(ugo, path="/settings/")
-    page.fill("#id_new_cards_per_day", "3")
+    app.fill("#id_new_cards_per_day", "3")
     assert app.main_button()["text"] == "Save"  # the settings' own MainButton saves the form
     app.press_back_button()
     assert app.events("web_app_open_popup")
@@ -959,7 +967,7 @@ def test_right_to_left_text_runs_right_to_left_wherever_the_learner_wrote_it(min
     assert direction(page, "h1") == "rtl"
     assert direction(page, "#card-list .front") == "rtl"
     assert direction(page, "#card-list .back") == "ltr"
-    page.fill("#add-front", "مرحبا")
+    app.fill("#add-front", "مرحبا")
     assert direction(page, "#add-front") == "rtl"
     assert direction(page, "#add-back") == "ltr"
     assert deck.cards.count() == 1
@@ -1231,7 +1239,7 @@ def test_a_phone_weighs_desired_retentions_in_settings_at_night(mini_app, make_u
     assert color(page, "#retention rect.bar", "fill") == rgb(NIGHT["button_color"])
     app.assert_fits()
     # Saving the settings still saves them: the helper's button is not the form's default.
-    page.fill("#id_desired_retention", "0.85")
+    app.fill("#id_desired_retention", "0.85")
     page.keyboard.press("Enter")
     expect(page.locator("#app")).to_contain_text("Settings saved.")
     omar.refresh_from_db()
