@@ -252,8 +252,10 @@ def study_queue(
         " ORDER BY c.last_review IS NULL, c.due, c.id"
     )
     if limit is not None:
-        params["limit"] = limit
-        sql += " LIMIT %(limit)s"
+        # A literal, not a parameter: with LIMIT $n PostgreSQL cannot tell a generic plan's
+        # cost, so it planned the prepared statement again on every screen (0.27 ms, four
+        # times its run); with LIMIT 1 it keeps one plan.
+        sql += f" LIMIT {int(limit)}"
     return sql, params
 
 

@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from cards.day import LearnerDay
 from cards.models import Deck
@@ -254,3 +255,30 @@ def test_the_counts_stop_at_what_is_left_of_todays_limits(deck, alice):
     if connection.vendor == "postgresql":
         # What is left (6) and the odd row the index's filter drops; not the day's limit (21).
         assert max(cards_read(explained(*day.decks_sql()))) < 10
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements' plans")
+def test_postgresql_plans_the_next_card_once_not_on_every_screen(deck, alice):
+    # A day's reviews due, and cards due later that the queue's index range passes by (so that
+    # the planner weighs its LIMIT): as the review-loop benchmark's learners have.
+    past = TOKYO_LATE - timedelta(days=3)
+    make_cards(deck, 400, due=TOKYO_LATE, last_review=past)
+    make_cards(deck, 100, due=timezone.now() + timedelta(days=9), last_review=past)
+    sql, params = LearnerDay(alice).queue_sql(limit=1)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cards_card")
+        # Earlier tests' statements go (psycopg forgets its own names with them).
+        cursor.execute("DEALLOCATE ALL")
+        # psycopg prepares a statement on its fifth run; PostgreSQL then tries five custom
+        # plans before it settles on a generic one, if it can weigh it.
+        for _ in range(12):
+            cursor.execute(sql, params)
+            cursor.fetchall()
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            [sql.split(" FROM ")[0] + "%"],
+        )
+        (generic, custom), *others = cursor.fetchall()
+    assert others == []
+    assert (generic, custom) == (2, 5)
