@@ -19,7 +19,8 @@ def env_int(name: str, default: int) -> int:
 
 # Fly's proxy reaches the machine over IPv4; fly.toml's internal_port must match PORT.
 bind = f"0.0.0.0:{env_int('PORT', 8000)}"
-worker_class = "gthread"
+# gthread, refusing new connections as soon as it stops (phraseweaver/gunicorn_workers.py).
+worker_class = "phraseweaver.gunicorn_workers.ThreadWorker"
 workers = env_int("WEB_CONCURRENCY", 2)
 threads = env_int("GUNICORN_THREADS", 4)
 

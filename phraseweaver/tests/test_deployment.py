@@ -5,6 +5,7 @@ from requirements.txt, the build steps with no secrets, migrate against PostgreS
 with the real gunicorn.conf.py and production settings, asked over HTTP.
 """
 
+import http.client
 import importlib.util
 import json
 import logging
@@ -105,7 +106,7 @@ def test_fly_proxies_to_the_port_gunicorn_binds():
 
 def test_gunicorn_is_sized_for_a_small_shared_cpu_machine():
     config = gunicorn_config()
-    assert config["worker_class"] == "gthread"
+    assert config["worker_class"] == "phraseweaver.gunicorn_workers.ThreadWorker"  # gthread's
     assert (config["workers"], config["threads"]) == (2, 4)
     assert config["max_requests"] > 0 and 0 < config["max_requests_jitter"] < config["max_requests"]
     assert config["worker_tmp_dir"] == "/dev/shm"
@@ -418,50 +419,64 @@ def get(url, **headers):
         return error.code, error.headers, error.read()
 
 
-@pytest.fixture(scope="module")
-def server(smoke_database, image):
-    """gunicorn as the machine runs it: migrated by the release command, then started by CMD."""
-    port = free_port()
+def smoke_env(smoke_database: str, **extra: str) -> dict:
     redis_url = os.environ.get("REDIS_URL", "").startswith("redis") and os.environ["REDIS_URL"]
-    env = production_env(
-        PATH=f"{image['bin']}:{os.environ['PATH']}",
+    return production_env(
         DATABASE_URL=smoke_database,
         REDIS_URL=redis_url or "redis://127.0.0.1:6379/0",
         CACHE_KEY_PREFIX=f"smoke-{secrets.token_hex(4)}",
+        **extra,
     )
-    run(shlex.split(FLY["deploy"]["release_command"]), cwd=image["app"], env=env)
-    # The real gunicorn.conf.py; only the address differs: loopback, a free port.
+
+
+def start_gunicorn(image: dict, env: dict, log: Path) -> tuple[subprocess.Popen, str]:
+    """gunicorn as the image's CMD starts it, with the real gunicorn.conf.py (only the address
+    differs: loopback, a free port), once it answers; and its URL."""
+    port = free_port()
     command = ["gunicorn", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
-    log = image["app"].parent / "gunicorn.log"
     with log.open("ab") as output:  # the child keeps its own descriptor
         process = subprocess.Popen(
             [*command, "phraseweaver.wsgi"],
             cwd=image["app"],
-            env=env,
+            env={**env, "PATH": f"{image['bin']}:{os.environ['PATH']}"},
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, f"gunicorn exited:\n{log.read_text()}"
+        try:
+            if get(f"{base}/healthz")[0] == 200:
+                return process, base
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"gunicorn did not answer:\n{log.read_text()}"
+        time.sleep(0.2)
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, f"gunicorn exited:\n{log.read_text()}"
-            try:
-                if get(f"{base}/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"gunicorn did not answer:\n{log.read_text()}"
-            time.sleep(0.2)
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(smoke_database, image):
+    """gunicorn as the machine runs it: migrated by the release command, then started by CMD."""
+    env = smoke_env(smoke_database)
+    release_env = {**env, "PATH": f"{image['bin']}:{os.environ['PATH']}"}
+    run(shlex.split(FLY["deploy"]["release_command"]), cwd=image["app"], env=release_env)
+    log = image["app"].parent / "gunicorn.log"
+    process, base = start_gunicorn(image, env, log)
+    try:
         yield {"url": base, "app": image["app"], "log": log}
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_gunicorn(process)
 
 
 PROXIED = {"Host": PUBLIC_HOST, "X-Forwarded-Proto": "https"}
@@ -472,7 +487,7 @@ def test_smoke_liveness_answers_the_prober(server):
     status, _headers, body = get(f"{server['url']}/healthz", Host=PROBER_HOST)
     assert (status, body) == (200, b"ok")
     log = server["log"].read_text()
-    assert "Using worker: gthread" in log
+    assert "Using worker: phraseweaver.gunicorn_workers.ThreadWorker" in log
     assert log.count("Booting worker with pid") == 2
     assert '"GET /healthz HTTP/1.1" 200' in log  # the access log goes to standard output
 
@@ -549,3 +564,40 @@ def test_smoke_a_learner_is_served_in_their_language(server):
     status, _headers, body = get(f"{server['url']}/shared/no-such-token/", **headers)
     assert status == 404
     assert "Ссылка не работает" in body.decode()
+
+
+@pytest.mark.smoke
+def test_smoke_a_stopping_instance_refuses_new_connections_and_answers_those_in_flight(
+    smoke_database, image
+):
+    """Fly stops a machine with SIGTERM: from then on its proxy must be refused (and try
+    another machine), never left with a connection that no worker will take."""
+    log = image["app"].parent / "gunicorn-stopping.log"
+    process, base = start_gunicorn(image, smoke_env(smoke_database), log)
+    port = urlsplit(base).port
+    try:
+        # A worker holds this connection (it answered on it), and a request is on its way on
+        # it, its last line not sent yet: the worker must finish it.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/healthz")
+        assert connection.getresponse().read() == b"ok"
+        in_flight = connection.sock
+        in_flight.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        os.kill(process.pid, signal.SIGTERM)  # the master, as Fly's kill_signal
+        # Well within graceful_timeout (20 s), which the worker may take to finish.
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            except ConnectionRefusedError:
+                break
+            assert time.monotonic() < deadline, "the stopping instance still took connections"
+            time.sleep(0.1)
+        in_flight.sendall(b"\r\n")
+        answer = in_flight.makefile("rb").read().decode()
+        assert answer.startswith("HTTP/1.1 200 OK\r\n")
+        assert "Connection: close\r\n" in answer
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            stop_gunicorn(process)
