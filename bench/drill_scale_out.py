@@ -444,18 +444,24 @@ def main() -> None:
         sampler = threading.Thread(target=max_connections, args=(args.database_url, sampling, seen))
         sampler.start()
 
+        def app1_exit(process: subprocess.Popen) -> None:
+            process.wait(timeout=40)
+            events["app1 exit"] = time.time()
+
         def faults():
             try:
                 time.sleep(before)
                 events["stop"] = time.time()
                 fleet.signal("app1", signal.SIGTERM)
                 print("app1 stopped (SIGTERM)", flush=True)
+                # When it exits, not when this thread next looks (after the kill).
+                exited = threading.Thread(target=lambda: app1_exit(fleet.processes["app1"]))
+                exited.start()
                 time.sleep(during_stop)
                 events["kill"] = time.time()
                 fleet.signal("app2", signal.SIGKILL)
                 print("app2 killed (SIGKILL)", flush=True)
-                fleet.processes["app1"].wait(timeout=30)
-                events["app1 exit"] = time.time()
+                exited.join(timeout=30)
                 fleet.processes["app2"].wait(timeout=30)
                 time.sleep(during_kill)
                 events["restart"] = time.time()
