@@ -125,10 +125,33 @@ def deck_counts(
     return deck_counts_sql(connection.vendor, totals), params
 
 
+def planned_for_its_values(cursor: Any, sql: str, params: dict[str, Any]) -> None:
+    """Run a statement whose best plan depends on its parameters' values unprepared, so that
+    PostgreSQL plans it for them every time.
+
+    Run prepared (DATABASE_PREPARED_STATEMENTS), a statement may after five runs be given a
+    generic plan, made without the values: the deck counts' generic plan counted a deck's due
+    cards through the deck's foreign-key index, reading its cards past the limits' cap, and
+    the study queue's sorted every due card to take the first (bench/README.md). Planning
+    them costs about half a millisecond a screen; the other statements of the loop find rows
+    by key, and their generic plans are the custom ones.
+    """
+    raw = connection.connection
+    if connection.vendor != "postgresql" or raw is None:
+        cursor.execute(sql, params)
+        return
+    threshold = raw.prepare_threshold
+    raw.prepare_threshold = None  # psycopg: this run is not prepared
+    try:
+        cursor.execute(sql, params)
+    finally:
+        raw.prepare_threshold = threshold
+
+
 def counted_decks(sql: str, params: dict[str, Any]) -> list[Deck]:
     """The decks a deck_counts() statement finds, each with its counts as attributes."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        planned_for_its_values(cursor, sql, params)
         names = [column[0] for column in cursor.description]
         found = cursor.fetchall()
     width = len(Deck._meta.concrete_fields)
@@ -252,17 +275,15 @@ def study_queue(
         " ORDER BY c.last_review IS NULL, c.due, c.id"
     )
     if limit is not None:
-        # A literal, not a parameter: with LIMIT $n PostgreSQL cannot tell a generic plan's
-        # cost, so it planned the prepared statement again on every screen (0.27 ms, four
-        # times its run); with LIMIT 1 it keeps one plan.
-        sql += f" LIMIT {int(limit)}"
+        params["limit"] = limit
+        sql += " LIMIT %(limit)s"
     return sql, params
 
 
 def cards_with_phrases(sql: str, params: dict[str, Any]) -> list[Card]:
     """The cards a study_queue() statement finds, each with its phrase and speech."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        planned_for_its_values(cursor, sql, params)
         rows = cursor.fetchall()
     found = []
     for row in rows:
