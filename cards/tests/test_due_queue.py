@@ -1,5 +1,7 @@
+import re
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -188,23 +190,43 @@ def cards_read(plan) -> list[int]:
     ]
 
 
-def explained(sql, params, *, scans=False):
+def explained(sql, params, *, scans=False, generic=False):
     """The plan PostgreSQL runs the statement with, on statistics of this test's cards; tiny
-    test tables would be scanned whole, so unless `scans`: whether the indexes can serve it."""
+    test tables would be scanned whole, so unless `scans`: whether the indexes can serve it.
+    `generic`: the plan a prepared statement may be given after five runs, made without the
+    parameters' values."""
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE cards_card")
         if not scans:
             cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
-        return cursor.fetchone()[0][0]["Plan"]
+        if not generic:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            return cursor.fetchone()[0][0]["Plan"]
+        names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+        for number, name in enumerate(names, start=1):
+            sql = sql.replace(f"%({name})s", f"${number}")
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE counts AS {sql}")
+        values = psycopg.sql.SQL(", ").join(psycopg.sql.Literal(params[n]) for n in names)
+        values = values.as_string(connection.connection)
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE counts({values})")
+        plan = cursor.fetchone()[0][0]["Plan"]
+        cursor.execute("DEALLOCATE counts")
+        return plan
 
 
-def test_the_deck_counts_read_no_more_cards_than_the_limits_let_through(deck, alice):
+# The plan for the values (a statement run unprepared, or prepared and not yet five times),
+# and the generic one.
+PLANS = pytest.mark.parametrize("generic", [False, True], ids=["custom", "generic"])
+
+
+@PLANS
+def test_the_deck_counts_read_no_more_cards_than_the_limits_let_through(deck, alice, generic):
     holiday_backlog(deck, TOKYO_LATE)
     sql, params = LearnerDay(alice, TOKYO_LATE).decks_sql()
     if connection.vendor == "postgresql":
         # Each count stops at its limit (20 or 5) and one: 300 due cards are not read.
-        assert max(cards_read(explained(sql, params))) <= 21
+        assert max(cards_read(explained(sql, params, generic=generic))) <= 21
     else:
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
@@ -212,10 +234,10 @@ def test_the_deck_counts_read_no_more_cards_than_the_limits_let_through(deck, al
         assert "card_deck_seen_due" in plan
 
 
-def test_the_deck_counts_and_the_next_card_are_planned_for_their_values_every_time(deck, alice):
+def test_the_next_card_is_planned_for_its_values_every_time_and_the_counts_once(deck, alice):
     # Prepared, a statement may get a generic plan after five runs, made without the values:
-    # the counts' read a deck's cards through its foreign key past the limits' cap, and the
-    # queue's sorted every due card to take the first.
+    # the study queue's sorted every due card to take the first. The counts' generic plan
+    # reads what their custom one does (the tests above), and they stay prepared.
     make_cards(deck, 3, due=TOKYO_LATE, last_review=TOKYO_LATE - timedelta(days=3))
     if connection.vendor != "postgresql":  # SQLite plans nothing ahead; nothing is asked of it
         assert "prepare_threshold" not in connection.settings_dict["OPTIONS"]
@@ -228,12 +250,15 @@ def test_the_deck_counts_and_the_next_card_are_planned_for_their_values_every_ti
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
-    assert not [s for s in prepared if "FROM cards_deck d" in s or "c.last_review IS NULL, c" in s]
-    # The other statements still are: a card fetched by its key is.
+    assert not [s for s in prepared if "ORDER BY c.last_review IS NULL, c.due, c.id" in s]
+    assert [s for s in prepared if "FROM cards_deck d" in s]
     assert [s for s in prepared if "WHERE c.id = $1 AND c.owner_id = $2" in s]
 
 
-def test_a_deck_without_new_cards_has_them_counted_without_reading_its_other_cards(deck, alice):
+@PLANS
+def test_a_deck_without_new_cards_has_them_counted_without_reading_its_other_cards(
+    deck, alice, generic
+):
     # Counted off the learner's whole study queue, a deck with no new card left read every
     # card of the learner on every screen (10,200 rows for 10,000 due cards).
     make_cards(deck, 300, due=TOKYO_LATE - timedelta(days=10), last_review=TOKYO_LATE)
@@ -241,14 +266,15 @@ def test_a_deck_without_new_cards_has_them_counted_without_reading_its_other_car
     if connection.vendor == "postgresql":
         # The due count stops at the deck's 200 reviews and one; the new count reads nothing,
         # even as PostgreSQL plans it for a table this small.
-        assert sum(cards_read(explained(sql, params, scans=True))) <= 201
+        assert sum(cards_read(explained(sql, params, scans=True, generic=generic))) <= 201
     else:
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             assert "card_deck_new" in "\n".join(str(row) for row in cursor.fetchall())
 
 
-def test_the_counts_stop_at_what_is_left_of_todays_limits(deck, alice):
+@PLANS
+def test_the_counts_stop_at_what_is_left_of_todays_limits(deck, alice, generic):
     holiday_backlog(deck, TOKYO_LATE)  # 300 due and 100 new; 20 reviews and 5 new a day
     due = deck.cards.filter(last_review__isnull=False)[:15]
     new = deck.cards.filter(last_review__isnull=True)[:2]
@@ -262,4 +288,4 @@ def test_the_counts_stop_at_what_is_left_of_todays_limits(deck, alice):
     assert (counted.due_count, counted.new_count) == (6, 4)
     if connection.vendor == "postgresql":
         # What is left (6) and the odd row the index's filter drops; not the day's limit (21).
-        assert max(cards_read(explained(*day.decks_sql()))) < 10
+        assert max(cards_read(explained(*day.decks_sql(), generic=generic))) < 10
