@@ -129,9 +129,9 @@ def deck_counts(
     return deck_counts_sql(connection.vendor, totals), params
 
 
-def planned_for_its_values(cursor: Any, sql: str, params: dict[str, Any]) -> None:
-    """Run a statement whose best plan depends on its parameters' values unprepared, so that
-    PostgreSQL plans it for them every time.
+def _execute_unprepared(cursor: Any, sql: str, params: dict[str, Any]) -> None:
+    """Run on PostgreSQL unprepared a statement whose best plan depends on its parameters'
+    values, so that it is planned for them every time.
 
     Run prepared (DATABASE_PREPARED_STATEMENTS), a statement may after five runs be given a
     generic plan, made without the values: the study queue's sorted every due card to take
@@ -286,7 +286,7 @@ def study_queue(
 def cards_with_phrases(sql: str, params: dict[str, Any]) -> list[Card]:
     """The cards a study_queue() statement finds, each with its phrase and speech."""
     with connection.cursor() as cursor:
-        planned_for_its_values(cursor, sql, params)
+        _execute_unprepared(cursor, sql, params)
         rows = cursor.fetchall()
     found = []
     for row in rows:
