@@ -25,6 +25,7 @@ learners with 1,000,000 cards within 10 % of the loop among 100 learners (--popu
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import os
@@ -37,6 +38,7 @@ import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from common import (
     ANSWER_URL,
@@ -44,6 +46,7 @@ from common import (
     GRADE_URL,
     ROOT,
     VERSION,
+    create_database,
     found,
     setup_django,
 )
@@ -425,20 +428,66 @@ def load_levels(args, env: dict, log: Path) -> bool:
     return ok
 
 
+@contextlib.contextmanager
+def on_database(url: str):
+    """This process's connection on another database of the same server, created and
+    migrated (to seed it)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    create_database(url)
+    own = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = urlsplit(url).path.lstrip("/")
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = own
+
+
 def populations(args, env: dict, log: Path) -> bool:
-    """The loop at 8 learners in databases of different sizes, each against its own floor."""
-    port = free_port()
-    server = start_gunicorn(env, port, log)
-    ratios = {}
+    """The loop at 8 learners in databases of different sizes, each against its own floor.
+
+    Each population has a database and a gunicorn of its own, and their rounds take turns,
+    as the loop and the floor do: run one after the other, the machine's drift between them
+    decided the comparison (x1.19 with the larger database the faster, the floor having moved
+    by a quarter)."""
+    per_run = args.requests // args.rounds
+    learners = learners_for(8, per_run)
+    seeds, ports, servers = {}, {}, []
+    runs: dict[int, dict[str, list]] = {}
     try:
         for population in args.populations:
-            cards = population * OTHERS_CARDS
-            print(f"\n8 learners among {population:,} (about {cards:,} cards):")
-            review, floor = level(args, 8, port, population=population)
-            compare(8, review, floor)
-            ratios[population] = review["rps"] / floor["rps"]
+            url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/pw_bench_{population}"))
+            with on_database(url):
+                seeds[population] = seed(learners * args.rounds, population=population)
+            ports[population] = free_port()
+            # A cache of its own: both databases have learners 1, 2, 3...
+            prefix = f"bench-{population}-{os.getpid()}"
+            server_env = {**env, "DATABASE_URL": url, "CACHE_KEY_PREFIX": prefix}
+            servers.append(start_gunicorn(server_env, ports[population], log))
+            runs[population] = {"review": [], "floor": []}
+        for round_ in range(args.rounds):
+            order = args.populations if round_ % 2 == 0 else args.populations[::-1]
+            for population in order:
+                fresh = seeds[population][round_ * learners : (round_ + 1) * learners]
+                for mode in ("floor", "review") if round_ % 2 == 0 else ("review", "floor"):
+                    run = run_locust(
+                        mode, 8, per_run, ports[population], fresh, extra_env=connections(args)
+                    )
+                    runs[population][mode].append(run)
     finally:
-        stop(server)
+        for server in servers:
+            stop(server)
+    ratios = {}
+    for population in args.populations:
+        cards = population * OTHERS_CARDS
+        print(f"\n8 learners among {population:,} (about {cards:,} cards):")
+        review, floor = combine(runs[population]["review"]), combine(runs[population]["floor"])
+        compare(8, review, floor)
+        ratios[population] = review["rps"] / floor["rps"]
     smallest, largest = min(ratios), max(ratios)
     change = ratios[largest] / ratios[smallest]
     print(
@@ -513,7 +562,7 @@ def main() -> None:
         help="time one learner's review requests with 100 and 10,000 due cards",
     )
     args = parser.parse_args()
-    args.levels = [int(users) for users in args.levels.split(",")]
+    args.levels = [int(users) for users in args.levels.split(",") if users]
     args.populations = [int(count) for count in args.populations.split(",") if count]
     cache = {"REDIS_URL": args.redis_url, "CACHE_KEY_PREFIX": "bench"} if args.redis_url else {}
     env = setup_django(

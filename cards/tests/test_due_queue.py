@@ -289,3 +289,26 @@ def test_the_counts_stop_at_what_is_left_of_todays_limits(deck, alice, generic):
     if connection.vendor == "postgresql":
         # What is left (6) and the odd row the index's filter drops; not the day's limit (21).
         assert max(cards_read(explained(*day.decks_sql(), generic=generic))) < 10
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_the_next_card_is_read_off_the_queue_index_as_postgresql_plans_it(
+    deck, alice, bob, make_user
+):
+    # Planned as it is run (no planner settings changed), for a learner with a day's reviews
+    # due among a hundred other learners' cards (due later): multiplying `owner_id` and
+    # `deck_id IN (…)` as independent, PostgreSQL expected a card or two, bitmap-scanned and
+    # sorted all 150 (until migration cards 0020 told it that a deck decides its owner).
+    past = TOKYO_LATE - timedelta(days=3)
+    make_cards(deck, 150, due=TOKYO_LATE, last_review=past)
+    make_cards(deck, 100, "later", due=TOKYO_LATE + timedelta(days=9), last_review=past)
+    for owner in (bob, *(make_user(700 + i, f"Other {i}") for i in range(99))):
+        others = Deck.objects.create(owner=owner, name="Theirs")
+        make_cards(others, 30, due=TOKYO_LATE + timedelta(days=2), last_review=past)
+    sql, params = LearnerDay(alice, TOKYO_LATE).queue_sql(limit=1)
+    plan = explained(sql, params, scans=True)
+    assert [
+        n.get("Index Name") for n in plan_nodes(plan) if n.get("Relation Name") == "cards_card"
+    ] == ["card_study_queue"]
+    assert not [n for n in plan_nodes(plan) if n["Node Type"] == "Sort"]
+    assert cards_read(plan) == [1]
