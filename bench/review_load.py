@@ -375,12 +375,12 @@ def connections(args) -> dict[str, str]:
     return {} if args.keep_alive else {"BENCH_CONNECTION_CLOSE": "true"}
 
 
-def level(args, users: int, port: int, population: int = 0) -> tuple[dict, dict]:
+def level(args, users: int, port: int) -> tuple[dict, dict]:
     """The review loop and the floor at `users` learners, in alternating rounds; each review
     round with learners of its own, fresh from the seed."""
     per_run = args.requests // args.rounds
     learners = learners_for(users, per_run)
-    init_data = seed(learners * args.rounds, population=population)
+    init_data = seed(learners * args.rounds)
     reviews, floors = [], []
     for round_ in range(args.rounds):
         fresh = init_data[round_ * learners : (round_ + 1) * learners]
@@ -451,9 +451,8 @@ def populations(args, env: dict, log: Path) -> bool:
     """The loop at 8 learners in databases of different sizes, each against its own floor.
 
     Each population has a database and a gunicorn of its own, and their rounds take turns,
-    as the loop and the floor do: run one after the other, the machine's drift between them
-    decided the comparison (x1.19 with the larger database the faster, the floor having moved
-    by a quarter)."""
+    as the loop and the floor do: run one after the other, the machine's drift between the two
+    could decide the comparison."""
     per_run = args.requests // args.rounds
     learners = learners_for(8, per_run)
     seeds, ports, servers = {}, {}, []
