@@ -185,7 +185,7 @@ class LearnerDay:
 
     def _limit(self, deck: CountedDeck) -> DeckToday:
         today = cast(DeckToday, deck)  # the same object, which gains today's numbers here
-        # SQLite answers EXISTS with 0 or 1.
+        # SQLite answers a comparison (buried) or an EXISTS (seen) with 0 or 1.
         today.buried = bool(deck.buried)
         if self.totals:
             today.seen = bool(today.seen)
