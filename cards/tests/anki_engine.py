@@ -87,6 +87,9 @@ def facts(package):
     media_check = col.media.check()
     result = {
         "notes": notes,
+        # The day Anki counts due days from, which starts at its rollover (04:00 by default):
+        # between midnight and then, the day before the calendar's.
+        "today": time.strftime("%Y-%m-%d", time.localtime(col.sched.day_cutoff - 86_400)),
         "revlog": col.db.scalar("select count() from revlog"),
         "media": sorted(os.listdir(col.media.dir())),
         "missing_media": list(media_check.missing),
