@@ -3,6 +3,7 @@ helpers that sign initData for any of them."""
 
 import os
 import secrets
+from datetime import UTC, datetime, timedelta
 
 # The test environment: production-like (DEBUG off), with test secrets and no fuzzing so
 # that schedules are deterministic. Real values from the environment win (CI's PostgreSQL).
@@ -240,3 +241,14 @@ def make_cards(deck, count, prefix="front", back="back", *, direction="recogniti
     return Card.objects.bulk_create(
         Card(phrase=p, owner=deck.owner, deck=deck, direction=direction, **fields) for p in phrases
     )
+
+
+def earlier_today(user, minutes, now=None):
+    """A moment `minutes` before `now` (by default the clock's) that is still the learner's
+    today: within `minutes` of their midnight, halfway between it and now. Tests that put a
+    review "a few minutes ago" otherwise failed when run just after midnight."""
+    from cards.models import local_day_start
+
+    now = now or datetime.now(UTC)
+    midnight = local_day_start(user, now)
+    return max(now - timedelta(minutes=minutes), midnight + (now - midnight) / 2)

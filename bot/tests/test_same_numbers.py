@@ -17,7 +17,7 @@ from bot.tests.fake_telegram import sender
 from bot.tests.test_webhook import post, review_log, reviewed_card, start
 from cards.models import Card, Deck, State
 from cards.stats import learner_stats
-from conftest import htmx, make_card, make_cards
+from conftest import earlier_today, htmx, make_card, make_cards
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +44,9 @@ def learner_with_limits(alice):
     reviewed_card(spanish, due=now - timedelta(hours=1), suspended=True)
     make_cards(spanish, 3, prefix="new")
     make_card(deck=french, front="nouveau", back="new")
-    review_log(due[0], now - timedelta(minutes=30))  # a review today
+    review_log(due[0], earlier_today(alice, 30, now))  # a review today
     review_log(due[0], now - timedelta(days=1))  # and one yesterday
-    log = review_log(due[1], now - timedelta(minutes=20))
+    log = review_log(due[1], earlier_today(alice, 20, now))
     log.last_review_before = None  # today's new card
     log.save()
     return {"spanish": spanish, "french": french}

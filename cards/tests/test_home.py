@@ -7,7 +7,7 @@ from django.utils import timezone
 from cards.day import LearnerDay
 from cards.models import Card, Deck
 from cards.scheduling import Rating
-from conftest import auth_headers, htmx, make_card, make_cards
+from conftest import auth_headers, earlier_today, htmx, make_card, make_cards
 
 
 def add_cards(deck, count, **fields):
@@ -94,7 +94,7 @@ def test_the_home_page_shows_today_at_a_glance(as_alice, alice, deck):
     deck.save()
     add_cards(deck, 8)  # new
     add_cards(deck, 3, due=now - timedelta(hours=1), last_review=now - timedelta(days=3))
-    review_on(deck, now - timedelta(days=1), now - timedelta(minutes=5))
+    review_on(deck, now - timedelta(days=1), earlier_today(alice, 5, now))
 
     response = as_alice.get("/", **htmx())
 
