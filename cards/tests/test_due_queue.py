@@ -234,10 +234,11 @@ def test_the_deck_counts_read_no_more_cards_than_the_limits_let_through(deck, al
         assert "card_deck_seen_due" in plan
 
 
-def test_the_next_card_is_planned_for_its_values_every_time_and_the_counts_once(deck, alice):
-    # Prepared, a statement may get a generic plan after five runs, made without the values:
-    # the study queue's sorted every due card to take the first. The counts' generic plan
-    # reads what their custom one does (the tests above), and they stay prepared.
+def test_the_next_card_and_the_counts_are_prepared_statements(deck, alice):
+    # Each review screen runs both: prepared, PostgreSQL plans them once a connection, not on
+    # every screen (the plan tests check that the plan made without the values reads what
+    # the plan for the values does). The next card's LIMIT is a literal: with LIMIT $n the
+    # generic plan cannot be costed, and PostgreSQL planned the queue again on every screen.
     make_cards(deck, 3, due=TOKYO_LATE, last_review=TOKYO_LATE - timedelta(days=3))
     if connection.vendor != "postgresql":  # SQLite plans nothing ahead; nothing is asked of it
         assert "prepare_threshold" not in connection.settings_dict["OPTIONS"]
@@ -250,7 +251,8 @@ def test_the_next_card_is_planned_for_its_values_every_time_and_the_counts_once(
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
-    assert not [s for s in prepared if "ORDER BY c.last_review IS NULL, c.due, c.id" in s]
+    queue = [s for s in prepared if "ORDER BY c.last_review IS NULL, c.due, c.id" in s]
+    assert queue and queue[0].endswith("LIMIT 1")
     assert [s for s in prepared if "FROM cards_deck d" in s]
     assert [s for s in prepared if "WHERE c.id = $1 AND c.owner_id = $2" in s]
 
@@ -292,8 +294,9 @@ def test_the_counts_stop_at_what_is_left_of_todays_limits(deck, alice, generic):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@PLANS
 def test_the_next_card_is_read_off_the_queue_index_as_postgresql_plans_it(
-    deck, alice, bob, make_user
+    deck, alice, bob, make_user, generic
 ):
     # Planned as it is run (no planner settings changed), for a learner with a day's reviews
     # due among a hundred other learners' cards (due later): multiplying `owner_id` and
@@ -306,9 +309,37 @@ def test_the_next_card_is_read_off_the_queue_index_as_postgresql_plans_it(
         others = Deck.objects.create(owner=owner, name="Theirs")
         make_cards(others, 30, due=TOKYO_LATE + timedelta(days=2), last_review=past)
     sql, params = LearnerDay(alice, TOKYO_LATE).queue_sql(limit=1)
-    plan = explained(sql, params, scans=True)
+    plan = explained(sql, params, scans=True, generic=generic)
     assert [
         n.get("Index Name") for n in plan_nodes(plan) if n.get("Relation Name") == "cards_card"
     ] == ["card_study_queue"]
     assert not [n for n in plan_nodes(plan) if n["Node Type"] == "Sort"]
     assert cards_read(plan) == [1]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+@PLANS
+def test_the_next_card_of_two_decks_with_due_and_new_cards_is_read_off_the_queue_index(
+    deck, alice, bob, make_user, generic
+):
+    # The queue's other shape: due cards of some decks and new cards of others, over two
+    # decks. Written as one condition (due OR new), its generic plan expected a card or two,
+    # and read and sorted all 300 of the learner's waiting cards to take the first. Now each
+    # range is read in the index's order and stops at its first card, whichever plan is run.
+    past = TOKYO_LATE - timedelta(days=3)
+    second = Deck.objects.create(owner=alice, name="Second")
+    for each in (deck, second):
+        make_cards(each, 100, due=TOKYO_LATE, last_review=past)
+        make_cards(each, 50, "new", due=TOKYO_LATE)
+    for owner in (bob, *(make_user(700 + i, f"Other {i}") for i in range(49))):
+        others = Deck.objects.create(owner=owner, name="Theirs")
+        make_cards(others, 30, due=TOKYO_LATE - timedelta(days=2), last_review=past)
+    sql, params = LearnerDay(alice, TOKYO_LATE).queue_sql(limit=1)
+    assert "new_1" in params and "due_1" in params  # due and new cards, in both decks
+    plan = explained(sql, params, scans=True, generic=generic)
+    assert [
+        n.get("Index Name") for n in plan_nodes(plan) if n.get("Relation Name") == "cards_card"
+    ] == ["card_study_queue", "card_study_queue"]
+    assert cards_read(plan) == [1, 1]
+    # At most the two firsts are put in order.
+    assert all(n["Actual Rows"] <= 2 for n in plan_nodes(plan) if n["Node Type"] == "Sort")
