@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
@@ -533,20 +534,19 @@ class Card(models.Model):
         )
         if log.made_leech and self.deck.leech_action == LeechAction.SUSPEND:
             fields["suspended"] = True
-        # No savepoint: inside a caller's transaction (the grade view's) the card and its log
-        # are part of that transaction, and a stale grade has written nothing to roll back.
-        with transaction.atomic(savepoint=False):
-            tomorrow = local_day_start(learner, now) + timedelta(days=1)
-            updated = self._save_grade({"updated": now, **fields}, version=expected, bury=tomorrow)
-            if updated:
-                # Written by hand too (phraseweaver.rows): save() cost twice the INSERT.
-                rows.insert(log)
-                if loads is not None:
-                    self._move_load(learner, loads, fields)
-                if log.made_leech:
-                    self.phrase.tag_leech()
+        tomorrow = local_day_start(learner, now) + timedelta(days=1)
+        # A leech's tag is written with its grade, in one transaction; an ordinary grade is one
+        # statement on PostgreSQL, which needs none.
+        with transaction.atomic(savepoint=False) if log.made_leech else nullcontext():
+            updated = self._save_grade(
+                {"updated": now, **fields}, log, version=expected, bury=tomorrow
+            )
+            if updated and log.made_leech:
+                self.phrase.tag_leech()
         if not updated:
             raise StaleReview(self.pk)
+        if loads is not None:
+            self._move_load(learner, loads, fields)
         for name, value in fields.items():
             setattr(self, name, value)
         self.version = expected + 1
@@ -555,21 +555,24 @@ class Card(models.Model):
 
     def _move_load(self, learner: User, loads: "load.LearnerLoad", fields: dict[str, Any]) -> None:
         """Keep load balance's counts of the learner's days (cards.load) true: this card left
-        the day it was due on for its new due day. At once, not at commit (cards.load says why
-        a count may then be one off)."""
+        the day it was due on for its new due day. Once the grade is written (inside a caller's
+        transaction that then fails, a count is one off: cards.load says why that is fine)."""
         suspended = fields.get("suspended", self.suspended)
         after = None if suspended else load.local_date(learner, fields["due"])
         loads.move(before=self._counted_on(learner), after=after)
 
-    def _save_grade(self, fields: dict[str, Any], *, version: int, bury: datetime) -> bool:
-        """The grade's one UPDATE: the card gets `fields` and its next version if it still has
-        `version`, and then, in the same statement, the phrase's other cards wait until `bury`
-        (Anki's "bury siblings"). Whether the card was graded.
+    def _save_grade(
+        self, fields: dict[str, Any], log: "ReviewLog", *, version: int, bury: datetime
+    ) -> bool:
+        """The grade's one UPDATE and its log's INSERT: the card gets `fields` and its next
+        version if it still has `version`, and then, in the same statement, the phrase's other
+        cards wait until `bury` (Anki's "bury siblings"); `log` is written only then. Whether
+        the card was graded.
 
         A conditional UPDATE, not a read-then-write: of two concurrent grades of the same
         version the database lets exactly one through, and a stale grade (a double tap, a
-        retry after an undo) buries nothing. Written by hand: the ORM's two UPDATEs cost
-        several times their SQL on every grade."""
+        retry after an undo) buries and logs nothing. Written by hand: the ORM's two UPDATEs
+        and save() cost several times their SQL on every grade."""
         values = rows.db_values(Card, fields)
         graded = "id = %(card)s"
         sets = [
@@ -580,7 +583,7 @@ class Card(models.Model):
             f"version = CASE WHEN {graded} THEN version + 1 ELSE version END",
             f"buried_until = CASE WHEN {graded} THEN buried_until ELSE %(bury)s END",
         ]
-        sql = (
+        update = (
             f"UPDATE cards_card SET {', '.join(sets)} WHERE phrase_id = %(phrase)s"
             f" AND ({graded} AND version = %(version)s OR id <> %(card)s AND EXISTS ("
             "SELECT 1 FROM cards_card g WHERE g.id = %(card)s AND g.version = %(version)s))"
@@ -588,9 +591,36 @@ class Card(models.Model):
         )
         params = {**values, "card": self.pk, "phrase": self.phrase_id, "version": version}
         params["bury"] = rows.db_values(Card, {"buried_until": bury})["buried_until"]
+        if connection.vendor != "postgresql":
+            # SQLite takes no UPDATE in a WITH: two statements in a transaction.
+            with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+                cursor.execute(update, params)
+                if not any(pk == self.pk for (pk,) in cursor.fetchall()):
+                    return False
+                rows.insert(log)
+                return True
+        # The log's INSERT in the same statement, fed by the UPDATE's row of the graded card:
+        # one round trip, and atomic without a transaction (BEGIN and COMMIT were two more).
+        # The values are cast: in an INSERT's SELECT a parameter would otherwise be text.
+        written = rows.new_row(log)
+        params |= {f"log_{column}": value for column, value in written.items()}
+        logged = ", ".join(
+            f"CAST(%(log_{field.column})s AS {field.db_type(connection)})"
+            for field in ReviewLog._meta.concrete_fields
+            if field.column in written
+        )
+        sql = (
+            f"WITH graded AS ({update}) INSERT INTO {ReviewLog._meta.db_table}"
+            f" ({', '.join(written)}) SELECT {logged} FROM graded WHERE graded.id = %(card)s"
+            " RETURNING id"
+        )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return any(pk == self.pk for (pk,) in cursor.fetchall())
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        rows.saved(log, row[0])
+        return True
 
     def graded(
         self,

@@ -82,18 +82,32 @@ def db_values(model: type[Model], values: dict[str, Any]) -> dict[str, Any]:
     return prepared
 
 
+def new_row(obj: Model) -> dict[str, Any]:
+    """By column, the values an INSERT of a new instance writes: every concrete field but its
+    automatic primary key, as the ORM's save() prepares them."""
+    meta = obj._meta
+    return {
+        field.column: field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for field in meta.concrete_fields
+        if field is not meta.auto_field
+    }
+
+
+def saved(obj: Model, pk: Any) -> None:
+    """The new instance, as the ORM leaves it once written: its primary key, no longer adding."""
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+
+
 def insert(obj: Model) -> None:
     """INSERT a new instance (every concrete field but its automatic primary key, which comes
     back and is set)."""
-    meta = obj._meta
-    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    values = new_row(obj)
     sql = (
-        f"INSERT INTO {meta.db_table} ({', '.join(field.column for field in fields)})"
-        f" VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {meta.pk.column}"
+        f"INSERT INTO {obj._meta.db_table} ({', '.join(values)})"
+        f" VALUES ({', '.join(['%s'] * len(values))}) RETURNING {obj._meta.pk.column}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        obj.pk = cursor.fetchone()[0]
-    obj._state.adding = False
-    obj._state.db = connection.alias
+        cursor.execute(sql, list(values.values()))
+        saved(obj, cursor.fetchone()[0])

@@ -242,17 +242,19 @@ def test_undoing_one_of_two_reviews_of_the_day_keeps_the_siblings_buried(learner
     assert phrase.cards.get(direction="production").buried_until is not None
 
 
-def test_a_grade_that_buries_a_sibling_costs_six_statements(as_alice, learner, both_ways):
+def test_a_grade_that_buries_a_sibling_costs_the_statements_of_any_grade(
+    as_alice, learner, both_ways
+):
     phrase = add_phrase(both_ways)
     add_phrase(both_ways, front="Hola", back="Hello")
     recognition = phrase.cards.get(direction="recognition")
     url = f"/review/cards/{recognition.pk}/grade/?deck={both_ways.pk}"
-    # The user, the card, one UPDATE of the card and its sibling, the review log, the deck
-    # counts, the next card.
+    # The user, the card, one UPDATE of the card and its sibling with the review log's INSERT
+    # (on SQLite two statements), the deck counts, the next card.
     with CaptureQueriesContext(connection) as queries:
         as_alice.post(url, {"rating": Rating.GOOD, "version": recognition.version}, **htmx())
     statements = [q["sql"] for q in queries.captured_queries if not TRANSACTION.match(q["sql"])]
-    assert len(statements) == 6, "\n".join(statements)
+    assert len(statements) == (5 if connection.vendor == "postgresql" else 6), "\n".join(statements)
     assert phrase.cards.get(direction="production").buried_until is not None
 
 
