@@ -1,6 +1,7 @@
 from collections.abc import Iterable
 from contextlib import nullcontext
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 
 import fsrs
@@ -78,6 +79,42 @@ def local_day_start(user: User, now: datetime) -> datetime:
 
 LEECH_TAG = "leech"
 TAGS_MAX_LENGTH = 500  # Phrase.tags
+
+
+@cache
+def _grade_sql(columns: tuple[str, ...], vendor: str) -> str:
+    """Card._save_grade's statement for these card columns, built once: the conditional UPDATE
+    of the card and its siblings; on PostgreSQL with the review log's INSERT fed by its row.
+
+    The INSERT in the same statement: one round trip, and atomic without a transaction (BEGIN
+    and COMMIT were two more). Its values are cast: in an INSERT's SELECT a parameter would
+    otherwise be text."""
+    graded = "id = %(card)s"
+    sets = [
+        f"{column} = CASE WHEN {graded} THEN %({column})s ELSE {column} END" for column in columns
+    ]
+    sets += [
+        f"version = CASE WHEN {graded} THEN version + 1 ELSE version END",
+        f"buried_until = CASE WHEN {graded} THEN buried_until ELSE %(bury)s END",
+    ]
+    update = (
+        f"UPDATE cards_card SET {', '.join(sets)} WHERE phrase_id = %(phrase)s"
+        f" AND ({graded} AND version = %(version)s OR id <> %(card)s AND EXISTS ("
+        "SELECT 1 FROM cards_card g WHERE g.id = %(card)s AND g.version = %(version)s))"
+        " RETURNING id"
+    )
+    if vendor != "postgresql":
+        return update
+    meta = ReviewLog._meta
+    logged = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    values = ", ".join(
+        f"CAST(%(log_{field.column})s AS {field.db_type(connection)})" for field in logged
+    )
+    return (
+        f"WITH graded AS ({update}) INSERT INTO {meta.db_table}"
+        f" ({', '.join(field.column for field in logged)})"
+        f" SELECT {values} FROM graded WHERE graded.id = %(card)s RETURNING id"
+    )
 
 
 class LeechAction(models.TextChoices):
@@ -574,46 +611,18 @@ class Card(models.Model):
         retry after an undo) buries and logs nothing. Written by hand: the ORM's two UPDATEs
         and save() cost several times their SQL on every grade."""
         values = rows.db_values(Card, fields)
-        graded = "id = %(card)s"
-        sets = [
-            f"{column} = CASE WHEN {graded} THEN %({column})s ELSE {column} END"
-            for column in values
-        ]
-        sets += [
-            f"version = CASE WHEN {graded} THEN version + 1 ELSE version END",
-            f"buried_until = CASE WHEN {graded} THEN buried_until ELSE %(bury)s END",
-        ]
-        update = (
-            f"UPDATE cards_card SET {', '.join(sets)} WHERE phrase_id = %(phrase)s"
-            f" AND ({graded} AND version = %(version)s OR id <> %(card)s AND EXISTS ("
-            "SELECT 1 FROM cards_card g WHERE g.id = %(card)s AND g.version = %(version)s))"
-            " RETURNING id"
-        )
         params = {**values, "card": self.pk, "phrase": self.phrase_id, "version": version}
         params["bury"] = rows.db_values(Card, {"buried_until": bury})["buried_until"]
+        sql = _grade_sql(tuple(values), connection.vendor)
         if connection.vendor != "postgresql":
-            # SQLite takes no UPDATE in a WITH: two statements in a transaction.
+            # SQLite takes no UPDATE in a WITH: the UPDATE, then the INSERT, in a transaction.
             with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-                cursor.execute(update, params)
+                cursor.execute(sql, params)
                 if not any(pk == self.pk for (pk,) in cursor.fetchall()):
                     return False
                 rows.insert(log)
                 return True
-        # The log's INSERT in the same statement, fed by the UPDATE's row of the graded card:
-        # one round trip, and atomic without a transaction (BEGIN and COMMIT were two more).
-        # The values are cast: in an INSERT's SELECT a parameter would otherwise be text.
-        written = rows.new_row(log)
-        params |= {f"log_{column}": value for column, value in written.items()}
-        logged = ", ".join(
-            f"CAST(%(log_{field.column})s AS {field.db_type(connection)})"
-            for field in ReviewLog._meta.concrete_fields
-            if field.column in written
-        )
-        sql = (
-            f"WITH graded AS ({update}) INSERT INTO {ReviewLog._meta.db_table}"
-            f" ({', '.join(written)}) SELECT {logged} FROM graded WHERE graded.id = %(card)s"
-            " RETURNING id"
-        )
+        params |= {f"log_{column}": value for column, value in rows.new_row(log).items()}
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
