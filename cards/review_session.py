@@ -28,7 +28,12 @@ def grade_buttons(card: Card, *, learner: User, now: datetime) -> list[dict]:
     """The four grades with the interval each would give this card now ("Good 2d")."""
     due = card.preview(learner=learner, now=now)
     return [
-        {"rating": r, "label": RATING_LABELS[r], "interval": format_interval(due[r] - now)}
+        {
+            "rating": r,
+            "label": RATING_LABELS[r],
+            "interval": format_interval(due[r] - now),
+            "suggested": False,  # the answer a typed card suggests (cards.views.review)
+        }
         for r in Rating.ALL
     ]
 

@@ -81,6 +81,7 @@ def render_screen(
         "left": left,
         "show_answer": show_answer,
         "leech": leech,
+        "typed_form": None,
     }
     if card is None:
         upcoming = session.next_due()
@@ -104,7 +105,9 @@ def answer_context(
     pre-selected."""
     grades = grade_buttons(card, learner=request.user, now=session.now)
     if typed is None:
-        return {"grades": grades}
+        # Every name the template asks for: one it lacks costs an exception caught inside the
+        # template engine (a third of the answer's rendering went to such lookups).
+        return {"grades": grades, "comparison": None, "suggested": None}
     comparison = compare(typed.answer, card.phrase.front)
     suggested = next(g for g in grades if g["rating"] == comparison.rating)
     suggested["suggested"] = True
