@@ -486,6 +486,11 @@ PROXIED = {"Host": PUBLIC_HOST, "X-Forwarded-Proto": "https"}
 def test_smoke_liveness_answers_the_prober(server):
     status, _headers, body = get(f"{server['url']}/healthz", Host=PROBER_HOST)
     assert (status, body) == (200, b"ok")
+    # Each worker writes its line once forked; the first may answer before the second has.
+    deadline = time.monotonic() + 10
+    while server["log"].read_text().count("Booting worker with pid") < 2:
+        assert time.monotonic() < deadline, server["log"].read_text()
+        time.sleep(0.1)
     log = server["log"].read_text()
     assert "Using worker: phraseweaver.gunicorn_workers.ThreadWorker" in log
     assert log.count("Booting worker with pid") == 2
