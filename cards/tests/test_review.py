@@ -550,7 +550,7 @@ def test_review_screens_cost_constant_queries(
 
 @pytest.mark.parametrize("personal", [False, True], ids=["defaults", "personal"])
 @pytest.mark.parametrize("due", [1, 300])
-def test_a_grade_costs_five_statements_however_many_cards_are_due(
+def test_a_grade_costs_five_statements_on_postgresql_however_many_cards_are_due(
     as_alice, alice, deck, due, personal
 ):
     # Personal FSRS parameters are a column of the user's row: no query more.
