@@ -455,7 +455,7 @@ def main() -> None:
                 fleet.signal("app1", signal.SIGTERM)
                 print("app1 stopped (SIGTERM)", flush=True)
                 # When it exits, not when this thread next looks (after the kill).
-                exited = threading.Thread(target=lambda: app1_exit(fleet.processes["app1"]))
+                exited = threading.Thread(target=app1_exit, args=(fleet.processes["app1"],))
                 exited.start()
                 time.sleep(during_stop)
                 events["kill"] = time.time()

@@ -105,13 +105,13 @@ def _grade_sql(columns: tuple[str, ...], vendor: str) -> str:
     )
     if vendor != "postgresql":
         return update
-    meta = ReviewLog._meta
-    logged = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    # The columns of rows.new_row(log), whose values Card._save_grade passes, in its order.
+    logged = rows.inserted_fields(ReviewLog)
     values = ", ".join(
         f"CAST(%(log_{field.column})s AS {field.db_type(connection)})" for field in logged
     )
     return (
-        f"WITH graded AS ({update}) INSERT INTO {meta.db_table}"
+        f"WITH graded AS ({update}) INSERT INTO {ReviewLog._meta.db_table}"
         f" ({', '.join(field.column for field in logged)})"
         f" SELECT {values} FROM graded WHERE graded.id = %(card)s RETURNING id"
     )

@@ -82,14 +82,19 @@ def db_values(model: type[Model], values: dict[str, Any]) -> dict[str, Any]:
     return prepared
 
 
+def inserted_fields(model: type[Model]) -> list[Field]:
+    """The fields an INSERT of a new instance writes, in order: every concrete field but the
+    automatic primary key."""
+    meta = model._meta
+    return [field for field in meta.concrete_fields if field is not meta.auto_field]
+
+
 def new_row(obj: Model) -> dict[str, Any]:
-    """By column, the values an INSERT of a new instance writes: every concrete field but its
-    automatic primary key, as the ORM's save() prepares them."""
-    meta = obj._meta
+    """By column, the values an INSERT of a new instance writes (inserted_fields), as the
+    ORM's save() prepares them."""
     return {
         field.column: field.get_db_prep_save(field.pre_save(obj, True), connection)
-        for field in meta.concrete_fields
-        if field is not meta.auto_field
+        for field in inserted_fields(type(obj))
     }
 
 

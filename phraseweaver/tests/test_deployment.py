@@ -419,9 +419,11 @@ def get(url, **headers):
         return error.code, error.headers, error.read()
 
 
-def smoke_env(smoke_database: str, **extra: str) -> dict:
+def smoke_env(smoke_database: str, image: dict, **extra: str) -> dict:
+    """Production settings on the smoke database, with the image's programs on the PATH."""
     redis_url = os.environ.get("REDIS_URL", "").startswith("redis") and os.environ["REDIS_URL"]
     return production_env(
+        PATH=f"{image['bin']}:{os.environ['PATH']}",
         DATABASE_URL=smoke_database,
         REDIS_URL=redis_url or "redis://127.0.0.1:6379/0",
         CACHE_KEY_PREFIX=f"smoke-{secrets.token_hex(4)}",
@@ -438,7 +440,7 @@ def start_gunicorn(image: dict, env: dict, log: Path) -> tuple[subprocess.Popen,
         process = subprocess.Popen(
             [*command, "phraseweaver.wsgi"],
             cwd=image["app"],
-            env={**env, "PATH": f"{image['bin']}:{os.environ['PATH']}"},
+            env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -468,9 +470,8 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
 @pytest.fixture(scope="module")
 def server(smoke_database, image):
     """gunicorn as the machine runs it: migrated by the release command, then started by CMD."""
-    env = smoke_env(smoke_database)
-    release_env = {**env, "PATH": f"{image['bin']}:{os.environ['PATH']}"}
-    run(shlex.split(FLY["deploy"]["release_command"]), cwd=image["app"], env=release_env)
+    env = smoke_env(smoke_database, image)
+    run(shlex.split(FLY["deploy"]["release_command"]), cwd=image["app"], env=env)
     log = image["app"].parent / "gunicorn.log"
     process, base = start_gunicorn(image, env, log)
     try:
@@ -578,7 +579,7 @@ def test_smoke_a_stopping_instance_refuses_new_connections_and_answers_those_in_
     """Fly stops a machine with SIGTERM: from then on its proxy must be refused (and try
     another machine), never left with a connection that no worker will take."""
     log = image["app"].parent / "gunicorn-stopping.log"
-    process, base = start_gunicorn(image, smoke_env(smoke_database), log)
+    process, base = start_gunicorn(image, smoke_env(smoke_database, image), log)
     port = urlsplit(base).port
     try:
         # A worker holds this connection (it answered on it), and a request is on its way on
