@@ -151,6 +151,49 @@ def access_log_line(config: dict, environ: dict) -> str:
     return line
 
 
+# What the WSGI module holds once imported: gunicorn's master imports it and forks the workers.
+LOADED_BEFORE_THE_FORK = """
+import json, sys
+import phraseweaver.wsgi
+from django.core.cache import caches
+from django.db import connection
+from django.template import engines
+from django.utils.translation import trans_real
+from phraseweaver.warmup import project_templates
+cached = engines["django"].engine.template_loaders[0].loaders[0].get_template_cache
+print(json.dumps({
+    "modules": sorted(sys.modules),
+    "languages": sorted(trans_real._translations),
+    "templates": project_templates(),
+    "cached": sorted(name for name in cached if isinstance(name, str)),
+    "database_connected": connection.connection is not None,
+    "redis_client": caches["default"]._client is not None,
+}))
+"""
+
+
+def test_the_wsgi_module_loads_what_requests_need_before_gunicorn_forks_and_opens_nothing():
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_BEFORE_THE_FORK],
+        cwd=ROOT,
+        env=production_env(REDIS_URL="redis://pw-cache.internal:6379/0"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    # The URLconf with its views, and the cache's client with the redis package.
+    assert {"phraseweaver.urls", "cards.views.review", "django_redis.client.default"} <= set(
+        loaded["modules"]
+    )
+    assert {"en", "ru"} <= set(loaded["languages"])
+    assert "cards/review.html" in loaded["templates"]
+    assert set(loaded["templates"]) <= set(loaded["cached"])
+    # A connection opened in the master would be shared by every worker forked from it.
+    assert not loaded["database_connected"] and not loaded["redis_client"]
+
+
 def test_the_access_log_leaves_out_query_strings_tokens_and_init_data():
     secret, init_data = "signed-link-token-secret", "query_id=1&user=%7B%7D&hash=init-data-hash"
     line = access_log_line(
