@@ -8,8 +8,9 @@ signed initData, on a new connection for every request (--keep-alive: one connec
 Other learners ask for GET /bench/floor/, a constant behind the same middleware. This machine's
 speed drifts by up to a factor of two over minutes, so at each level the review loop and the
 floor take turns, --rounds times each (floor first, then review first), and each figure adds up
-all of its rounds. Then, on a fresh server, the resident memory of each worker after a warm-up
-and then 5,000 and 10,000 review-loop requests.
+all of its rounds (each round's own ratio is printed too: their spread shows the drift).
+Then, on a fresh server, the resident memory of each worker after a warm-up and then 5,000 and
+10,000 review-loop requests.
 
     python bench/review_load.py [--requests 3000] [--levels 1,8,32] [--rounds 3]
                                 [--memory-requests 10000] [--populations 100,10000]
@@ -385,7 +386,15 @@ def combine(runs: list[dict]) -> dict:
     failures = sum((Counter(run["failures"]) for run in runs), Counter())
     by_name = sum((Counter(run["by_name"]) for run in runs), Counter())
     rps = merged["requests"] / duration
-    return {**merged, "rps": rps, "failures": dict(failures), "by_name": dict(by_name)}
+    # Each round's own figure too: how far they spread says how much the machine drifted.
+    rounds = [run["rps"] for run in runs]
+    return {
+        **merged,
+        "rps": rps,
+        "failures": dict(failures),
+        "by_name": dict(by_name),
+        "rounds": rounds,
+    }
 
 
 def connections(args) -> dict[str, str]:
@@ -424,6 +433,8 @@ def compare(users: int, review: dict, floor: dict) -> bool:
         f"{'':>5}  review/floor: throughput {ratio:.0%}; latency p50 x{slower['p50']:.1f},"
         f" p95 x{slower['p95']:.1f}, p99 x{slower['p99']:.1f}; {review['by_name']}"
     )
+    each = [r / f for r, f in zip(review["rounds"], floor["rounds"], strict=True)]
+    print(f"{'':>5}  each round's throughput: {' / '.join(f'{r:.0%}' for r in each)}")
     print(f"{'':>5}  target: {target}: {'met' if met else 'NOT MET'}")
     for reason, count in {**review["failures"], **floor["failures"]}.items():
         print(f"{'':>5}  failed {count}x: {reason}")
