@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import caches
 from django.template import engines
+from django.template.engine import Engine
 from django.urls import get_resolver
 from django.utils import translation
 
@@ -31,6 +32,9 @@ def warm_up() -> None:
 
 
 def project_templates() -> list[str]:
-    """The names of the project's own templates (templates/), which the views render."""
-    root = Path(settings.BASE_DIR, "templates")
-    return [path.relative_to(root).as_posix() for path in sorted(root.rglob("*.html"))]
+    """The names of the project's own templates (the engine's DIRS), which the views render."""
+    names = []
+    for directory in Engine.get_default().dirs:
+        root = Path(directory)
+        names += [path.relative_to(root).as_posix() for path in sorted(root.rglob("*.html"))]
+    return names
